@@ -1,0 +1,173 @@
+"""Measured cost of attention on the machine that runs the notebook.
+
+Two implementations of softmax(QKᵀ/√d)V (Vaswani et al. 2017, Eq. 1):
+``naive`` materialises the h×n×n score matrix; ``sdpa`` is
+``torch.nn.functional.scaled_dot_product_attention``, which picks a fused,
+memory-efficient kernel (FlashAttention-style, Dao et al. 2022) where one exists.
+"""
+from __future__ import annotations
+
+import json
+import math
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pandas as pd
+import torch
+import torch.nn.functional as F
+from tqdm.auto import tqdm
+
+from .complexity import attention_score_flops, attention_value_flops
+from .device import resolve_device, synchronize
+
+
+def naive_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
+    """softmax(QKᵀ/√d)·V with the full score matrix in memory."""
+    scores = torch.matmul(q, k.transpose(-2, -1)).mul_(1.0 / math.sqrt(q.shape[-1]))
+    return torch.matmul(torch.softmax(scores, dim=-1), v)
+
+
+def sdpa_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
+    return F.scaled_dot_product_attention(q, k, v)
+
+
+ATTENTION_IMPLEMENTATIONS = {"naive": naive_attention, "sdpa": sdpa_attention}
+
+
+def random_qkv(n: int, heads: int, head_dim: int, device, *, dtype=torch.float32, seed: int = 0):
+    g = torch.Generator(device="cpu").manual_seed(seed)
+    shape = (1, heads, n, head_dim)
+    return [torch.randn(shape, generator=g, dtype=dtype).to(device) for _ in range(3)]
+
+
+def time_call(fn, *, repeats: int, warmup: int, device) -> list[float]:
+    """Wall-clock seconds of ``fn()`` over ``repeats`` runs after ``warmup`` untimed ones."""
+    for _ in range(warmup):
+        fn()
+    synchronize(device)
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        fn()
+        synchronize(device)
+        times.append(time.perf_counter() - t0)
+    return times
+
+
+def attention_flops(n: int, heads: int, head_dim: int) -> int:
+    """Matmul FLOPs of one attention call (QKᵀ and AV), from the complexity module."""
+    d = heads * head_dim
+    return attention_score_flops(n, d) + attention_value_flops(n, d)
+
+
+def attention_timings(lengths, *, heads: int, head_dim: int, device="auto", repeats: int = 5,
+                      warmup: int = 1, methods=("naive", "sdpa"), seed: int = 0) -> pd.DataFrame:
+    """Time each implementation at each length; one row per (method, n) with median and IQR."""
+    device = resolve_device(str(device))
+    rows = []
+    for n in tqdm(list(lengths), desc="attention timing"):
+        q, k, v = random_qkv(n, heads, head_dim, device, seed=seed)
+        for method in methods:
+            fn = ATTENTION_IMPLEMENTATIONS[method]
+            with torch.inference_mode():
+                t = np.array(time_call(lambda: fn(q, k, v), repeats=repeats, warmup=warmup, device=device))
+            flops = attention_flops(n, heads, head_dim)
+            med = float(np.median(t))
+            rows.append({"method": method, "n": n, "median_s": med,
+                         "q25_s": float(np.quantile(t, 0.25)), "q75_s": float(np.quantile(t, 0.75)),
+                         "repeats": repeats, "flops": flops, "gflop_per_s": flops / med / 1e9})
+        del q, k, v
+    return pd.DataFrame(rows)
+
+
+def matmul_flops_per_second(size: int, *, device="auto", repeats: int = 5, warmup: int = 2) -> dict:
+    """The machine's dense fp32 matmul throughput: 2·m³ FLOPs per (m×m)·(m×m) product."""
+    device = resolve_device(str(device))
+    g = torch.Generator(device="cpu").manual_seed(0)
+    a = torch.randn(size, size, generator=g).to(device)
+    b = torch.randn(size, size, generator=g).to(device)
+    with torch.inference_mode():
+        t = np.array(time_call(lambda: a @ b, repeats=repeats, warmup=warmup, device=device))
+    flops = 2 * size**3
+    return {"size": size, "median_s": float(np.median(t)), "gflop_per_s": flops / float(np.median(t)) / 1e9,
+            "best_gflop_per_s": flops / float(t.min()) / 1e9}
+
+
+def loglog_slope(x, y) -> float:
+    """Least-squares slope of log y against log x: the exponent of a power law y ∝ xᵏ."""
+    return float(np.polyfit(np.log(np.asarray(x, float)), np.log(np.asarray(y, float)), 1)[0])
+
+
+# --- peak memory --------------------------------------------------------------------------
+
+def _status_bytes(field: str) -> int:
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) * 1024  # reported in kB
+    raise OSError(f"/proc/self/status has no {field}")
+
+
+def _reset_peak_rss() -> int:
+    """Reset the kernel's resident-set high-water mark (Linux ≥ 4.0) and return the current RSS.
+
+    Without the reset, the peak left behind by ``import torch`` would hide a smaller one.
+    """
+    with open("/proc/self/clear_refs", "w") as f:
+        f.write("5")
+    return _status_bytes("VmRSS")
+
+
+def _measure_in_this_process(method: str, n: int, heads: int, head_dim: int, device) -> int:
+    q, k, v = random_qkv(n, heads, head_dim, device)
+    out_bytes = q.numel() * q.element_size()
+    fn = ATTENTION_IMPLEMENTATIONS[method]
+    with torch.inference_mode():
+        fn(*random_qkv(16, heads, head_dim, device))  # load the kernels before the baseline
+        if device.type == "cuda":
+            synchronize(device)
+            torch.cuda.reset_peak_memory_stats(device)
+            base = torch.cuda.memory_allocated(device)
+            fn(q, k, v)
+            synchronize(device)
+            return torch.cuda.max_memory_allocated(device) - base - out_bytes
+        base = _reset_peak_rss()
+        fn(q, k, v)
+        return max(_status_bytes("VmHWM") - base - out_bytes, 0)
+
+
+def attention_peak_memory(method: str, n: int, *, heads: int, head_dim: int, device="auto") -> int:
+    """Extra peak memory (bytes) of one attention call, beyond its inputs and output.
+
+    CUDA: the caching allocator's peak. CPU: the rise of the peak resident set size of a
+    fresh process (the CPU allocator keeps no peak statistic), so each point runs alone.
+    """
+    device = resolve_device(str(device))
+    if method not in ATTENTION_IMPLEMENTATIONS:
+        raise ValueError(f"unknown attention method {method!r}: choose one of {list(ATTENTION_IMPLEMENTATIONS)}")
+    if device.type == "cuda":
+        return _measure_in_this_process(method, n, heads, head_dim, device)
+    cmd = [sys.executable, "-m", "lcreport.attention_timing", method, str(n), str(heads), str(head_dim)]
+    out = subprocess.run(cmd, capture_output=True, text=True, check=True,
+                         env={**__import__("os").environ, "OMP_NUM_THREADS": str(torch.get_num_threads())})
+    return int(json.loads(out.stdout.strip().splitlines()[-1])["extra_peak_bytes"])
+
+
+def attention_memory_table(lengths, *, heads: int, head_dim: int, device="auto", methods=("naive", "sdpa")) -> pd.DataFrame:
+    from .complexity import score_matrix_bytes
+
+    rows = []
+    for n in tqdm(list(lengths), desc="peak memory"):
+        for method in methods:
+            rows.append({"method": method, "n": n,
+                         "extra_peak_MiB": attention_peak_memory(method, n, heads=heads, head_dim=head_dim, device=device) / 2**20,
+                         "score_matrix_MiB": score_matrix_bytes(n, heads) / 2**20})
+    return pd.DataFrame(rows)
+
+
+if __name__ == "__main__":  # one memory measurement in a fresh process
+    method, n, heads, head_dim = sys.argv[1], *map(int, sys.argv[2:5])
+    extra = _measure_in_this_process(method, n, heads, head_dim, torch.device("cpu"))
+    print(json.dumps({"extra_peak_bytes": extra}))

@@ -1,0 +1,84 @@
+"""Run profiles: one table, three sizes of the same book.
+
+``smoke`` proves the code paths in seconds (nbval in CI), ``cpu`` is the published
+default on 2 CPU cores, ``gpu`` is what a GPU runner re-executes with papermill.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Profile:
+    """Sizes every chapter reads; a chapter never invents its own."""
+
+    name: str
+    description: str
+    # complexity chapter: attention timing sweep
+    attention_lengths: tuple[int, ...]
+    attention_heads: int
+    attention_head_dim: int
+    timing_repeats: int
+    timing_warmup: int
+    matmul_size: int
+    memory_lengths: tuple[int, ...]
+    extra: dict = field(default_factory=dict)
+
+
+PROFILES: dict[str, Profile] = {
+    "smoke": Profile(
+        name="smoke",
+        description="toy sizes for CI: proves the code path, not the science",
+        attention_lengths=(64, 128, 256),
+        attention_heads=2,
+        attention_head_dim=32,
+        timing_repeats=3,
+        timing_warmup=1,
+        matmul_size=256,
+        memory_lengths=(256, 512),
+    ),
+    "cpu": Profile(
+        name="cpu",
+        description="the published default: 2 CPU cores, whole book within the hour",
+        attention_lengths=(256, 512, 1024, 2048, 4096, 8192),
+        attention_heads=8,
+        attention_head_dim=64,
+        timing_repeats=7,
+        timing_warmup=2,
+        matmul_size=2048,
+        memory_lengths=(1024, 2048, 4096, 8192),
+    ),
+    "gpu": Profile(
+        name="gpu",
+        description="a GPU runner (one H100-class GPU), re-executed with papermill",
+        attention_lengths=(1024, 2048, 4096, 8192, 16384, 32768),
+        attention_heads=32,
+        attention_head_dim=128,
+        timing_repeats=20,
+        timing_warmup=5,
+        matmul_size=8192,
+        memory_lengths=(4096, 8192, 16384, 32768),
+    ),
+}
+
+DEFAULT_PROFILE = "cpu"
+
+
+class UnknownProfileError(ValueError):
+    pass
+
+
+def get_profile(name: str | None = None) -> Profile:
+    """Return the profile called ``name``; ``None`` reads ``LCREPORT_PROFILE`` (default cpu)."""
+    if name is None:
+        name = os.environ.get("LCREPORT_PROFILE", DEFAULT_PROFILE)
+    if isinstance(name, Profile):
+        return name
+    try:
+        return PROFILES[name]
+    except KeyError:
+        raise UnknownProfileError(
+            f"unknown profile {name!r}: choose one of {', '.join(PROFILES)} "
+            f"(e.g. `python -m lcreport run --profile cpu`)"
+        ) from None

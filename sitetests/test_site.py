@@ -1,0 +1,49 @@
+"""Every built page, as a reader's browser shows it: no Python traceback, no broken image."""
+from pathlib import Path
+
+import pytest
+
+SKIP = {"genindex.html", "search.html"}
+
+BROKEN_IMAGES_JS = """
+return Array.from(document.images)
+  .filter(img => !(img.complete && img.naturalWidth > 0))
+  .map(img => img.getAttribute('src'));
+"""
+
+
+def site_pages(site_dir: Path) -> list[str]:
+    pages = sorted(p.relative_to(site_dir).as_posix() for p in site_dir.rglob("*.html")
+                   if not p.relative_to(site_dir).parts[0].startswith("_"))
+    return [p for p in pages if p not in SKIP]
+
+
+def test_site_has_every_chapter(site_dir):
+    pages = site_pages(site_dir)
+    assert "book/intro.html" in pages
+    assert any(p.startswith("notebooks/") for p in pages), pages
+
+
+def test_every_page_renders_cleanly(site_dir, site_url, browser):
+    failures = []
+    for page in site_pages(site_dir):
+        browser.get(f"{site_url}/{page}")
+        text = browser.find_element("tag name", "body").text
+        if "Traceback (most recent call last)" in text or browser.find_elements("css selector", ".output.traceback"):
+            failures.append(f"{page}: shows a Python traceback")
+        broken = browser.execute_script(BROKEN_IMAGES_JS)
+        if broken:
+            failures.append(f"{page}: broken image(s) {broken}")
+        if "{glue" in text:
+            failures.append(f"{page}: an unrendered glue reference")
+    assert not failures, "\n".join(failures)
+
+
+def test_front_page_screenshot(site_dir, site_url, browser):
+    browser.get(f"{site_url}/index.html")
+    assert "context length" in browser.title.lower() or "context length" in browser.page_source.lower()
+    out = site_dir.parent / "screenshots"
+    out.mkdir(exist_ok=True)
+    assert browser.save_screenshot(str(out / "front_page.png"))
+    browser.get(f"{site_url}/notebooks/01_complexity.html")
+    browser.save_screenshot(str(out / "complexity.png"))

@@ -1,0 +1,43 @@
+import math
+
+import pytest
+import torch
+
+from lcreport import attention_timing as at
+
+
+def test_naive_and_sdpa_compute_the_same_attention():
+    q, k, v = at.random_qkv(64, 2, 16, torch.device("cpu"))
+    torch.testing.assert_close(at.naive_attention(q, k, v), at.sdpa_attention(q, k, v), rtol=1e-5, atol=1e-5)
+
+
+def test_loglog_slope_recovers_a_power_law():
+    n = [128, 256, 512, 1024]
+    assert at.loglog_slope(n, [3.0 * x**2 for x in n]) == pytest.approx(2.0)
+    assert at.loglog_slope(n, [x**1.5 for x in n]) == pytest.approx(1.5)
+
+
+def test_timing_table_has_one_row_per_method_and_length():
+    df = at.attention_timings([32, 64], heads=2, head_dim=8, device="cpu", repeats=2, warmup=0)
+    assert sorted(zip(df.method, df.n)) == [("naive", 32), ("naive", 64), ("sdpa", 32), ("sdpa", 64)]
+    assert (df.q25_s <= df.median_s).all() and (df.median_s <= df.q75_s).all()
+    assert (df.flops == 4 * df.n**2 * 16).all()
+
+
+def test_naive_attention_materialises_the_score_matrix_and_sdpa_does_not():
+    n, heads = 1024, 4
+    matrix_mib = heads * n * n * 4 / 2**20  # 16 MiB
+    naive = at.attention_peak_memory("naive", n, heads=heads, head_dim=32, device="cpu") / 2**20
+    sdpa = at.attention_peak_memory("sdpa", n, heads=heads, head_dim=32, device="cpu") / 2**20
+    assert naive >= matrix_mib
+    assert sdpa < matrix_mib / 2
+
+
+def test_unknown_attention_method_is_rejected():
+    with pytest.raises(ValueError, match="naive"):
+        at.attention_peak_memory("flash3", 64, heads=1, head_dim=8, device="cpu")
+
+
+def test_matmul_throughput_is_positive_and_finite():
+    r = at.matmul_flops_per_second(64, device="cpu", repeats=2, warmup=1)
+    assert r["gflop_per_s"] > 0 and math.isfinite(r["gflop_per_s"])
