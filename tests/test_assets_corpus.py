@@ -36,7 +36,7 @@ def test_corrupt_asset_is_detected(copied_data):
 
 
 def test_unknown_asset():
-    with pytest.raises(KeyError, match="known assets are austen, web"):
+    with pytest.raises(KeyError, match="known assets are austen, web, mathjax"):
         assets.get_asset("pg19")
 
 
