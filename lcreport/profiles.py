@@ -23,6 +23,10 @@ class Profile:
     timing_warmup: int
     matmul_size: int
     memory_lengths: tuple[int, ...]
+    # tokens chapter: passages per source, their minimum length, the speed-test text
+    token_passages: int
+    token_passage_chars: int
+    token_speed_chars: int
     extra: dict = field(default_factory=dict)
 
 
@@ -37,6 +41,9 @@ PROFILES: dict[str, Profile] = {
         timing_warmup=1,
         matmul_size=256,
         memory_lengths=(256, 512),
+        token_passages=3,
+        token_passage_chars=300,
+        token_speed_chars=20_000,
     ),
     "cpu": Profile(
         name="cpu",
@@ -48,6 +55,9 @@ PROFILES: dict[str, Profile] = {
         timing_warmup=2,
         matmul_size=2048,
         memory_lengths=(1024, 2048, 4096, 8192),
+        token_passages=20,  # the Analects hold about 20 passages of 1,000 characters
+        token_passage_chars=1000,
+        token_speed_chars=300_000,
     ),
     "gpu": Profile(
         name="gpu",
@@ -59,6 +69,9 @@ PROFILES: dict[str, Profile] = {
         timing_warmup=5,
         matmul_size=8192,
         memory_lengths=(4096, 8192, 16384, 32768),
+        token_passages=20,  # limited by the smallest corpus; tokenizers run on the CPU anyway
+        token_passage_chars=1000,
+        token_speed_chars=1_000_000,
     ),
 }
 
