@@ -10,6 +10,27 @@ from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True)
+class LlamaSpec:
+    """The small Llama trained for the LongRoPE chapters, and how it is trained (nanoGPT-style knobs)."""
+
+    vocab_size: int
+    hidden: int
+    layers: int
+    heads: int
+    intermediate: int
+    train_length: int          # L, the context the model is trained at
+    rope_theta: float
+    steps: int
+    batch_size: int
+    lr: float
+    warmup: int
+    passkey_share: float       # share of training sequences that hold a pass key
+    repeat_share: float        # share holding a repeated random span (copying across distance)
+    answer_loss_weight: float  # extra weight on the pass key's answer tokens
+    seed: int = 0
+
+
+@dataclass(frozen=True)
 class Profile:
     """Sizes every chapter reads; a chapter never invents its own."""
 
@@ -39,6 +60,18 @@ class Profile:
     needle_depths: tuple[float, ...]
     needle_candidates: int
     needle_sets: int
+    # LongRoPE chapters: the model, the extension scales, the search, the evaluation
+    llama: LlamaSpec = None
+    scales: tuple[int, ...] = ()
+    search_population: int = 0
+    search_generations: int = 0
+    search_mutations: int = 0
+    search_crossovers: int = 0
+    search_samples: int = 0
+    search_seeds: tuple[int, ...] = ()
+    eval_chunks: int = 0
+    passkey_trials: int = 0
+    passkey_depths: tuple[float, ...] = ()
     extra: dict = field(default_factory=dict)
 
 
@@ -67,6 +100,19 @@ PROFILES: dict[str, Profile] = {
         needle_depths=(0.1, 0.5, 0.9),
         needle_candidates=4,
         needle_sets=1,
+        llama=LlamaSpec(vocab_size=512, hidden=64, layers=2, heads=4, intermediate=128, train_length=64,
+                        rope_theta=10000.0, steps=30, batch_size=8, lr=3e-3, warmup=5,
+                        passkey_share=0.4, repeat_share=0.2, answer_loss_weight=1.0),
+        scales=(2, 4),
+        search_population=6,
+        search_generations=2,
+        search_mutations=2,
+        search_crossovers=2,
+        search_samples=2,
+        search_seeds=(0,),
+        eval_chunks=4,
+        passkey_trials=4,
+        passkey_depths=(0.2, 0.8),
     ),
     "cpu": Profile(
         name="cpu",
@@ -92,6 +138,19 @@ PROFILES: dict[str, Profile] = {
         needle_depths=(0.05, 0.15, 0.25, 0.35, 0.45, 0.55, 0.65, 0.75, 0.85, 0.95),
         needle_candidates=8,
         needle_sets=1,
+        llama=LlamaSpec(vocab_size=4096, hidden=256, layers=4, heads=8, intermediate=688, train_length=256,
+                        rope_theta=10000.0, steps=2000, batch_size=16, lr=2e-3, warmup=100,
+                        passkey_share=0.5, repeat_share=0.3, answer_loss_weight=2.0),
+        scales=(2, 4, 8),
+        search_population=16,
+        search_generations=8,
+        search_mutations=4,
+        search_crossovers=4,
+        search_samples=3,
+        search_seeds=(0, 1),
+        eval_chunks=24,
+        passkey_trials=20,
+        passkey_depths=(0.1, 0.5, 0.9),
     ),
     "gpu": Profile(
         name="gpu",
@@ -117,6 +176,19 @@ PROFILES: dict[str, Profile] = {
         needle_depths=(0.05, 0.15, 0.25, 0.35, 0.45, 0.55, 0.65, 0.75, 0.85, 0.95),
         needle_candidates=12,
         needle_sets=3,
+        llama=LlamaSpec(vocab_size=16384, hidden=768, layers=12, heads=12, intermediate=2048, train_length=1024,
+                        rope_theta=10000.0, steps=6000, batch_size=32, lr=1e-3, warmup=300,
+                        passkey_share=0.3, repeat_share=0.1, answer_loss_weight=1.0),
+        scales=(2, 4, 8, 16, 32),
+        search_population=64,  # the paper's settings
+        search_generations=40,
+        search_mutations=16,
+        search_crossovers=16,
+        search_samples=5,
+        search_seeds=(0, 1, 2),
+        eval_chunks=64,
+        passkey_trials=50,
+        passkey_depths=(0.1, 0.3, 0.5, 0.7, 0.9),
     ),
 }
 

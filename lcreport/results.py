@@ -125,6 +125,7 @@ class Run:
         with os.fdopen(fd, "w") as f:
             json.dump(payload, f, indent=1, ensure_ascii=False, sort_keys=True)
             f.write("\n")
+        os.chmod(tmp, 0o644)  # mkstemp makes it private; results are for readers
         os.replace(tmp, path)
         return path
 

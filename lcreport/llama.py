@@ -1,0 +1,292 @@
+"""A small Llama trained here: tokenizer, training data, model, training loop, checkpoint cache.
+
+The model is transformers' ``LlamaForCausalLM`` (Touvron et al. 2023) built from a
+``LlamaConfig``; RoPE settings are passed at construction (``rope_parameters``). Training
+mixes three kinds of sequence of length L: book text, pass-key retrieval (Mohtashami &
+Jaggi 2023) and a repeated random span (copying across distance, the skill behind
+induction heads, Olsson et al. 2022), so that long-range retrieval is a skill the model
+has at L before extension is judged by it.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import tempfile
+import time
+from dataclasses import asdict
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from tqdm import tqdm
+
+from .assets import ASSETS, sha256_of
+from .corpus import documents, split_documents
+from .paths import cache_dir
+from .profiles import LlamaSpec
+
+EOS = "<|endoftext|>"
+NEEDLE = " The pass key is {key}. Remember it. {key} is the pass key."
+QUESTION = " What is the pass key? The pass key is"
+KEY_DIGITS = 5
+
+
+class CorruptCheckpointError(RuntimeError):
+    pass
+
+
+# --- tokenizer ------------------------------------------------------------------------------------
+
+def train_tokenizer(texts, vocab_size: int):
+    """Byte-level BPE with every digit its own token (so a pass key is copied digit by digit)."""
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+
+    tok = Tokenizer(models.BPE())
+    tok.pre_tokenizer = pre_tokenizers.Sequence([pre_tokenizers.Digits(individual_digits=True),
+                                                 pre_tokenizers.ByteLevel(add_prefix_space=False)])
+    tok.decoder = decoders.ByteLevel()
+    trainer = trainers.BpeTrainer(vocab_size=vocab_size, special_tokens=[EOS],
+                                  initial_alphabet=pre_tokenizers.ByteLevel.alphabet(), show_progress=False)
+    tok.train_from_iterator(texts, trainer=trainer)
+    return tok
+
+
+# --- data -------------------------------------------------------------------------------------------
+
+def data_fingerprint() -> str:
+    """What the training data is made of: the corpus assets' checksums and the split."""
+    from .corpus import DEFAULT_HELDOUT
+
+    h = hashlib.sha256()
+    for name in ("austen", "web"):
+        h.update(json.dumps(ASSETS[name].files, sort_keys=True).encode())
+    h.update(json.dumps(DEFAULT_HELDOUT).encode())
+    return h.hexdigest()[:16]
+
+
+class Data:
+    """Token streams of the training and held-out books, and the tokenizer that made them."""
+
+    def __init__(self, spec: LlamaSpec):
+        train_docs, held_docs = split_documents(documents())
+        self.tokenizer = train_tokenizer((d.text for d in train_docs), spec.vocab_size)
+        eos = self.tokenizer.token_to_id(EOS)
+
+        def stream(docs):
+            ids = []
+            for d in docs:
+                ids.extend(self.tokenizer.encode(d.text).ids)
+                ids.append(eos)
+            return np.array(ids, dtype=np.int32)
+
+        self.train = stream(train_docs)
+        # held-out books: the search reads one, the evaluation the others (never the same text)
+        search_keys = {"web/Acts"}
+        self.search = stream([d for d in held_docs if d.key in search_keys])
+        self.heldout = stream([d for d in held_docs if d.key not in search_keys])
+        self.digit_ids = [self.tokenizer.token_to_id(str(d)) for d in range(10)]
+        if None in self.digit_ids:
+            raise RuntimeError("the tokenizer lacks a single-digit token")
+
+    def encode(self, text: str) -> list[int]:
+        return self.tokenizer.encode(text).ids
+
+
+def passkey_example(data: Data, length: int, depth: float, rng: np.random.Generator, source=None):
+    """A sequence of exactly ``length`` tokens: filler, the needle at ``depth``, filler, the question, the key.
+
+    Returns (ids, answer_slice): the key's digits occupy ``ids[answer_slice]``.
+    """
+    source = data.train if source is None else source
+    key = "".join(str(d) for d in rng.integers(0, 10, KEY_DIGITS))
+    needle = data.encode(NEEDLE.format(key=key))
+    question = data.encode(QUESTION)
+    answer = data.encode(" " + key)
+    n_filler = length - len(needle) - len(question) - len(answer)
+    if n_filler < 0:
+        raise ValueError(f"a pass key needs at least {length - n_filler} tokens, got length {length}")
+    start = int(rng.integers(0, len(source) - n_filler))
+    filler = source[start:start + n_filler].tolist()
+    cut = int(round(depth * n_filler))
+    ids = filler[:cut] + needle + filler[cut:] + question + answer
+    return ids, slice(length - KEY_DIGITS, length)
+
+
+def repeat_example(data: Data, length: int, span: int, distance: int, rng: np.random.Generator, source=None):
+    """Filler text with a span of random tokens at some position and again ``distance`` tokens after it ends.
+
+    Returns (ids, second_copy_slice).
+    """
+    source = data.train if source is None else source
+    if 2 * span + distance > length:
+        raise ValueError(f"span {span} twice plus distance {distance} exceed length {length}")
+    start = int(rng.integers(0, len(source) - length))
+    ids = source[start:start + length].tolist()
+    segment = rng.integers(1, data.tokenizer.get_vocab_size(), span).tolist()
+    first = int(rng.integers(0, length - 2 * span - distance + 1))
+    second = first + span + distance
+    ids[first:first + span] = segment
+    ids[second:second + span] = segment
+    return ids, slice(second, second + span)
+
+
+def training_batch(data: Data, spec: LlamaSpec, rng: np.random.Generator, progress: float = 1.0):
+    """(input ids, per-token loss weights) for one step; weights up-weight the pass key's answer.
+
+    ``progress`` (0 → 1 over training) drives a distance curriculum: early on the pass key sits
+    near the question, and its depth spreads over the whole sequence by 40% of training.
+    """
+    L = spec.train_length
+    nearest = max(0.0, 1.0 - progress / 0.4)
+    ids = np.empty((spec.batch_size, L), dtype=np.int64)
+    weights = np.ones((spec.batch_size, L), dtype=np.float32)
+    for b in range(spec.batch_size):
+        kind = rng.random()
+        if kind < spec.passkey_share:
+            seq, ans = passkey_example(data, L, float(rng.uniform(nearest, 1.0)), rng)
+            weights[b, ans] += spec.answer_loss_weight
+        elif kind < spec.passkey_share + spec.repeat_share:
+            span = int(rng.integers(8, max(9, L // 8)))
+            seq, _ = repeat_example(data, L, span, int(rng.integers(0, L - 2 * span + 1)), rng)
+        else:
+            start = int(rng.integers(0, len(data.train) - L))
+            seq = data.train[start:start + L].tolist()
+        ids[b] = seq
+    return torch.from_numpy(ids), torch.from_numpy(weights)
+
+
+# --- model ------------------------------------------------------------------------------------------
+
+def llama_config(spec: LlamaSpec, *, rope_parameters: dict | None = None, max_positions: int | None = None):
+    from transformers import LlamaConfig
+
+    rope = {"rope_type": "default", "rope_theta": spec.rope_theta}
+    if rope_parameters:
+        rope = {"rope_theta": spec.rope_theta, **rope_parameters}
+    return LlamaConfig(vocab_size=spec.vocab_size, hidden_size=spec.hidden, intermediate_size=spec.intermediate,
+                       num_hidden_layers=spec.layers, num_attention_heads=spec.heads, num_key_value_heads=spec.heads,
+                       max_position_embeddings=max_positions or spec.train_length, rope_parameters=rope,
+                       tie_word_embeddings=True, attn_implementation="sdpa")
+
+
+def build_model(spec: LlamaSpec, state_dict=None, **config_kwargs):
+    from transformers import LlamaForCausalLM
+
+    torch.manual_seed(spec.seed)
+    model = LlamaForCausalLM(llama_config(spec, **config_kwargs))
+    if state_dict is not None:
+        model.load_state_dict(state_dict, strict=False)  # tied lm_head appears once
+    return model.eval()
+
+
+def lm_loss(model, ids: torch.Tensor, weights: torch.Tensor | None = None) -> torch.Tensor:
+    logits = model(input_ids=ids).logits[:, :-1].float()
+    nll = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), ids[:, 1:].reshape(-1), reduction="none")
+    if weights is None:
+        return nll.mean()
+    w = weights[:, 1:].reshape(-1)
+    return (nll * w).sum() / w.sum()
+
+
+def train(spec: LlamaSpec, data: Data, device, *, log_every: int = 25):
+    """The training loop: AdamW, linear warm-up then cosine decay, bf16 autocast. Returns (model, history)."""
+    model = build_model(spec).to(device).train()
+    opt = torch.optim.AdamW(model.parameters(), lr=spec.lr, betas=(0.9, 0.95), weight_decay=0.1)
+    rng = np.random.default_rng(spec.seed)
+    history, t0 = [], time.time()
+    bar = tqdm(range(spec.steps), desc="training", mininterval=10)
+    for step in bar:
+        lr = spec.lr * min(1.0, (step + 1) / spec.warmup) * 0.5 * (1 + math.cos(math.pi * step / spec.steps))
+        for g in opt.param_groups:
+            g["lr"] = lr
+        ids, weights = training_batch(data, spec, rng, progress=step / spec.steps)
+        with torch.autocast(device_type=device.type, dtype=torch.bfloat16):
+            loss = lm_loss(model, ids.to(device), weights.to(device))
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+        if step % log_every == 0 or step == spec.steps - 1:
+            history.append({"step": step, "loss": loss.item(), "lr": lr, "seconds": time.time() - t0,
+                            "tokens": (step + 1) * spec.batch_size * spec.train_length})
+            bar.set_postfix(loss=f"{loss.item():.3f}")
+    return model.eval(), history
+
+
+# --- checkpoint cache ---------------------------------------------------------------------------------
+
+def checkpoint_key(spec: LlamaSpec) -> str:
+    """Hash of everything that determines the weights: the spec, the data, the library versions."""
+    import transformers
+
+    payload = {"spec": asdict(spec), "data": data_fingerprint(), "torch": torch.__version__.split("+")[0],
+               "transformers": transformers.__version__, "format": 1}  # bump "format" when the training recipe changes
+    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def _atomic_write(path: Path, write) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    os.close(fd)
+    try:
+        write(tmp)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+
+
+def save_checkpoint(folder: Path, model, history, tokenizer) -> None:
+    """Weights, tokenizer and log, each written atomically; the manifest (written last) holds their hashes."""
+    from safetensors.torch import save_file
+
+    folder.mkdir(parents=True, exist_ok=True)
+    state = {k: v.contiguous() for k, v in model.state_dict().items() if k != "lm_head.weight"}
+    _atomic_write(folder / "model.safetensors", lambda p: save_file(state, p))
+    _atomic_write(folder / "tokenizer.json", lambda p: tokenizer.save(p))
+    _atomic_write(folder / "history.json", lambda p: Path(p).write_text(json.dumps(history)))
+    manifest = {name: sha256_of(folder / name) for name in ("model.safetensors", "tokenizer.json", "history.json")}
+    _atomic_write(folder / "manifest.json", lambda p: Path(p).write_text(json.dumps(manifest, indent=1)))
+
+
+def load_checkpoint(folder: Path):
+    """(state_dict, tokenizer, history), or CorruptCheckpointError if anything is missing or altered."""
+    from safetensors.torch import load_file
+    from tokenizers import Tokenizer
+
+    manifest_path = folder / "manifest.json"
+    if not manifest_path.exists():
+        raise CorruptCheckpointError(f"{folder}: no manifest (an interrupted or partial checkpoint)")
+    try:
+        manifest = json.loads(manifest_path.read_text())
+    except json.JSONDecodeError as e:
+        raise CorruptCheckpointError(f"{folder}: unreadable manifest ({e})") from e
+    for name, digest in manifest.items():
+        path = folder / name
+        if not path.exists() or sha256_of(path) != digest:
+            raise CorruptCheckpointError(f"{folder}/{name} is missing or does not match its recorded hash")
+    return load_file(folder / "model.safetensors"), Tokenizer.from_file(str(folder / "tokenizer.json")), \
+        json.loads((folder / "history.json").read_text())
+
+
+def trained_model(spec: LlamaSpec, data: Data, device, *, log=print):
+    """The base model for ``spec``: from the cache when intact, else trained now and cached.
+
+    Returns (model, history, from_cache).
+    """
+    folder = cache_dir() / "llama" / checkpoint_key(spec)
+    if folder.exists():
+        try:
+            state, tokenizer, history = load_checkpoint(folder)
+            if tokenizer.to_str() != data.tokenizer.to_str():
+                raise CorruptCheckpointError(f"{folder}: its tokenizer differs from the one trained on this data")
+            model = build_model(spec, state).to(device)
+            return model, history, True
+        except CorruptCheckpointError as e:
+            log(f"[lcreport] {e}; retraining")
+    model, history = train(spec, data, device)
+    save_checkpoint(folder, model, history, data.tokenizer)
+    return model, history, False

@@ -1,0 +1,108 @@
+"""The small-Llama pipeline: data formats, checkpoint cache, evaluation, and n̂ against transformers."""
+import dataclasses
+
+import numpy as np
+import pytest
+import torch
+
+from lcreport import llama, long_eval as le, rope as rp
+from lcreport.profiles import PROFILES
+
+SPEC = dataclasses.replace(PROFILES["smoke"].llama, steps=3, warmup=1)
+
+
+@pytest.fixture(scope="module")
+def data():
+    return llama.Data(SPEC)
+
+
+@pytest.fixture(scope="module")
+def state():
+    return llama.build_model(SPEC).state_dict()
+
+
+def test_digits_are_single_tokens_and_the_key_ends_the_sequence(data):
+    rng = np.random.default_rng(0)
+    ids, answer = llama.passkey_example(data, 64, 0.3, rng)
+    assert len(ids) == 64 and answer == slice(59, 64)
+    assert all(t in data.digit_ids for t in ids[answer])
+    assert data.tokenizer.decode(ids).rstrip().endswith("The pass key is " + data.tokenizer.decode(ids[answer]).strip())
+
+
+def test_repeated_span_appears_twice_at_the_asked_distance(data):
+    ids, second = llama.repeat_example(data, 64, 8, 10, np.random.default_rng(1))
+    first_start = second.start - 8 - 10
+    assert ids[first_start:first_start + 8] == ids[second]
+    with pytest.raises(ValueError, match="exceed"):
+        llama.repeat_example(data, 64, 30, 10, np.random.default_rng(1))
+
+
+def test_training_batch_shapes_and_answer_weights(data):
+    ids, w = llama.training_batch(data, SPEC, np.random.default_rng(0))
+    assert ids.shape == (SPEC.batch_size, SPEC.train_length) and w.shape == ids.shape
+    assert set(np.unique(w.numpy())) <= {1.0, 1.0 + SPEC.answer_loss_weight}
+
+
+def test_checkpoint_roundtrip_and_corruption_is_detected(tmp_path, data, monkeypatch):
+    monkeypatch.setenv("LCREPORT_CACHE", str(tmp_path))
+    model, history, cached = llama.trained_model(SPEC, data, torch.device("cpu"))
+    assert not cached
+    _, _, cached = llama.trained_model(SPEC, data, torch.device("cpu"))
+    assert cached
+    folder = tmp_path / "llama" / llama.checkpoint_key(SPEC)
+    blob = bytearray((folder / "model.safetensors").read_bytes())
+    blob[-10] ^= 0xFF
+    (folder / "model.safetensors").write_bytes(bytes(blob))
+    with pytest.raises(llama.CorruptCheckpointError, match="does not match its recorded hash"):
+        llama.load_checkpoint(folder)
+    messages = []
+    _, _, cached = llama.trained_model(SPEC, data, torch.device("cpu"), log=messages.append)
+    assert not cached and "retraining" in messages[0]
+    (folder / "manifest.json").unlink()  # as if interrupted before the manifest was written
+    with pytest.raises(llama.CorruptCheckpointError, match="partial"):
+        llama.load_checkpoint(folder)
+
+
+def test_n_hat_zero_is_exactly_transformers_longrope(state):
+    factors = rp.factors_yarn(4, SPEC.hidden // SPEC.heads, SPEC.rope_theta, SPEC.train_length)
+    ids = torch.randint(0, SPEC.vocab_size, (2, 4 * SPEC.train_length))
+    plain = le.extended_model(state, SPEC, "longrope", 4, long_factor=factors)
+    ours = le.extended_model(state, SPEC, "longrope", 4, long_factor=factors)
+    le.install_start_positions(ours, 0)
+    with torch.no_grad():
+        torch.testing.assert_close(ours(input_ids=ids).logits, plain(input_ids=ids).logits, rtol=0, atol=0)
+
+
+def test_n_hat_keeps_the_first_positions_unscaled(state):
+    factors = np.full(SPEC.hidden // SPEC.heads // 2, 4.0)
+    model = le.extended_model(state, SPEC, "longrope", 4, long_factor=factors, n_hat=16)
+    x = torch.zeros(1, 1, 8)
+    pos = torch.arange(4 * SPEC.train_length)[None]
+    cos, _ = model.model.rotary_emb(x, pos)
+    scale = rp.longrope_attention_factor(4, SPEC.train_length)
+    theta = torch.tensor(rp.base_inv_freq(SPEC.hidden // SPEC.heads, SPEC.rope_theta), dtype=torch.float32)
+    torch.testing.assert_close(cos[0, 5, 0], torch.cos(5 * theta[0]) * scale)
+    torch.testing.assert_close(cos[0, 100, 1], torch.cos(100 * theta[1] / 4) * scale)
+
+
+def test_passkey_exact_match_equals_greedy_decoding(state, data):
+    model = llama.build_model(SPEC, state)
+    rng = np.random.default_rng(3)
+    for _ in range(3):
+        ids, answer = llama.passkey_example(data, 64, 0.5, rng)
+        prefix = torch.tensor([ids[:answer.start]])
+        greedy = model.generate(prefix, max_new_tokens=5, do_sample=False, pad_token_id=0)[0, answer.start:].tolist()
+        seed_rng = np.random.default_rng(0)
+        forced = model(input_ids=torch.tensor([ids])).logits[0, answer.start - 1:answer.stop - 1].argmax(-1).tolist()
+        assert (greedy == ids[answer]) == (forced == ids[answer])
+
+
+def test_lengths_the_study_cannot_represent_are_rejected():
+    with pytest.raises(le.TargetTooLongError, match="training length"):
+        le.check_length(SPEC, 1000 * SPEC.train_length)
+
+
+def test_bootstrap_interval_brackets_the_point_estimate():
+    nll = np.random.default_rng(0).normal(3.0, 0.2, 50)
+    lo, hi = le.bootstrap_ppl(nll)
+    assert lo < np.exp(nll.mean()) < hi

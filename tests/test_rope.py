@@ -1,0 +1,55 @@
+"""Our per-method factors give exactly the inverse frequencies transformers computes."""
+import numpy as np
+import pytest
+import torch
+from transformers import LlamaConfig
+from transformers.modeling_rope_utils import ROPE_INIT_FUNCTIONS
+
+from lcreport import rope
+
+DIM, BASE, L = 32, 10000.0, 256
+
+
+def transformers_inv_freq(method, s, seq_len, **kw):
+    params, max_pos = rope.rope_parameters(method, s, L, **kw)
+    config = LlamaConfig(hidden_size=DIM * 4, num_attention_heads=4, max_position_embeddings=max_pos,
+                         rope_parameters={"rope_theta": BASE, **params})
+    inv, attention = ROPE_INIT_FUNCTIONS[params["rope_type"]](config, torch.device("cpu"), seq_len=seq_len)
+    return inv.double().numpy(), attention
+
+
+@pytest.mark.parametrize("method", ["linear", "dynamic", "yarn"])
+@pytest.mark.parametrize("s", [2, 4, 8])
+def test_factors_match_transformers(method, s):
+    ours = rope.inv_freq_from_factors(rope.method_factors(method, s, DIM, BASE, L), DIM, BASE)
+    theirs, _ = transformers_inv_freq(method, s, seq_len=s * L)
+    np.testing.assert_allclose(ours, theirs, rtol=2e-6)
+
+
+@pytest.mark.parametrize("s", [2, 8])
+def test_longrope_uses_long_factors_past_L_and_short_within(s):
+    long = np.linspace(1, 1.2 * s, DIM // 2)
+    short = np.linspace(1, 1.1, DIM // 2)
+    theirs_long, attention = transformers_inv_freq("longrope", s, s * L, long_factor=long, short_factor=short)
+    theirs_short, _ = transformers_inv_freq("longrope", s, L, long_factor=long, short_factor=short)
+    np.testing.assert_allclose(rope.inv_freq_from_factors(long, DIM, BASE), theirs_long, rtol=2e-6)
+    np.testing.assert_allclose(rope.inv_freq_from_factors(short, DIM, BASE), theirs_short, rtol=2e-6)
+    assert attention == pytest.approx(rope.longrope_attention_factor(s, L))
+
+
+def test_pi_is_uniform_and_yarn_ramps_from_one_to_s():
+    assert np.all(rope.factors_pi(4, DIM, BASE, L) == 4)
+    y = rope.factors_yarn(4, DIM, BASE, L)
+    assert y[0] == pytest.approx(1.0) and y[-1] == pytest.approx(4.0)
+    assert np.all(np.diff(y) >= -1e-12)
+    n = rope.factors_ntk(4, DIM, BASE, L)
+    assert n[0] == 1.0 and n[-1] == pytest.approx(4.0)
+
+
+def test_bad_inputs_are_rejected():
+    with pytest.raises(ValueError, match="scale must be"):
+        rope.rope_parameters("linear", 0.5, L)
+    with pytest.raises(ValueError, match="unknown RoPE method"):
+        rope.rope_parameters("alibi", 2, L)
+    with pytest.raises(ValueError, match="long_factor"):
+        rope.rope_parameters("longrope", 2, L)
