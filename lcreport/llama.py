@@ -191,29 +191,57 @@ def lm_loss(model, ids: torch.Tensor, weights: torch.Tensor | None = None) -> to
     return (nll * w).sum() / w.sum()
 
 
-def train(spec: LlamaSpec, data: Data, device, *, log_every: int = 25):
-    """The training loop: AdamW, linear warm-up then cosine decay, bf16 autocast. Returns (model, history)."""
-    model = build_model(spec).to(device).train()
-    opt = torch.optim.AdamW(model.parameters(), lr=spec.lr, betas=(0.9, 0.95), weight_decay=0.1)
-    rng = np.random.default_rng(spec.seed)
+def optimise(model, batch, *, steps: int, lr: float, warmup: int, device, desc: str = "training",
+             log_every: int = 25, tokens_per_step: int = 0):
+    """The training loop: AdamW, linear warm-up then cosine decay, bf16 autocast; ``batch(step)`` → (ids, weights)."""
+    model.to(device).train()
+    opt = torch.optim.AdamW(model.parameters(), lr=lr, betas=(0.9, 0.95), weight_decay=0.1)
     history, t0 = [], time.time()
-    bar = tqdm(range(spec.steps), desc="training", mininterval=10)
+    bar = tqdm(range(steps), desc=desc, mininterval=10)
     for step in bar:
-        lr = spec.lr * min(1.0, (step + 1) / spec.warmup) * 0.5 * (1 + math.cos(math.pi * step / spec.steps))
+        rate = lr * min(1.0, (step + 1) / warmup) * 0.5 * (1 + math.cos(math.pi * step / steps))
         for g in opt.param_groups:
-            g["lr"] = lr
-        ids, weights = training_batch(data, spec, rng, progress=step / spec.steps)
+            g["lr"] = rate
+        ids, weights = batch(step)
         with torch.autocast(device_type=device.type, dtype=torch.bfloat16):
             loss = lm_loss(model, ids.to(device), weights.to(device))
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         opt.step()
-        if step % log_every == 0 or step == spec.steps - 1:
-            history.append({"step": step, "loss": loss.item(), "lr": lr, "seconds": time.time() - t0,
-                            "tokens": (step + 1) * spec.batch_size * spec.train_length})
+        if step % log_every == 0 or step == steps - 1:
+            history.append({"step": step, "loss": loss.item(), "lr": rate, "seconds": time.time() - t0,
+                            "tokens": (step + 1) * tokens_per_step})
             bar.set_postfix(loss=f"{loss.item():.3f}")
     return model.eval(), history
+
+
+def train(spec: LlamaSpec, data: Data, device, *, log_every: int = 25):
+    """Pre-training from scratch at L on the three-way data mix. Returns (model, history)."""
+    rng = np.random.default_rng(spec.seed)
+    return optimise(build_model(spec), lambda step: training_batch(data, spec, rng, progress=step / spec.steps),
+                    steps=spec.steps, lr=spec.lr, warmup=spec.warmup, device=device, log_every=log_every,
+                    tokens_per_step=spec.batch_size * spec.train_length)
+
+
+def text_batch(stream: np.ndarray, batch_size: int, length: int, rng: np.random.Generator):
+    """Plain language-modelling windows of ``length`` tokens at random offsets (all weights 1)."""
+    starts = rng.integers(0, len(stream) - length, batch_size)
+    ids = torch.from_numpy(np.stack([stream[s:s + length] for s in starts]).astype(np.int64))
+    return ids, torch.ones(ids.shape, dtype=torch.float32)
+
+
+def fine_tune(model, data: Data, *, length: int, steps: int, batch_size: int, lr: float, device, seed: int = 0,
+              desc: str = "fine-tuning"):
+    """Continue training ``model`` (already configured with its RoPE extension) on book text at ``length``.
+
+    The short fine-tune of PI (Chen et al. 2023, §3: 1,000 steps) and LongRoPE (Ding et al. 2024,
+    §4: 400 steps at 128k, 600 at 256k), at this study's scale. Returns (model, history).
+    """
+    rng = np.random.default_rng(seed)
+    return optimise(model, lambda step: text_batch(data.train, batch_size, length, rng), steps=steps, lr=lr,
+                    warmup=max(1, steps // 10), device=device, desc=desc, log_every=max(1, steps // 20),
+                    tokens_per_step=batch_size * length)
 
 
 # --- checkpoint cache ---------------------------------------------------------------------------------

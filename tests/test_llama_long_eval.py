@@ -106,3 +106,20 @@ def test_bootstrap_interval_brackets_the_point_estimate():
     nll = np.random.default_rng(0).normal(3.0, 0.2, 50)
     lo, hi = le.bootstrap_ppl(nll)
     assert lo < np.exp(nll.mean()) < hi
+
+
+def test_fine_tuning_moves_the_weights_and_logs_the_loss(data, state):
+    model = le.extended_model(state, SPEC, "linear", 2)
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    model, history = llama.fine_tune(model, data, length=2 * SPEC.train_length, steps=2, batch_size=2, lr=1e-3,
+                                     device=torch.device("cpu"))
+    assert len(history) == 2 and all(np.isfinite(h["loss"]) for h in history)
+    assert any(not torch.equal(before[k], v) for k, v in model.state_dict().items())
+
+
+def test_effective_length_stops_at_the_first_failure():
+    lengths, ppl = [256, 512, 1024, 2048], [20.0, 22.0, 30.0, 21.0]
+    assert le.effective_length(lengths, ppl, reference=20.0, tolerance=0.2) == 512
+    assert le.effective_length(lengths, ppl, reference=10.0, tolerance=0.2) is None
+    acc = [0.95, 0.9, 0.5, 0.1]
+    assert le.effective_length(lengths, acc, reference=0.95, tolerance=0.1, higher_is_better=True) == 512
