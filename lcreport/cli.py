@@ -13,39 +13,32 @@ import subprocess
 import sys
 from pathlib import Path
 
-import yaml
-
 from .paths import ROOT
 from .profiles import PROFILES, get_profile
 
 
+def toc_docnames(toc_path: Path = ROOT / "_toc.yml") -> list[str]:
+    """Every document of the table of contents in reading order, read by jupyter-book's own parser."""
+    from sphinx_external_toc.parsing import parse_toc_yaml
+
+    site = parse_toc_yaml(toc_path)
+    order: list[str] = []
+
+    def visit(doc: str) -> None:
+        order.append(doc)
+        for tree in site[doc].subtrees:
+            for item in tree.items:
+                if isinstance(item, str):
+                    visit(item)
+
+    visit(site.root.docname)
+    return order
+
+
 def toc_notebooks(toc_path: Path = ROOT / "_toc.yml") -> list[Path]:
     """Every ``notebooks/*.ipynb`` named in the table of contents, in reading order."""
-    toc = yaml.safe_load(toc_path.read_text())
-    files: list[str] = []
-
-    def walk(node):
-        if isinstance(node, dict):
-            if "file" in node:
-                files.append(node["file"])
-            if "root" in node:
-                files.append(node["root"])
-            for value in node.values():
-                if isinstance(value, (list, dict)):
-                    walk(value)
-        elif isinstance(node, list):
-            for item in node:
-                walk(item)
-
-    walk(toc)
-    out = []
-    for f in files:
-        path = ROOT / f
-        if path.suffix == "":
-            path = path.with_suffix(".ipynb")
-        if path.suffix == ".ipynb" and path.parent.name == "notebooks":
-            out.append(path)
-    return out
+    paths = [ROOT / f"{doc}.ipynb" for doc in toc_docnames(toc_path)]
+    return [p for p in paths if p.parent.name == "notebooks" and p.exists()]
 
 
 def chapter_name(path: Path) -> str:
@@ -66,34 +59,21 @@ def select_notebooks(chapters: list[str]) -> list[Path]:
 
 
 def cmd_run(args) -> int:
+    import os
+
     import papermill as pm
 
     from .device import resolve_device
+    from .profiles import PROFILE_OVERRIDE_VAR
 
     profile = get_profile(args.profile).name
-    device = str(resolve_device(args.device))  # fail before executing anything
+    resolve_device(args.device)  # fail before executing anything
+    os.environ.pop(PROFILE_OVERRIDE_VAR, None)  # the --profile asked for is the one that runs
     for nb in select_notebooks(args.chapters):
-        print(f"[lcreport] executing {nb.relative_to(ROOT)} (profile={profile}, device={device})", flush=True)
+        print(f"[lcreport] executing {nb.relative_to(ROOT)} (profile={profile}, device={args.device})", flush=True)
         pm.execute_notebook(str(nb), str(nb), parameters={"profile": profile, "device": args.device, "seed": args.seed},
                             kernel_name="python3", cwd=str(nb.parent), progress_bar=False, log_output=args.verbose)
-        skip_injected_parameters_under_nbval(nb)
     return 0
-
-
-def skip_injected_parameters_under_nbval(nb_path: Path) -> None:
-    """Tag papermill's injected-parameters cell ``nbval-skip``.
-
-    nbval re-executes the committed notebook; without the tag the injected
-    ``profile = "cpu"`` would override the ``LCREPORT_PROFILE=smoke`` that CI sets.
-    """
-    import nbformat
-
-    nb = nbformat.read(nb_path, as_version=4)
-    for cell in nb.cells:
-        tags = cell.metadata.setdefault("tags", [])
-        if "injected-parameters" in tags and "nbval-skip" not in tags:
-            tags.append("nbval-skip")
-    nbformat.write(nb, nb_path)
 
 
 def cmd_build(args) -> int:
@@ -124,7 +104,8 @@ def notebook_problems(nb_path: Path, expected_profile: str = "cpu") -> list[str]
 
 
 def cmd_check(args) -> int:
-    from .assets import ASSETS, require
+    from .data.asset_table import ASSETS
+    from .data.assets import require
     from .results import load_results, source_hash
 
     failures, warnings = [], []
@@ -160,7 +141,8 @@ def cmd_check(args) -> int:
 
 
 def cmd_fetch(args) -> int:
-    from .assets import ASSETS, fetch
+    from .data.asset_table import ASSETS
+    from .data.assets import fetch
 
     for name in args.assets or list(ASSETS):
         path = fetch(name, force=args.force)

@@ -1,4 +1,4 @@
-"""What every chapter notebook does first and last: provenance, seeds, glue, save."""
+"""What every chapter notebook does first and last: resolve the run once, seed, glue, save."""
 from __future__ import annotations
 
 import random
@@ -7,18 +7,22 @@ import numpy as np
 import torch
 
 from .device import resolve_device
-from .profiles import get_profile
-from .results import Run
+from .profiles import get_profile, requested_profile
+from .results import Run, jsonable
 
 
-def start_chapter(chapter: str, profile: str, device: str = "auto", seed: int = 0) -> Run:
-    """Validate the parameters, seed every generator and return the chapter's ``Run``."""
-    prof = get_profile(profile)
+def start_chapter(chapter: str, profile: str = "cpu", device: str = "auto", seed: int = 0) -> Run:
+    """Resolve the notebook's parameters once (profile, device, seed), seed every generator, return the Run.
+
+    The Run carries the frozen ``Profile`` (``run.profile``) and the ``torch.device``
+    (``run.device``) that every later call receives; nothing else reads the parameters again.
+    """
+    prof = get_profile(requested_profile(profile))
     dev = resolve_device(device)
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)
-    return Run(chapter=chapter, profile=prof.name, device=str(dev), seed=seed)
+    return Run(chapter=chapter, profile=prof, device=dev, seed=seed)
 
 
 def provenance_table(run: Run):
@@ -32,13 +36,21 @@ def provenance_table(run: Run):
     return pd.DataFrame({"value": rows}).rename_axis("provenance")
 
 
-def glue(run: Run, key: str, value, *, unit: str | None = None, display: bool = False):
+def glue(run: Run, key: str, value, *, unit: str | None = None, ci95=None, n: int | None = None,
+         display: bool = False):
     """Record a key figure in the results file and glue it for the prose (myst-nb)."""
     from myst_nb import glue as _glue
 
-    from .results import _jsonable
-
-    value = _jsonable(value)  # numpy scalars print as "np.float64(…)", which glue cannot format
-    run.record(key, value, unit=unit)
+    value = jsonable(value)  # numpy scalars print as "np.float64(…)", which glue cannot format
+    run.record(key, value, unit=unit, ci95=ci95, n=n)
     _glue(key, value, display=display)
     return value
+
+
+def glue_all(run: Run, figures: dict) -> None:
+    """Glue every entry of ``figures`` (name → value, or name → {"value", "ci95", "n"})."""
+    for key, value in figures.items():
+        if isinstance(value, dict) and "value" in value and set(value) <= {"value", "ci95", "n", "unit"}:
+            glue(run, key, value["value"], ci95=value.get("ci95"), n=value.get("n"), unit=value.get("unit"))
+        else:
+            glue(run, key, value)

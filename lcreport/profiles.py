@@ -6,7 +6,7 @@ default on 2 CPU cores, ``gpu`` is what a GPU runner re-executes with papermill.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 
 @dataclass(frozen=True)
@@ -30,6 +30,24 @@ class LlamaSpec:
     copy_warmup_steps: int = 0  # first steps on pure copy data, where induction heads form (Olsson et al. 2022)
     copy_share: float = 0.0     # afterwards, share of pure copy sequences kept in the mix (so the heads survive)
     seed: int = 0
+
+
+@dataclass(frozen=True)
+class SearchSettings:
+    """One LongRoPE search (Ding et al. 2024, Algorithm 1): population, generations, children per
+    generation, fitness windows, and the random seeds searched independently."""
+
+    population: int
+    generations: int
+    mutations: int
+    crossovers: int
+    samples: int               # windows of the search book that fitness averages over
+    seeds: tuple[int, ...] = (0,)
+
+    @property
+    def evaluations_bound(self) -> int:
+        """At most this many fitness evaluations (the initial population, then the children)."""
+        return self.population + self.generations * (self.mutations + self.crossovers)
 
 
 @dataclass(frozen=True)
@@ -65,12 +83,7 @@ class Profile:
     # LongRoPE chapters: the model, the extension scales, the search, the evaluation
     llama: LlamaSpec = None
     scales: tuple[int, ...] = ()
-    search_population: int = 0
-    search_generations: int = 0
-    search_mutations: int = 0
-    search_crossovers: int = 0
-    search_samples: int = 0
-    search_seeds: tuple[int, ...] = ()
+    search: SearchSettings = None
     eval_chunks: int = 0
     passkey_trials: int = 0
     passkey_depths: tuple[float, ...] = ()
@@ -80,7 +93,7 @@ class Profile:
     ft_batch: int = 0
     ft_lr: float = 1e-3
     prog_scales: tuple[int, ...] = ()
-    stage_search: tuple[int, int, int, int, int] = (0, 0, 0, 0, 0)  # population, generations, mutations, crossovers, samples
+    stage_search: SearchSettings = None  # the searches of part 2 (progressive extension, readjustment)
     stage_chunks: int = 0
     stage_trials: int = 0
     dw_models: tuple[tuple[int, int], ...] = ()  # (layers, hidden)
@@ -89,7 +102,6 @@ class Profile:
     dw_multiples: tuple[int, ...] = ()
     overfit_lengths: tuple[int, ...] = ()
     smollm_lengths: tuple[int, ...] = ()  # empty: the SmolLM2 section is not run on this profile
-    extra: dict = field(default_factory=dict)
 
 
 PROFILES: dict[str, Profile] = {
@@ -122,16 +134,11 @@ PROFILES: dict[str, Profile] = {
                         passkey_share=0.4, repeat_share=0.2, answer_loss_weight=1.0,
                         copy_warmup_steps=5, copy_share=0.2),
         scales=(2, 4),
-        search_population=6,
-        search_generations=2,
-        search_mutations=2,
-        search_crossovers=2,
-        search_samples=2,
-        search_seeds=(0,),
+        search=SearchSettings(population=6, generations=2, mutations=2, crossovers=2, samples=2, seeds=(0,)),
         eval_chunks=4,
         passkey_trials=4,
         passkey_depths=(0.2, 0.8),
-        ft_scale=2, ft_steps=3, ft_batch=2, prog_scales=(4,), stage_search=(4, 1, 1, 1, 1),
+        ft_scale=2, ft_steps=3, ft_batch=2, prog_scales=(4,), stage_search=SearchSettings(4, 1, 1, 1, 1),
         stage_chunks=2, stage_trials=2, dw_models=((1, 64), (2, 64)), dw_length=16, dw_steps=4,
         dw_multiples=(1, 2, 4), overfit_lengths=(16, 32),
     ),
@@ -164,16 +171,11 @@ PROFILES: dict[str, Profile] = {
                         passkey_share=0.4, repeat_share=0.1, answer_loss_weight=2.0,
                         copy_warmup_steps=150, copy_share=0.25),
         scales=(2, 4, 8),
-        search_population=16,
-        search_generations=8,
-        search_mutations=4,
-        search_crossovers=4,
-        search_samples=3,
-        search_seeds=(0, 1),
+        search=SearchSettings(population=16, generations=8, mutations=4, crossovers=4, samples=3, seeds=(0, 1)),
         eval_chunks=24,
         passkey_trials=20,
         passkey_depths=(0.1, 0.5, 0.9),
-        ft_scale=4, ft_steps=100, ft_batch=4, prog_scales=(16, 32), stage_search=(8, 3, 3, 3, 2),
+        ft_scale=4, ft_steps=100, ft_batch=4, prog_scales=(16, 32), stage_search=SearchSettings(8, 3, 3, 3, 2),
         stage_chunks=12, stage_trials=10, dw_models=((2, 128), (4, 128), (8, 128), (4, 256)), dw_length=64,
         dw_steps=300, dw_multiples=(1, 2, 4, 8, 16), overfit_lengths=(32, 64, 128, 256),
     ),
@@ -206,16 +208,11 @@ PROFILES: dict[str, Profile] = {
                         passkey_share=0.3, repeat_share=0.1, answer_loss_weight=1.0,
                         copy_warmup_steps=300, copy_share=0.15),
         scales=(2, 4, 8, 16, 32),
-        search_population=64,  # the paper's settings
-        search_generations=40,
-        search_mutations=16,
-        search_crossovers=16,
-        search_samples=5,
-        search_seeds=(0, 1, 2),
+        search=SearchSettings(population=64, generations=40, mutations=16, crossovers=16, samples=5, seeds=(0, 1, 2)),
         eval_chunks=64,
         passkey_trials=50,
         passkey_depths=(0.1, 0.3, 0.5, 0.7, 0.9),
-        ft_scale=4, ft_steps=400, ft_batch=8, ft_lr=3e-4, prog_scales=(16, 32), stage_search=(32, 10, 8, 8, 4),
+        ft_scale=4, ft_steps=400, ft_batch=8, ft_lr=3e-4, prog_scales=(16, 32), stage_search=SearchSettings(32, 10, 8, 8, 4),
         stage_chunks=32, stage_trials=30, dw_models=((4, 256), (8, 512), (12, 768)), dw_length=256,
         dw_steps=1500, dw_multiples=(1, 2, 4, 8, 16), overfit_lengths=(128, 256, 512, 1024),
         smollm_lengths=(8192, 16384, 32768, 65536),
@@ -225,14 +222,17 @@ PROFILES: dict[str, Profile] = {
 DEFAULT_PROFILE = "cpu"
 
 
+#: When set, overrides every chapter's ``profile`` parameter: nbval re-executes the committed cpu-profile
+#: notebooks on the smoke profile this way (the Makefile's ``nbval`` target). ``lcreport run`` clears it.
+PROFILE_OVERRIDE_VAR = "LCREPORT_PROFILE"
+
+
 class UnknownProfileError(ValueError):
     pass
 
 
-def get_profile(name: str | None = None) -> Profile:
-    """Return the profile called ``name``; ``None`` reads ``LCREPORT_PROFILE`` (default cpu)."""
-    if name is None:
-        name = os.environ.get("LCREPORT_PROFILE", DEFAULT_PROFILE)
+def get_profile(name: "str | Profile") -> Profile:
+    """The profile called ``name`` (a Profile passes through), or a clear error listing the choices."""
     if isinstance(name, Profile):
         return name
     try:
@@ -242,3 +242,8 @@ def get_profile(name: str | None = None) -> Profile:
             f"unknown profile {name!r}: choose one of {', '.join(PROFILES)} "
             f"(e.g. `python -m lcreport run --profile cpu`)"
         ) from None
+
+
+def requested_profile(parameter: str) -> str:
+    """The profile a chapter runs: its papermill parameter, unless ``LCREPORT_PROFILE`` overrides it."""
+    return os.environ.get(PROFILE_OVERRIDE_VAR) or parameter

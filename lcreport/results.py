@@ -1,32 +1,36 @@
-"""The results store: ``results/<chapter>.json`` = key figures + provenance.
+"""The results store: ``results/<chapter>.json`` and ``results/<chapter>.trials.csv``.
 
-Every number the critique chapter judges comes from one of these files, and each file
-says which code, profile, device and library versions produced it.
+The JSON holds ``figures`` (``{"value": …}``, plus ``"ci95"`` and ``"n"`` for an estimate from
+samples), ``comparisons`` (paired tests between two arms) and ``provenance`` (which code, profile,
+device and library versions produced them). The CSV holds one row per scored unit, so that a
+reader can recompute every comparison. Every number the critique chapter judges comes from here.
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 import os
 import platform
 import subprocess
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .files import atomic_write, atomic_write_text, content_key
 from .paths import PACKAGE_DIR, ROOT, results_dir
+
+#: columns every trials CSV starts with (extra columns may follow)
+TRIAL_COLUMNS = ("experiment", "arm", "scale", "seed", "unit", "metric", "value")
+#: fields of one entry of ``comparisons``
+COMPARISON_FIELDS = ("id", "experiment", "scale", "metric", "a", "b", "diff", "ci95", "n", "test")
 
 
 def source_hash() -> str:
     """SHA-256 over lcreport's Python sources (sorted by path): which code made a number."""
-    h = hashlib.sha256()
+    parts = []
     for path in sorted(PACKAGE_DIR.rglob("*.py")):
-        h.update(path.relative_to(PACKAGE_DIR).as_posix().encode())
-        h.update(b"\0")
-        h.update(path.read_bytes())
-    return h.hexdigest()[:16]
+        parts.append(path.relative_to(PACKAGE_DIR).as_posix().encode() + b"\0" + path.read_bytes())
+    return content_key(b"".join(parts))
 
 
 def git_commit() -> str:
@@ -46,12 +50,8 @@ def library_versions() -> dict[str, str]:
     import torch
     import transformers
 
-    return {
-        "python": platform.python_version(),
-        "torch": torch.__version__,
-        "transformers": transformers.__version__,
-        "numpy": numpy.__version__,
-    }
+    return {"python": platform.python_version(), "torch": torch.__version__,
+            "transformers": transformers.__version__, "numpy": numpy.__version__}
 
 
 def machine_description(device) -> str:
@@ -62,12 +62,12 @@ def machine_description(device) -> str:
     return f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPU cores, {torch.get_num_threads()} torch threads"
 
 
-def _jsonable(value):
+def jsonable(value):
     """Plain JSON types only; NaN/inf become null so the file stays valid JSON."""
     if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
+        return {str(k): jsonable(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
+        return [jsonable(v) for v in value]
     if hasattr(value, "item") and not isinstance(value, (str, bytes)):
         try:
             value = value.item()
@@ -80,23 +80,27 @@ def _jsonable(value):
 
 @dataclass
 class Run:
-    """One chapter's run: collects figures and writes them with provenance."""
+    """One chapter's run: collects figures, comparisons and trials, and writes them with provenance.
+
+    ``profile`` is the resolved, frozen ``Profile`` and ``device`` a ``torch.device``; both are
+    decided once, by ``notebook.start_chapter``, and passed down from here.
+    """
 
     chapter: str
-    profile: str
-    device: str
+    profile: object
+    device: object
     seed: int = 0
     started: float = field(default_factory=time.time)
     figures: dict = field(default_factory=dict)
+    comparisons: list = field(default_factory=list)
+    trials: list = field(default_factory=list)
 
     def provenance(self) -> dict:
-        import torch
-
         return {
             "chapter": self.chapter,
-            "profile": self.profile,
-            "device": self.device,
-            "machine": machine_description(torch.device(self.device)),
+            "profile": self.profile.name,
+            "device": str(self.device),
+            "machine": machine_description(self.device),
             "seed": self.seed,
             "versions": library_versions(),
             "lcreport_source_hash": source_hash(),
@@ -105,28 +109,50 @@ class Run:
             "wall_time_s": round(time.time() - self.started, 1),
         }
 
-    def record(self, key: str, value, *, unit: str | None = None, note: str | None = None):
-        """Keep one key figure (a number, a list or a small table as records)."""
-        entry = {"value": _jsonable(value)}
+    def record(self, key: str, value, *, unit: str | None = None, ci95=None, n: int | None = None):
+        """Keep one key figure (a number, a list or a small table as records), with its interval if any."""
+        entry = {"value": jsonable(value)}
         if unit:
             entry["unit"] = unit
-        if note:
-            entry["note"] = note
+        if ci95 is not None:
+            entry["ci95"] = [float(ci95[0]), float(ci95[1])]
+        if n is not None:
+            entry["n"] = int(n)
         self.figures[key] = entry
         return value
 
+    def compare(self, comparison: dict) -> dict:
+        """Keep one paired comparison (see ``analysis.stats``); its id must be new."""
+        missing = [k for k in COMPARISON_FIELDS if k not in comparison]
+        if missing:
+            raise ValueError(f"comparison {comparison.get('id')!r} lacks {', '.join(missing)}")
+        if any(c["id"] == comparison["id"] for c in self.comparisons):
+            raise ValueError(f"comparison {comparison['id']!r} recorded twice")
+        self.comparisons.append(jsonable(comparison))
+        return comparison
+
+    def add_trials(self, rows) -> None:
+        """One row per scored unit (dicts or a DataFrame) with at least ``TRIAL_COLUMNS``."""
+        rows = rows.to_dict(orient="records") if hasattr(rows, "to_dict") else list(rows)
+        for r in rows:
+            missing = [c for c in TRIAL_COLUMNS if c not in r]
+            if missing:
+                raise ValueError(f"trial row lacks {', '.join(missing)}: {r}")
+        self.trials.extend(rows)
+
     def save(self) -> Path:
-        """Write ``results/<chapter>.json`` atomically (never a half-written file)."""
+        """Write ``results/<chapter>.json`` (and the trials CSV, if any) atomically."""
         out_dir = results_dir()
-        out_dir.mkdir(parents=True, exist_ok=True)
-        path = out_dir / f"{self.chapter}.json"
-        payload = {"provenance": self.provenance(), "figures": self.figures}
-        fd, tmp = tempfile.mkstemp(dir=out_dir, prefix=f".{self.chapter}.", suffix=".json")
-        with os.fdopen(fd, "w") as f:
-            json.dump(payload, f, indent=1, ensure_ascii=False, sort_keys=True)
-            f.write("\n")
-        os.chmod(tmp, 0o644)  # mkstemp makes it private; results are for readers
-        os.replace(tmp, path)
+        payload = {"provenance": self.provenance(), "figures": self.figures, "comparisons": self.comparisons}
+        path = atomic_write_text(out_dir / f"{self.chapter}.json",
+                                 json.dumps(payload, indent=1, ensure_ascii=False, sort_keys=True) + "\n")
+        if self.trials:
+            import pandas as pd
+
+            frame = pd.DataFrame(self.trials)
+            extra = [c for c in frame.columns if c not in TRIAL_COLUMNS]
+            frame = frame[list(TRIAL_COLUMNS) + extra]
+            atomic_write(out_dir / f"{self.chapter}.trials.csv", lambda tmp: frame.to_csv(tmp, index=False))
         return path
 
 

@@ -2,7 +2,8 @@ import shutil
 
 import pytest
 
-from lcreport import assets, corpus
+from lcreport.data import assets, corpus
+from lcreport.data.asset_table import ASSETS
 
 
 @pytest.fixture
@@ -16,7 +17,7 @@ def copied_data(tmp_path, monkeypatch):
 
 
 def test_fetched_assets_verify():
-    for name in assets.ASSETS:
+    for name in ASSETS:
         assert assets.require(name).is_dir()
 
 

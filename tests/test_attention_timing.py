@@ -3,7 +3,7 @@ import math
 import pytest
 import torch
 
-from lcreport import attention_timing as at
+from lcreport.analysis import attention_timing as at
 
 
 def test_naive_and_sdpa_compute_the_same_attention():

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 import torch
 
-from lcreport import bert_long as bl
+from lcreport.models import bert as bl
 
 
 @pytest.fixture(scope="module")

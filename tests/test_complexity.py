@@ -4,7 +4,7 @@ import torch
 from torch.utils.flop_counter import FlopCounterMode
 from transformers import BertConfig, BertModel, LlamaConfig, LlamaForCausalLM
 
-from lcreport import complexity as cx
+from lcreport.analysis import complexity as cx
 
 SHAPES = cx.MODEL_SHAPES
 

@@ -1,7 +1,7 @@
 """The critique chapter's own experiments: the seed's Transformer code, gradients by length, RULER."""
 import pytest
 
-from lcreport import critique as cr
+from lcreport.analysis import critique as cr
 
 
 def test_seed002_code_fails_where_we_say_it_does():

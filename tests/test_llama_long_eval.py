@@ -5,7 +5,9 @@ import numpy as np
 import pytest
 import torch
 
-from lcreport import llama, long_eval as le, rope as rp
+from lcreport.analysis import stats
+from lcreport.longrope import evaluation as ev, extension as ext
+from lcreport.models import checkpoints, llama, lm_data, training, rope as rp
 from lcreport.profiles import PROFILES
 
 SPEC = dataclasses.replace(PROFILES["smoke"].llama, steps=3, warmup=1)
@@ -13,7 +15,7 @@ SPEC = dataclasses.replace(PROFILES["smoke"].llama, steps=3, warmup=1)
 
 @pytest.fixture(scope="module")
 def data():
-    return llama.Data(SPEC)
+    return lm_data.Data(SPEC)
 
 
 @pytest.fixture(scope="module")
@@ -23,67 +25,71 @@ def state():
 
 def test_digits_are_single_tokens_and_the_key_ends_the_sequence(data):
     rng = np.random.default_rng(0)
-    ids, answer = llama.passkey_example(data, 64, 0.3, rng)
+    ids, answer = lm_data.passkey_example(data, 64, 0.3, rng)
     assert len(ids) == 64 and answer == slice(59, 64)
     assert all(t in data.digit_ids for t in ids[answer])
     assert data.tokenizer.decode(ids).rstrip().endswith("The pass key is " + data.tokenizer.decode(ids[answer]).strip())
 
 
 def test_repeated_span_appears_twice_at_the_asked_distance(data):
-    ids, second = llama.repeat_example(data, 64, 8, 10, np.random.default_rng(1))
+    ids, second = lm_data.repeat_example(data, 64, 8, 10, np.random.default_rng(1))
     first_start = second.start - 8 - 10
     assert ids[first_start:first_start + 8] == ids[second]
     with pytest.raises(ValueError, match="exceed"):
-        llama.repeat_example(data, 64, 30, 10, np.random.default_rng(1))
+        lm_data.repeat_example(data, 64, 30, 10, np.random.default_rng(1))
 
 
 def test_training_batch_shapes_and_answer_weights(data):
-    ids, w = llama.training_batch(data, SPEC, np.random.default_rng(0))
+    ids, w = lm_data.training_batch(data, SPEC, np.random.default_rng(0))
     assert ids.shape == (SPEC.batch_size, SPEC.train_length) and w.shape == ids.shape
     assert set(np.unique(w.numpy())) <= {0.0, 1.0, 1.0 + SPEC.answer_loss_weight}  # 0: a copy's unscored first half
 
 
 def test_copy_sequence_repeats_and_scores_only_the_copy():
-    ids, w = llama.copy_sequence(100, 20, np.random.default_rng(0))
+    ids, w = lm_data.copy_sequence(100, 20, np.random.default_rng(0))
     assert len(ids) == 20 and (ids[:10] == ids[10:]).all()
     assert w[:11].sum() == 0 and (w[11:] == 1).all()
-    ids, _ = llama.copy_batch(SPEC, np.random.default_rng(0))
+    ids, _ = lm_data.copy_batch(SPEC, np.random.default_rng(0))
     assert ids.shape == (SPEC.batch_size, SPEC.train_length)
 
 
 def test_checkpoint_roundtrip_and_corruption_is_detected(tmp_path, data, monkeypatch):
     monkeypatch.setenv("LCREPORT_CACHE", str(tmp_path))
-    model, history, cached = llama.trained_model(SPEC, data, torch.device("cpu"))
+    model, history, cached = checkpoints.trained_model(SPEC, data, torch.device("cpu"))
     assert not cached
-    _, _, cached = llama.trained_model(SPEC, data, torch.device("cpu"))
+    _, _, cached = checkpoints.trained_model(SPEC, data, torch.device("cpu"))
     assert cached
-    folder = tmp_path / "llama" / llama.checkpoint_key(SPEC)
+    folder = tmp_path / "llama" / checkpoints.checkpoint_key(SPEC)
     blob = bytearray((folder / "model.safetensors").read_bytes())
     blob[-10] ^= 0xFF
     (folder / "model.safetensors").write_bytes(bytes(blob))
-    with pytest.raises(llama.CorruptCheckpointError, match="does not match its recorded hash"):
-        llama.load_checkpoint(folder)
+    with pytest.raises(checkpoints.CorruptCheckpointError, match="does not match its recorded hash"):
+        checkpoints.load_checkpoint(folder)
     messages = []
-    _, _, cached = llama.trained_model(SPEC, data, torch.device("cpu"), log=messages.append)
+    _, _, cached = checkpoints.trained_model(SPEC, data, torch.device("cpu"), log=messages.append)
     assert not cached and "retraining" in messages[0]
     (folder / "manifest.json").unlink()  # as if interrupted before the manifest was written
-    with pytest.raises(llama.CorruptCheckpointError, match="partial"):
-        llama.load_checkpoint(folder)
+    with pytest.raises(checkpoints.CorruptCheckpointError, match="partial"):
+        checkpoints.load_checkpoint(folder)
 
 
-def test_n_hat_zero_is_exactly_transformers_longrope(state):
+def test_n_hat_changes_only_the_positions_below_it(state):
+    """With n̂ = 16 the rotary tables differ from transformers' ``longrope`` below position 16 and are
+    identical from it on; with n̂ = 0 the model is transformers' ``longrope`` itself (no subclass)."""
     factors = rp.factors_yarn(4, SPEC.hidden // SPEC.heads, SPEC.rope_theta, SPEC.train_length)
-    ids = torch.randint(0, SPEC.vocab_size, (2, 4 * SPEC.train_length))
-    plain = le.extended_model(state, SPEC, "longrope", 4, long_factor=factors)
-    ours = le.extended_model(state, SPEC, "longrope", 4, long_factor=factors)
-    le.install_start_positions(ours, 0)
-    with torch.no_grad():
-        torch.testing.assert_close(ours(input_ids=ids).logits, plain(input_ids=ids).logits, rtol=0, atol=0)
+    plain = ext.extended_model(state, SPEC, "longrope", 4, long_factor=factors)
+    ours = ext.extended_model(state, SPEC, "longrope", 4, long_factor=factors, n_hat=16)
+    assert type(plain.model.rotary_emb).__name__ == "LlamaRotaryEmbedding"
+    x, pos = torch.zeros(1, 1, 8), torch.arange(4 * SPEC.train_length)[None]
+    (cos_p, sin_p), (cos_o, sin_o) = plain.model.rotary_emb(x, pos), ours.model.rotary_emb(x, pos)
+    torch.testing.assert_close(cos_o[:, 16:], cos_p[:, 16:], rtol=0, atol=0)
+    torch.testing.assert_close(sin_o[:, 16:], sin_p[:, 16:], rtol=0, atol=0)
+    assert not torch.allclose(cos_o[:, 1:16], cos_p[:, 1:16])
 
 
 def test_n_hat_keeps_the_first_positions_unscaled(state):
     factors = np.full(SPEC.hidden // SPEC.heads // 2, 4.0)
-    model = le.extended_model(state, SPEC, "longrope", 4, long_factor=factors, n_hat=16)
+    model = ext.extended_model(state, SPEC, "longrope", 4, long_factor=factors, n_hat=16)
     x = torch.zeros(1, 1, 8)
     pos = torch.arange(4 * SPEC.train_length)[None]
     cos, _ = model.model.rotary_emb(x, pos)
@@ -93,33 +99,39 @@ def test_n_hat_keeps_the_first_positions_unscaled(state):
     torch.testing.assert_close(cos[0, 100, 1], torch.cos(100 * theta[1] / 4) * scale)
 
 
-def test_passkey_exact_match_equals_greedy_decoding(state, data):
+def test_teacher_forced_argmax_equals_greedy_decoding(state, data):
+    """Exact match is scored in one teacher-forced pass (``evaluation.answer_argmax``); that equals greedy
+    decoding: fed its own greedy continuation, the forced argmax returns it token for token, and a
+    continuation that departs from it is not returned."""
     model = llama.build_model(SPEC, state)
     rng = np.random.default_rng(3)
     for _ in range(3):
-        ids, answer = llama.passkey_example(data, 64, 0.5, rng)
+        ids, answer = lm_data.passkey_example(data, 64, 0.5, rng)
         prefix = torch.tensor([ids[:answer.start]])
-        greedy = model.generate(prefix, max_new_tokens=5, do_sample=False, pad_token_id=0)[0, answer.start:].tolist()
-        seed_rng = np.random.default_rng(0)
-        forced = model(input_ids=torch.tensor([ids])).logits[0, answer.start - 1:answer.stop - 1].argmax(-1).tolist()
-        assert (greedy == ids[answer]) == (forced == ids[answer])
+        greedy = model.generate(prefix, max_new_tokens=5, do_sample=False, pad_token_id=0)[0, answer.start:]
+        x = torch.cat([prefix[0], greedy])[None]
+        assert ev.answer_argmax(model, x, answer)[0].tolist() == greedy.tolist()
+        other = greedy.clone()
+        other[0] = (other[0] + 1) % SPEC.vocab_size
+        forced = ev.answer_argmax(model, torch.cat([prefix[0], other])[None], answer)[0]
+        assert forced.tolist() != other.tolist()
 
 
 def test_lengths_the_study_cannot_represent_are_rejected():
-    with pytest.raises(le.TargetTooLongError, match="training length"):
-        le.check_length(SPEC, 1000 * SPEC.train_length)
+    with pytest.raises(ext.TargetTooLongError, match="training length"):
+        ext.check_length(SPEC, 1000 * SPEC.train_length)
 
 
-def test_bootstrap_interval_brackets_the_point_estimate():
+def test_perplexity_interval_brackets_the_point_estimate():
     nll = np.random.default_rng(0).normal(3.0, 0.2, 50)
-    lo, hi = le.bootstrap_ppl(nll)
-    assert lo < np.exp(nll.mean()) < hi
+    est, (lo, hi) = stats.mean_ci(nll, transform=np.exp)
+    assert est == pytest.approx(np.exp(nll.mean())) and lo < est < hi
 
 
 def test_fine_tuning_moves_the_weights_and_logs_the_loss(data, state):
-    model = le.extended_model(state, SPEC, "linear", 2)
+    model = ext.extended_model(state, SPEC, "linear", 2)
     before = {k: v.clone() for k, v in model.state_dict().items()}
-    model, history = llama.fine_tune(model, data, length=2 * SPEC.train_length, steps=2, batch_size=2, lr=1e-3,
+    model, history = training.fine_tune(model, data, length=2 * SPEC.train_length, steps=2, batch_size=2, lr=1e-3,
                                      device=torch.device("cpu"))
     assert len(history) == 2 and all(np.isfinite(h["loss"]) for h in history)
     assert any(not torch.equal(before[k], v) for k, v in model.state_dict().items())
@@ -127,8 +139,8 @@ def test_fine_tuning_moves_the_weights_and_logs_the_loss(data, state):
 
 def test_effective_length_is_the_longest_passing_length():
     lengths, ppl = [256, 512, 1024, 2048], [20.0, 22.0, 30.0, 21.0]
-    assert le.effective_length(lengths, ppl, reference=20.0, tolerance=0.2) == 2048  # RULER: the maximum passing
-    assert le.effective_length(lengths, ppl, reference=20.0, tolerance=0.2, contiguous=True) == 512
-    assert le.effective_length(lengths, ppl, reference=10.0, tolerance=0.2) is None
+    assert ev.effective_length(lengths, ppl, reference=20.0, tolerance=0.2) == 2048  # RULER: the maximum passing
+    assert ev.effective_length(lengths, ppl, reference=20.0, tolerance=0.2, contiguous=True) == 512
+    assert ev.effective_length(lengths, ppl, reference=10.0, tolerance=0.2) is None
     acc = [0.95, 0.9, 0.5, 0.1]
-    assert le.effective_length(lengths, acc, reference=0.95, tolerance=0.1, higher_is_better=True) == 512
+    assert ev.effective_length(lengths, acc, reference=0.95, tolerance=0.1, higher_is_better=True) == 512

@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from lcreport import longrope_search as ls
-from lcreport import rope
+from lcreport.longrope import evolution as ls
+from lcreport.models import rope
 
 SPACE = ls.SearchSpace(n_factors=16, scale=4)
 

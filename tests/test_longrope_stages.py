@@ -5,16 +5,17 @@ import numpy as np
 import pytest
 import torch
 
-from lcreport import llama, long_eval as le, longrope_stages as st, rope as rp
-from lcreport.assets import MissingAssetError, require
-from lcreport.profiles import PROFILES
+from lcreport.data.assets import MissingAssetError, require
+from lcreport.longrope import evaluation as ev, extension as ext, search as sr, stages as st
+from lcreport.models import llama, lm_data, pretrained, rope as rp
+from lcreport.profiles import PROFILES, SearchSettings
 
 SPEC = dataclasses.replace(PROFILES["smoke"].llama, steps=2, warmup=1, copy_warmup_steps=1)
 
 
 @pytest.fixture(scope="module")
 def data():
-    return llama.Data(SPEC)
+    return lm_data.Data(SPEC)
 
 
 @pytest.fixture(scope="module")
@@ -48,19 +49,18 @@ def test_effective_window_needs_both_measures():
 
 def test_switch_pitfall_is_zero_when_factors_agree_and_not_otherwise(data, state):
     L, half = SPEC.train_length, SPEC.hidden // SPEC.heads // 2
-    ids = le.eval_chunks(data.heldout, 2 * L, 1)[0]
-    same = le.extended_model(state, SPEC, "longrope", 2, long_factor=[2.0] * half, short_factor=[2.0] * half)
+    ids = ev.eval_chunks(data.heldout, 2 * L, 1)[0]
+    same = ext.extended_model(state, SPEC, "longrope", 2, long_factor=[2.0] * half, short_factor=[2.0] * half)
     r = st.switch_pitfall(same, ids, L)
     assert r["max |Δlogit|"] < 1e-3 and r["argmax agreement"] == 1.0 and r["tokens"] == L
-    differ = le.extended_model(state, SPEC, "longrope", 2, long_factor=[2.0] * half)
+    differ = ext.extended_model(state, SPEC, "longrope", 2, long_factor=[2.0] * half)
     assert st.switch_pitfall(differ, ids, L)["max |Δlogit|"] > 1e-3
 
 
 def test_short_factor_search_keeps_long_factors(data, state):
     half = SPEC.hidden // SPEC.heads // 2
     long = rp.factors_pi(2, 2 * half, SPEC.rope_theta, SPEC.train_length)
-    r = st.search(state, SPEC, data, 2, length=SPEC.train_length, short_of=long, population=4, generations=1,
-                  mutations=1, crossovers=1, samples=1)
+    r = sr.search(state, SPEC, data, 2, SearchSettings(4, 1, 1, 1, 1), length=SPEC.train_length, short_of=long)
     assert r.best.n_hat == 0 and len(r.best.factors) == half and set(r.initial) == {"plain", "long", "half-way"}
 
 
@@ -77,7 +77,7 @@ def test_smollm2_loads_offline_and_takes_extension_factors():
         require("smollm2")
     except MissingAssetError:
         pytest.skip("asset smollm2 not fetched (python -m lcreport fetch smollm2)")
-    model, tok = st.load_smollm2()
+    model, tok = pretrained.load_smollm2()
     assert type(model).__name__ == "LlamaForCausalLM" and model.config.max_position_embeddings == 8192
     assert model.config.rope_parameters["rope_theta"] == 100000.0
     ids = torch.tensor(tok("It is a truth universally acknowledged, that a single man in possession of a good "
@@ -86,7 +86,7 @@ def test_smollm2_loads_offline_and_takes_extension_factors():
     dim = model.config.head_dim
     factors = rp.factors_yarn(2, dim, 1e5, native)
     params, _ = rp.rope_parameters("longrope", 2, native, long_factor=factors)
-    ext = st.reconfigured(model, params, 512)
+    ext = pretrained.reconfigured(model, params, 512)
     assert torch.allclose(ext.model.embed_tokens.weight, model.model.embed_tokens.weight)
-    ppl = le.perplexity(ext, ids, 256)["ppl_all"]
+    ppl = ev.perplexity(ext, ids, 256)["ppl_all"]
     assert 1 < ppl < 50  # repeated text: a real pretrained model predicts it well

@@ -2,7 +2,7 @@ import pytest
 import torch
 
 from lcreport.device import DeviceUnavailableError, resolve_device
-from lcreport.profiles import PROFILES, UnknownProfileError, get_profile
+from lcreport.profiles import PROFILE_OVERRIDE_VAR, PROFILES, UnknownProfileError, get_profile, requested_profile
 
 
 def test_three_profiles_in_one_table():
@@ -14,11 +14,28 @@ def test_unknown_profile_names_the_valid_choices():
         get_profile("laptop")
 
 
-def test_profile_falls_back_to_the_environment(monkeypatch):
-    monkeypatch.setenv("LCREPORT_PROFILE", "smoke")
-    assert get_profile().name == "smoke"
-    monkeypatch.delenv("LCREPORT_PROFILE")
-    assert get_profile().name == "cpu"
+def test_the_parameter_decides_unless_the_override_is_set(monkeypatch):
+    monkeypatch.delenv(PROFILE_OVERRIDE_VAR, raising=False)
+    assert requested_profile("gpu") == "gpu"
+    monkeypatch.setenv(PROFILE_OVERRIDE_VAR, "smoke")  # how nbval reaches the smoke profile
+    assert requested_profile("cpu") == "smoke"
+
+
+def test_chapter_start_resolves_the_profile_once_into_frozen_objects(monkeypatch):
+    import dataclasses
+
+    from lcreport.notebook import start_chapter
+
+    monkeypatch.setenv(PROFILE_OVERRIDE_VAR, "smoke")
+    run = start_chapter("demo", "cpu", "cpu", seed=1)
+    assert run.profile is PROFILES["smoke"] and run.device == torch.device("cpu")
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        run.profile.search.population = 1
+
+
+def test_search_settings_bound_the_evaluations():
+    s = PROFILES["cpu"].search
+    assert s.evaluations_bound == s.population + s.generations * (s.mutations + s.crossovers)
 
 
 def test_smoke_is_smaller_than_cpu_is_smaller_than_gpu():

@@ -3,11 +3,17 @@ import json
 import numpy as np
 import pytest
 
+import torch
+
+from lcreport import results
+from lcreport.profiles import PROFILES
 from lcreport.results import MissingResultError, Run, figure, load_results, source_hash
+
+SMOKE, CPU = PROFILES["smoke"], torch.device("cpu")
 
 
 def test_a_run_writes_figures_with_provenance(tmp_results):
-    run = Run("demo", profile="smoke", device="cpu", seed=3)
+    run = Run("demo", profile=SMOKE, device=CPU, seed=3)
     run.record("slope", np.float64(1.97), unit="1")
     run.record("bad", float("nan"))
     path = run.save()
@@ -28,12 +34,45 @@ def test_missing_results_say_which_command_makes_them(tmp_results):
 
 
 def test_missing_figure_lists_the_figures_there_are(tmp_results):
-    run = Run("demo", profile="smoke", device="cpu")
+    run = Run("demo", profile=SMOKE, device=CPU)
     run.record("a", 1)
     run.save()
     with pytest.raises(MissingResultError, match="it has: a"):
         figure("demo", "b")
 
 
-def test_source_hash_is_stable():
-    assert source_hash() == source_hash() and len(source_hash()) == 16
+def test_source_hash_changes_when_any_source_changes(tmp_path, monkeypatch):
+    import shutil
+
+    copy = tmp_path / "lcreport"
+    shutil.copytree(results.PACKAGE_DIR, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.setattr(results, "PACKAGE_DIR", copy)
+    before = source_hash()
+    assert len(before) == 16 and source_hash() == before
+    target = copy / "longrope" / "search.py"
+    target.write_text(target.read_text() + "\n# one more line\n")
+    assert source_hash() != before
+    target.rename(copy / "longrope" / "search_renamed.py")  # the path counts, not only the bytes
+    changed = source_hash()
+    (copy / "longrope" / "search_renamed.py").rename(target)
+    assert changed != source_hash()
+
+
+def test_comparisons_and_trials_follow_the_contract(tmp_results):
+    run = Run("demo", profile=SMOKE, device=CPU)
+    run.add_trials([{"experiment": "ppl_noft", "arm": a, "scale": 8, "seed": 0, "unit": u, "metric": "nll",
+                     "value": v, "length": 2048} for a, u, v in [("yarn", 0, 1.0), ("yarn", 1, 2.0), ("pi", 0, 1.5)]])
+    cmp = {"id": "yarn_vs_pi", "experiment": "ppl_noft", "scale": 8, "metric": "nll", "a": "yarn", "b": "pi",
+           "diff": 0.5, "ci95": [0.1, 0.9], "n": 1, "test": "paired bootstrap"}
+    run.compare(cmp)
+    with pytest.raises(ValueError, match="twice"):
+        run.compare(cmp)
+    with pytest.raises(ValueError, match="lacks"):
+        run.compare({"id": "x"})
+    with pytest.raises(ValueError, match="lacks"):
+        run.add_trials([{"experiment": "x"}])
+    run.save()
+    data = load_results("demo")
+    assert data["comparisons"] == [cmp]
+    header = (tmp_results / "demo.trials.csv").read_text().splitlines()[0]
+    assert header == "experiment,arm,scale,seed,unit,metric,value,length"

@@ -5,7 +5,7 @@ import torch
 from transformers import LlamaConfig
 from transformers.modeling_rope_utils import ROPE_INIT_FUNCTIONS
 
-from lcreport import rope
+from lcreport.models import rope
 
 DIM, BASE, L = 32, 10000.0, 256
 

@@ -1,8 +1,8 @@
 """Real tokenizers load offline, tokenize as their reference implementations do, and fail clearly."""
 import pytest
 
-from lcreport import texts
-from lcreport import tokens as tk
+from lcreport.analysis import tokens as tk
+from lcreport.data import texts
 
 
 @pytest.fixture(scope="module")

@@ -20,7 +20,7 @@ import torch.nn.functional as F
 from tqdm import tqdm
 
 from .complexity import attention_score_flops, attention_value_flops
-from .device import resolve_device, synchronize
+from ..device import resolve_device, synchronize
 
 
 def naive_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
@@ -149,7 +149,7 @@ def attention_peak_memory(method: str, n: int, *, heads: int, head_dim: int, dev
         raise ValueError(f"unknown attention method {method!r}: choose one of {list(ATTENTION_IMPLEMENTATIONS)}")
     if device.type == "cuda":
         return _measure_in_this_process(method, n, heads, head_dim, device)
-    cmd = [sys.executable, "-m", "lcreport.attention_timing", method, str(n), str(heads), str(head_dim)]
+    cmd = [sys.executable, "-m", "lcreport.analysis.attention_timing", method, str(n), str(heads), str(head_dim)]
     out = subprocess.run(cmd, capture_output=True, text=True, check=True,
                          env={**__import__("os").environ, "OMP_NUM_THREADS": str(torch.get_num_threads())})
     return int(json.loads(out.stdout.strip().splitlines()[-1])["extra_peak_bytes"])

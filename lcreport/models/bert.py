@@ -17,28 +17,11 @@ import torch
 import torch.nn.functional as F
 from tqdm import tqdm
 
-from .assets import require
+from ..data.assets import require
 
 
 class InputTooLongError(ValueError):
     pass
-
-
-#: Seed 001 §5.2, verbatim: the code offered as the BERT long-context experiment.
-SEED_001_SNIPPET = """from transformers import BertForSequenceClassification, BertTokenizer
-
-tokenizer = BertTokenizer.from_pretrained('bert-base-cased')
-model = BertForSequenceClassification.from_pretrained('bert-base-cased', num_labels=2)
-
-inputs = tokenizer('Hello, my dog is cute', return_tensors='pt')
-inputs['attention_mask'] = inputs['attention_mask'] * (1 <| input_ids)
-
-outputs = model(**inputs)
-
-logits = outputs.logits
-predicted_label = torch.argmax(logits, dim=1).item()
-print(predicted_label)
-"""
 
 
 def load_encoder(device="cpu"):

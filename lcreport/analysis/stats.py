@@ -1,0 +1,84 @@
+"""The statistics of the book, all from ``scipy.stats``: intervals for one arm, paired tests for two.
+
+- ``mean_ci``: percentile-bootstrap interval of a mean (or of a function of it, e.g. exp for perplexity).
+- ``wilson``: Wilson score interval of a proportion (``binomtest(...).proportion_ci``).
+- ``paired_diff``: mean of per-unit differences b − a with a paired bootstrap 95% CI.
+- ``mcnemar``: exact McNemar test of two arms' 0/1 outcomes on the same units (a binomial test
+  on the discordant pairs).
+- ``detectable_difference``: the smallest paired mean difference the design could detect.
+
+Every comparison returned here is a dict in the shape of ``results.COMPARISON_FIELDS``.
+"""
+from __future__ import annotations
+
+import numpy as np
+from scipy import stats
+
+LEVEL = 0.95
+RESAMPLES = 2000
+
+
+def mean_ci(values, *, transform=None, seed: int = 0, level: float = LEVEL, resamples: int = RESAMPLES):
+    """(estimate, (lo, hi)) of ``transform(mean(values))`` with a percentile bootstrap interval."""
+    x = np.asarray(values, dtype=float)
+    f = transform or (lambda v: v)
+    est = float(f(x.mean()))
+    if len(x) < 2 or np.all(x == x[0]):
+        return est, (est, est)
+    res = stats.bootstrap((x,), lambda s, axis=-1: f(np.mean(s, axis=axis)), confidence_level=level,
+                          n_resamples=resamples, method="percentile", rng=np.random.default_rng(seed))
+    return est, (float(res.confidence_interval.low), float(res.confidence_interval.high))
+
+
+def wilson(successes: int, n: int, level: float = LEVEL) -> tuple[float, float]:
+    """Wilson score interval of successes / n."""
+    if n <= 0:
+        raise ValueError("a proportion needs at least one trial")
+    ci = stats.binomtest(int(successes), int(n)).proportion_ci(confidence_level=level, method="wilson")
+    return float(ci.low), float(ci.high)
+
+
+def paired_diff(a, b, *, seed: int = 0, level: float = LEVEL, resamples: int = RESAMPLES) -> dict:
+    """Mean of b − a over paired units, with a paired bootstrap CI (``diff``, ``ci95``, ``n``, ``test``)."""
+    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    if a.shape != b.shape or a.ndim != 1:
+        raise ValueError(f"paired arms must be 1-D and the same length, got {a.shape} and {b.shape}")
+    d = b - a
+    diff = float(d.mean())
+    if len(d) < 2 or np.all(d == d[0]):
+        lo = hi = diff
+    else:
+        res = stats.bootstrap((a, b), lambda x, y, axis=-1: np.mean(y - x, axis=axis), paired=True,
+                              confidence_level=level, n_resamples=resamples, method="percentile",
+                              rng=np.random.default_rng(seed))
+        lo, hi = float(res.confidence_interval.low), float(res.confidence_interval.high)
+    return {"diff": diff, "ci95": [lo, hi], "n": int(len(d)), "test": "paired bootstrap (percentile)"}
+
+
+def mcnemar(a, b) -> dict:
+    """Exact McNemar test on paired 0/1 outcomes; ``diff`` = mean(b) − mean(a) with a paired bootstrap CI."""
+    a, b = np.asarray(a, dtype=bool), np.asarray(b, dtype=bool)
+    if a.shape != b.shape or a.ndim != 1:
+        raise ValueError(f"paired arms must be 1-D and the same length, got {a.shape} and {b.shape}")
+    only_a, only_b = int(np.sum(a & ~b)), int(np.sum(~a & b))
+    p = 1.0 if only_a + only_b == 0 else float(stats.binomtest(only_b, only_a + only_b, 0.5).pvalue)
+    out = paired_diff(a.astype(float), b.astype(float))
+    out.update(test="exact McNemar", p=p, discordant=[only_a, only_b])
+    return out
+
+
+def excludes_zero(comparison: dict) -> bool:
+    """Whether a comparison's 95% interval lies wholly on one side of 0."""
+    lo, hi = comparison["ci95"]
+    return lo > 0 or hi < 0
+
+
+def detectable_difference(differences, level: float = LEVEL, power: float = 0.8) -> float:
+    """Smallest true mean difference a paired design of this size and spread detects with ``power``
+    (normal approximation: (z₁₋α/₂ + z_power) · sd / √n)."""
+    d = np.asarray(differences, dtype=float)
+    if len(d) < 2:
+        return float("inf")
+    z = stats.norm.ppf(1 - (1 - level) / 2) + stats.norm.ppf(power)
+    return float(z * d.std(ddof=1) / np.sqrt(len(d)))
+

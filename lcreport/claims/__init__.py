@@ -1,0 +1,12 @@
+"""The claims of the source articles, the rules that judge them, and the ledger.
+
+``registry`` (the claims, data), ``rules`` (thresholds and verdicts), ``ledger`` (evidence in,
+tables out). Notebooks use the names re-exported here.
+"""
+from .ledger import (MissingEvidenceError, assess, claims_table, ledger, ledger_markdown, load_figures, problems,
+                     validate, verdict_table)
+from .registry import ARTICLES, BY_ID, CATEGORIES, CLAIMS, SEED_FILES, VERDICTS, Claim
+
+__all__ = ["ARTICLES", "BY_ID", "CATEGORIES", "CLAIMS", "SEED_FILES", "VERDICTS", "Claim", "MissingEvidenceError",
+           "assess", "claims_table", "ledger", "ledger_markdown", "load_figures", "problems", "validate",
+           "verdict_table"]

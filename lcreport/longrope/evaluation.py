@@ -1,0 +1,108 @@
+"""Scoring a small Llama beyond its training length: perplexity on held-out windows, pass keys,
+copying across distance, and RULER's effective length.
+"""
+from __future__ import annotations
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from ..models.lm_data import Data, passkey_example, repeat_example
+
+
+@torch.inference_mode()
+def token_nll(model, ids: torch.Tensor, batch_size: int = 4) -> torch.Tensor:
+    """Negative log-likelihood of every predicted token, shape (chunks, length − 1)."""
+    device = next(model.parameters()).device
+    out = []
+    for i in range(0, ids.shape[0], batch_size):
+        x = ids[i:i + batch_size].to(device)
+        logits = model(input_ids=x).logits[:, :-1].float()
+        out.append(F.cross_entropy(logits.transpose(1, 2), x[:, 1:], reduction="none").cpu())
+    return torch.cat(out)
+
+
+def eval_chunks(stream: np.ndarray, length: int, count: int, seed: int = 0) -> torch.Tensor:
+    """``count`` windows of ``length`` tokens at evenly spaced offsets of a held-out stream."""
+    if len(stream) < length + count:
+        raise ValueError(f"held-out stream of {len(stream)} tokens is too short for {count} × {length}")
+    starts = np.linspace(0, len(stream) - length, count).astype(int)
+    return torch.from_numpy(np.stack([stream[s:s + length] for s in starts]).astype(np.int64))
+
+
+def perplexity(model, chunks: torch.Tensor, last: int) -> dict:
+    """Perplexity over all predicted tokens and over the last ``last`` tokens of each chunk.
+
+    Also the per-chunk mean NLLs, for bootstrap intervals.
+    """
+    nll = token_nll(model, chunks)
+    per_all, per_last = nll.mean(1).numpy(), nll[:, -last:].mean(1).numpy()
+    return {"ppl_all": float(np.exp(per_all.mean())), "ppl_last": float(np.exp(per_last.mean())),
+            "nll_all_chunks": per_all, "nll_last_chunks": per_last}
+
+
+@torch.inference_mode()
+def answer_argmax(model, x: torch.Tensor, answer: slice) -> torch.Tensor:
+    """The model's argmax at each answer position given the true tokens before it (teacher forcing)."""
+    return model(input_ids=x).logits[:, answer.start - 1:answer.stop - 1].argmax(-1)
+
+
+@torch.inference_mode()
+def passkey_scores(model, data: Data, length: int, depths, trials: int, seed: int = 0, source=None) -> list[dict]:
+    """Exact-match and per-digit accuracy of the pass key, by depth.
+
+    One teacher-forced pass: the key is exactly right under greedy decoding iff every one of
+    its tokens is the argmax given the correct ones before it, so exact match here equals
+    greedy exact match; per-digit accuracy is the graded measure.
+    """
+    rng = np.random.default_rng(seed)
+    device = next(model.parameters()).device
+    rows = []
+    for depth in depths:
+        seqs, answers = [], None
+        for _ in range(trials):
+            ids, ans = passkey_example(data, length, depth, rng, source=source)
+            seqs.append(ids); answers = ans
+        x = torch.tensor(seqs, device=device)
+        pred = answer_argmax(model, x, answers).cpu()
+        truth = x[:, answers].cpu()
+        correct = pred == truth
+        rows.append({"length": length, "depth": depth, "exact": correct.all(1).float().mean().item(),
+                     "per_digit": correct.float().mean().item(), "trials": trials})
+    return rows
+
+
+@torch.inference_mode()
+def repeat_losses(model, data: Data, length: int, distances, span: int = 24, trials: int = 8, seed: int = 0,
+                  source=None) -> list[dict]:
+    """Loss on the second copy of a random span (first token excluded) against the distance between copies."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for distance in distances:
+        seqs, sl = [], None
+        for _ in range(trials):
+            ids, sl = repeat_example(data, length, span, distance, rng, source=source)
+            seqs.append(ids)
+        nll = token_nll(model, torch.tensor(seqs))
+        # nll[:, t] scores token t+1: the copy's tokens after its first
+        copy = nll[:, sl.start:sl.stop - 1]
+        rows.append({"length": length, "distance": distance, "copy_loss": copy.mean().item()})
+    return rows
+
+
+def effective_length(lengths, values, reference: float, tolerance: float, *, higher_is_better: bool = False,
+                     contiguous: bool = False):
+    """RULER-style effective context (Hsieh et al. 2024, §5): the longest tested length whose measurement
+    stays within ``tolerance`` (relative) of the reference — the model at its own L.
+
+    RULER reports "the maximum length exceeding the threshold"; with ``contiguous=True`` every shorter
+    length must pass too (the first failure ends the window). ``None`` if no length passes.
+    """
+    best = None
+    for n, v in sorted(zip(lengths, values)):
+        ok = v >= reference * (1 - tolerance) if higher_is_better else v <= reference * (1 + tolerance)
+        if ok:
+            best = n
+        elif contiguous:
+            break
+    return best

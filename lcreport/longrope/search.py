@@ -1,0 +1,51 @@
+"""LongRoPE's search on a trained model (Ding et al. 2024, §3.2–3.3): one function for every use in the
+book — the no-fine-tune search from PI/NTK/YaRN seeds, progressive extension on a fine-tuned model
+(extra seeds), and the readjustment of the short factors at L (``short_of``).
+
+Fitness is perplexity on ``settings.samples`` windows of the *search* book, which is held out from
+training and from the evaluation books. The evolutionary algorithm itself is ``longrope.evolution``.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..models import rope as rp
+from ..models.lm_data import Data
+from ..profiles import LlamaSpec, SearchSettings
+from . import evaluation as ev
+from .evolution import N_HAT_CHOICES, SearchResult, SearchSpace, evolutionary_search
+from .extension import check_length, extended_model
+
+
+def search(state, spec: LlamaSpec, data: Data, scale: float, settings: SearchSettings, *, seed: int = 0,
+           length: int | None = None, extra_seeds=None, short_of=None, device="cpu", progress=None) -> SearchResult:
+    """LongRoPE's evolutionary search on ``state`` (a base or a fine-tuned model) for factors at ``scale``.
+
+    ``extra_seeds`` adds starting points (the fine-tuned model's own factors, stretched, for progressive
+    extension). With ``short_of=long_factor`` it searches the *short* factors used up to L while the
+    long ones stay fixed (the readjustment of §3.3); fitness is then perplexity at ``length`` ≤ L.
+    """
+    L, dim = spec.train_length, spec.hidden // spec.heads
+    target = length or int(round(scale * L))
+    check_length(spec, target)
+    chunks = ev.eval_chunks(data.search, target, settings.samples, seed)
+    space = SearchSpace(dim // 2, scale, n_hat_choices=(0,) if short_of is not None else
+                        tuple(n for n in N_HAT_CHOICES if n < L))
+    if short_of is not None:
+        seeds = {"plain": np.ones(dim // 2), "long": np.asarray(short_of), "half-way": (1 + np.asarray(short_of)) / 2}
+    else:
+        seeds = {name: rp.FACTOR_FUNCTIONS[m](scale, dim, spec.rope_theta, L)
+                 for name, m in (("PI", "linear"), ("NTK", "dynamic"), ("YaRN", "yarn"))}
+    seeds.update(extra_seeds or {})
+
+    def fitness(c) -> float:
+        if short_of is not None:
+            model = extended_model(state, spec, "longrope", scale, long_factor=short_of, short_factor=c.factors,
+                                      device=device)
+        else:
+            model = extended_model(state, spec, "longrope", scale, long_factor=c.factors, n_hat=c.n_hat, device=device)
+        return ev.perplexity(model, chunks, min(L, target))["ppl_all"]
+
+    return evolutionary_search(fitness, space, seeds, population=settings.population,
+                               generations=settings.generations, mutations=settings.mutations,
+                               crossovers=settings.crossovers, seed=seed, progress=progress)

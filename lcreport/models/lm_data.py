@@ -1,0 +1,168 @@
+"""What the small Llama reads: its tokenizer, the token streams of the books, and the three kinds
+of training sequence — book text, pass-key retrieval (Mohtashami & Jaggi 2023) and a repeated
+random span (copying across distance, the skill behind induction heads, Olsson et al. 2022) —
+plus pure copy sequences for the warm-up. Evaluation draws its pass keys from here too.
+"""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import torch
+
+from ..data.asset_table import ASSETS
+from ..data.corpus import documents, split_documents
+from ..files import content_key
+from ..profiles import LlamaSpec
+
+EOS = "<|endoftext|>"
+NEEDLE = " The pass key is {key}. Remember it. {key} is the pass key."
+QUESTION = " What is the pass key? The pass key is"
+KEY_DIGITS = 5
+
+
+def train_tokenizer(texts, vocab_size: int):
+    """Byte-level BPE with every digit its own token (so a pass key is copied digit by digit)."""
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+
+    tok = Tokenizer(models.BPE())
+    tok.pre_tokenizer = pre_tokenizers.Sequence([pre_tokenizers.Digits(individual_digits=True),
+                                                 pre_tokenizers.ByteLevel(add_prefix_space=False)])
+    tok.decoder = decoders.ByteLevel()
+    trainer = trainers.BpeTrainer(vocab_size=vocab_size, special_tokens=[EOS],
+                                  initial_alphabet=pre_tokenizers.ByteLevel.alphabet(), show_progress=False)
+    tok.train_from_iterator(texts, trainer=trainer)
+    return tok
+
+
+def data_fingerprint() -> str:
+    """What the training data is made of: the corpus assets' checksums and the split."""
+    from ..data.corpus import DEFAULT_HELDOUT
+
+    parts = [json.dumps(ASSETS[name].files, sort_keys=True) for name in ("austen", "web")]
+    parts.append(json.dumps(DEFAULT_HELDOUT))
+    return content_key("".join(parts).encode())
+
+
+class Data:
+    """Token streams of the training and held-out books, and the tokenizer that made them."""
+
+    def __init__(self, spec: LlamaSpec):
+        train_docs, held_docs = split_documents(documents())
+        self.tokenizer = train_tokenizer((d.text for d in train_docs), spec.vocab_size)
+        eos = self.tokenizer.token_to_id(EOS)
+
+        def stream(docs):
+            ids = []
+            for d in docs:
+                ids.extend(self.tokenizer.encode(d.text).ids)
+                ids.append(eos)
+            return np.array(ids, dtype=np.int32)
+
+        self.train = stream(train_docs)
+        # held-out books: the search reads one, the evaluation the others (never the same text)
+        search_keys = {"web/Acts"}
+        self.search = stream([d for d in held_docs if d.key in search_keys])
+        self.heldout = stream([d for d in held_docs if d.key not in search_keys])
+        self.digit_ids = [self.tokenizer.token_to_id(str(d)) for d in range(10)]
+        if None in self.digit_ids:
+            raise RuntimeError("the tokenizer lacks a single-digit token")
+
+    def encode(self, text: str) -> list[int]:
+        return self.tokenizer.encode(text).ids
+
+
+def passkey_example(data: Data, length: int, depth: float, rng: np.random.Generator, source=None):
+    """A sequence of exactly ``length`` tokens: filler, the needle at ``depth``, filler, the question, the key.
+
+    Returns (ids, answer_slice): the key's digits occupy ``ids[answer_slice]``.
+    """
+    source = data.train if source is None else source
+    key = "".join(str(d) for d in rng.integers(0, 10, KEY_DIGITS))
+    needle = data.encode(NEEDLE.format(key=key))
+    question = data.encode(QUESTION)
+    answer = data.encode(" " + key)
+    n_filler = length - len(needle) - len(question) - len(answer)
+    if n_filler < 0:
+        raise ValueError(f"a pass key needs at least {length - n_filler} tokens, got length {length}")
+    start = int(rng.integers(0, len(source) - n_filler))
+    filler = source[start:start + n_filler].tolist()
+    cut = int(round(depth * n_filler))
+    ids = filler[:cut] + needle + filler[cut:] + question + answer
+    return ids, slice(length - KEY_DIGITS, length)
+
+
+def repeat_example(data: Data, length: int, span: int, distance: int, rng: np.random.Generator, source=None):
+    """Filler text with a span of random tokens at some position and again ``distance`` tokens after it ends.
+
+    Returns (ids, second_copy_slice).
+    """
+    source = data.train if source is None else source
+    if 2 * span + distance > length:
+        raise ValueError(f"span {span} twice plus distance {distance} exceed length {length}")
+    start = int(rng.integers(0, len(source) - length))
+    ids = source[start:start + length].tolist()
+    segment = rng.integers(1, data.tokenizer.get_vocab_size(), span).tolist()
+    first = int(rng.integers(0, length - 2 * span - distance + 1))
+    second = first + span + distance
+    ids[first:first + span] = segment
+    ids[second:second + span] = segment
+    return ids, slice(second, second + span)
+
+
+def copy_sequence(vocab_size: int, length: int, rng: np.random.Generator):
+    """Random tokens, then the same tokens again; weights score only the second copy (after its first token).
+
+    Nothing but copying lowers this loss, so induction heads form in a few hundred steps
+    (an abrupt drop, Olsson et al. 2022) instead of not at all within a CPU budget.
+    """
+    half = length // 2
+    segment = rng.integers(1, vocab_size, half)
+    ids = np.concatenate([segment, segment, segment[:length - 2 * half]])
+    weights = np.zeros(length, dtype=np.float32)
+    weights[half + 1:] = 1.0
+    return ids, weights
+
+
+def copy_batch(spec: LlamaSpec, rng: np.random.Generator):
+    """A batch of copy sequences (the warm-up)."""
+    rows = [copy_sequence(spec.vocab_size, spec.train_length, rng) for _ in range(spec.batch_size)]
+    return (torch.from_numpy(np.stack([r[0] for r in rows]).astype(np.int64)),
+            torch.from_numpy(np.stack([r[1] for r in rows])))
+
+
+def training_batch(data: Data, spec: LlamaSpec, rng: np.random.Generator, progress: float = 1.0, *,
+                   length: int | None = None, batch_size: int | None = None):
+    """(input ids, per-token loss weights) for one step; weights up-weight the pass key's answer.
+
+    ``progress`` (0 → 1 over training) drives a distance curriculum: early on the pass key sits
+    near the question, and its depth spreads over the whole sequence by 40% of training.
+    ``length`` and ``batch_size`` default to the spec's (fine-tuning at 4L overrides them).
+    """
+    L = length or spec.train_length
+    B = batch_size or spec.batch_size
+    nearest = max(0.0, 1.0 - progress / 0.4)
+    ids = np.empty((B, L), dtype=np.int64)
+    weights = np.ones((B, L), dtype=np.float32)
+    for b in range(B):
+        kind = rng.random()
+        if kind < spec.passkey_share:
+            seq, ans = passkey_example(data, L, float(rng.uniform(nearest, 1.0)), rng)
+            weights[b, ans] += spec.answer_loss_weight
+        elif kind < spec.passkey_share + spec.repeat_share:
+            span = int(rng.integers(8, max(9, L // 8)))
+            seq, _ = repeat_example(data, L, span, int(rng.integers(0, L - 2 * span + 1)), rng)
+        elif kind < spec.passkey_share + spec.repeat_share + spec.copy_share:
+            seq, weights[b] = copy_sequence(spec.vocab_size, L, rng)
+        else:
+            start = int(rng.integers(0, len(data.train) - L))
+            seq = data.train[start:start + L].tolist()
+        ids[b] = seq
+    return torch.from_numpy(ids), torch.from_numpy(weights)
+
+
+def text_batch(stream: np.ndarray, batch_size: int, length: int, rng: np.random.Generator):
+    """Plain language-modelling windows of ``length`` tokens at random offsets (all weights 1)."""
+    starts = rng.integers(0, len(stream) - length, batch_size)
+    ids = torch.from_numpy(np.stack([stream[s:s + length] for s in starts]).astype(np.int64))
+    return ids, torch.ones(ids.shape, dtype=torch.float32)
