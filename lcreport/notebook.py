@@ -11,17 +11,26 @@ from .profiles import get_profile, requested_profile
 from .results import Run, jsonable
 
 
-def start_chapter(chapter: str, profile: str = "cpu", device: str = "auto", seed: int = 0) -> Run:
+def start_chapter(chapter: str, profile: str = "cpu", device: str = "auto", seed: int = 0,
+                  float_format: str = ",.3g") -> Run:
     """Resolve the notebook's parameters once (profile, device, seed), seed every generator, return the Run.
 
     The Run carries the frozen ``Profile`` (``run.profile``) and the ``torch.device``
     (``run.device``) that every later call receives; nothing else reads the parameters again.
+    Also sets the book's table and figure style, so that no notebook repeats it.
     """
+    import pandas as pd
+
+    from .plotting import use_style
+
     prof = get_profile(requested_profile(profile))
     dev = resolve_device(device)
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)
+    pd.set_option("display.float_format", lambda v: format(v, float_format))
+    pd.set_option("display.max_colwidth", 120)
+    use_style()
     return Run(chapter=chapter, profile=prof, device=dev, seed=seed)
 
 
