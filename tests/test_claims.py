@@ -74,17 +74,18 @@ def test_verdicts_follow_the_numbers():
     assert cl.assess(c, {"complexity.seed001_base_recomputed": 8.05e8})[0] == "wrong"
     assert cl.assess(c, {"complexity.seed001_base_recomputed": 5.1e11})[0] == "supported"
     c = cl.BY_ID["C003-7"]
-    base = {"tokens.claim175_n_tokenizers": 10, "tokens.han_per_token_min": 0.4, "tokens.han_per_token_max": 1.4}
-    assert cl.assess(c, {**base, "tokens.claim175_n_holds_han": 0})[0] == "wrong"
-    assert cl.assess(c, {**base, "tokens.claim175_n_holds_han": 3})[0] == "supported with caveat"
-    assert cl.assess(c, {**base, "tokens.claim175_n_holds_han": 10})[0] == "supported"
+    assert cl.assess(c, {"tokens.han_per_token_by_tokenizer": {"a": 0.7, "b": 1.0}})[0] == "wrong"
+    assert cl.assess(c, {"tokens.han_per_token_by_tokenizer": {"a": 0.7, "b": 1.7}})[0] == "supported with caveat"
+    assert cl.assess(c, {"tokens.han_per_token_by_tokenizer": {"a": 1.8, "b": 1.7}})[0] == "supported"
     assert cl.assess(cl.BY_ID["C000-5"], {}) == ("opinion", "recorded, not tested")
 
 
 def test_ledger_markdown_links_every_row_and_escapes_pipes():
     figures = {k: 1 for c in cl.CLAIMS for k in c.evidence}
     table = cl.ledger(figures | {"bert.classification": [], "critique.seed002_errors": ["x"],
-                                 "longrope.lr_vs_pi": "lower than", "longrope.lr_vs_yarn": "lower than",
+                                 "longrope.ppl_lr_vs_pi": {"ci95": [-1, -0.5], "n": 3},
+                                 "longrope.ppl_lr_vs_yarn": {"ci95": [-1, 0.5], "n": 3},
+                                 "tokens.han_per_token_by_tokenizer": {"a": 1.0},
                                  "critique.ruler_gpt4": "64K", "critique.ruler_chatglm": "4K", "critique.ruler_gemini": ">128K"})
     md = cl.ledger_markdown(table)
     assert md.count("{ref}`§ <") == len(cl.CLAIMS)
