@@ -1,4 +1,4 @@
-"""Run profiles: one table, three sizes of the same book.
+"""Run profiles: one table (``profiles.yaml``), three sizes of the same book.
 
 ``smoke`` proves the code paths in seconds (nbval in CI), ``cpu`` is the published
 default on 2 CPU cores, ``gpu`` is what a GPU runner re-executes with papermill.
@@ -6,7 +6,8 @@ default on 2 CPU cores, ``gpu`` is what a GPU runner re-executes with papermill.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
+from pathlib import Path
 
 
 @dataclass(frozen=True)
@@ -104,120 +105,37 @@ class Profile:
     smollm_lengths: tuple[int, ...] = ()  # empty: the SmolLM2 section is not run on this profile
 
 
-PROFILES: dict[str, Profile] = {
-    "smoke": Profile(
-        name="smoke",
-        description="toy sizes for CI: proves the code path, not the science",
-        attention_lengths=(64, 128, 256),
-        attention_heads=2,
-        attention_head_dim=32,
-        timing_repeats=3,
-        timing_warmup=1,
-        matmul_size=256,
-        memory_lengths=(256, 512),
-        token_passages=3,
-        token_passage_chars=300,
-        token_speed_chars=20_000,
-        bert_passages_per_book=4,
-        bert_passage_tokens=300,
-        bert_truncations=(64, 128),
-        bert_window=128,
-        bert_stride=32,
-        bert_stretch=(1024,),
-        bert_folds=2,
-        needle_haystack_tokens=300,
-        needle_depths=(0.1, 0.5, 0.9),
-        needle_candidates=4,
-        needle_sets=1,
-        llama=LlamaSpec(vocab_size=512, hidden=64, layers=2, heads=4, intermediate=128, train_length=64,
-                        rope_theta=10000.0, steps=30, batch_size=8, lr=3e-3, warmup=5,
-                        passkey_share=0.4, repeat_share=0.2, answer_loss_weight=1.0,
-                        copy_warmup_steps=5, copy_share=0.2),
-        scales=(2, 4),
-        search=SearchSettings(population=6, generations=2, mutations=2, crossovers=2, samples=2, seeds=(0,)),
-        eval_chunks=4,
-        passkey_trials=4,
-        passkey_depths=(0.2, 0.8),
-        ft_scale=2, ft_steps=3, ft_batch=2, prog_scales=(4,), stage_search=SearchSettings(4, 1, 1, 1, 1),
-        stage_chunks=2, stage_trials=2, dw_models=((1, 64), (2, 64)), dw_length=16, dw_steps=4,
-        dw_multiples=(1, 2, 4), overfit_lengths=(16, 32),
-    ),
-    "cpu": Profile(
-        name="cpu",
-        description="the published default: 2 CPU cores, whole book within the hour",
-        attention_lengths=(256, 512, 1024, 2048, 4096, 8192),
-        attention_heads=8,
-        attention_head_dim=64,
-        timing_repeats=7,
-        timing_warmup=2,
-        matmul_size=2048,
-        memory_lengths=(1024, 2048, 4096, 8192),
-        token_passages=20,  # the Analects hold about 20 passages of 1,000 characters
-        token_passage_chars=1000,
-        token_speed_chars=300_000,
-        bert_passages_per_book=16,
-        bert_passage_tokens=2048,
-        bert_truncations=(32, 64, 128, 256, 512),
-        bert_window=512,
-        bert_stride=128,
-        bert_stretch=(1024, 2048),
-        bert_folds=4,
-        needle_haystack_tokens=1536,
-        needle_depths=(0.05, 0.15, 0.25, 0.35, 0.45, 0.55, 0.65, 0.75, 0.85, 0.95),
-        needle_candidates=8,
-        needle_sets=1,
-        llama=LlamaSpec(vocab_size=4096, hidden=256, layers=4, heads=8, intermediate=688, train_length=256,
-                        rope_theta=10000.0, steps=2000, batch_size=16, lr=2e-3, warmup=100,
-                        passkey_share=0.4, repeat_share=0.1, answer_loss_weight=2.0,
-                        copy_warmup_steps=150, copy_share=0.25),
-        scales=(2, 4, 8),
-        search=SearchSettings(population=16, generations=8, mutations=4, crossovers=4, samples=3, seeds=(0, 1)),
-        eval_chunks=24,
-        passkey_trials=20,
-        passkey_depths=(0.1, 0.5, 0.9),
-        ft_scale=4, ft_steps=100, ft_batch=4, prog_scales=(16, 32), stage_search=SearchSettings(8, 3, 3, 3, 2),
-        stage_chunks=12, stage_trials=10, dw_models=((2, 128), (4, 128), (8, 128), (4, 256)), dw_length=64,
-        dw_steps=300, dw_multiples=(1, 2, 4, 8, 16), overfit_lengths=(32, 64, 128, 256),
-    ),
-    "gpu": Profile(
-        name="gpu",
-        description="a GPU runner (one H100-class GPU), re-executed with papermill",
-        attention_lengths=(1024, 2048, 4096, 8192, 16384, 32768),
-        attention_heads=32,
-        attention_head_dim=128,
-        timing_repeats=20,
-        timing_warmup=5,
-        matmul_size=8192,
-        memory_lengths=(4096, 8192, 16384, 32768),
-        token_passages=20,  # limited by the smallest corpus; tokenizers run on the CPU anyway
-        token_passage_chars=1000,
-        token_speed_chars=1_000_000,
-        bert_passages_per_book=40,
-        bert_passage_tokens=4096,
-        bert_truncations=(32, 64, 128, 256, 512),
-        bert_window=512,
-        bert_stride=128,
-        bert_stretch=(1024, 2048, 4096),
-        bert_folds=5,
-        needle_haystack_tokens=4000,
-        needle_depths=(0.05, 0.15, 0.25, 0.35, 0.45, 0.55, 0.65, 0.75, 0.85, 0.95),
-        needle_candidates=12,
-        needle_sets=3,
-        llama=LlamaSpec(vocab_size=16384, hidden=768, layers=12, heads=12, intermediate=2048, train_length=1024,
-                        rope_theta=10000.0, steps=6000, batch_size=32, lr=1e-3, warmup=300,
-                        passkey_share=0.3, repeat_share=0.1, answer_loss_weight=1.0,
-                        copy_warmup_steps=300, copy_share=0.15),
-        scales=(2, 4, 8, 16, 32),
-        search=SearchSettings(population=64, generations=40, mutations=16, crossovers=16, samples=5, seeds=(0, 1, 2)),
-        eval_chunks=64,
-        passkey_trials=50,
-        passkey_depths=(0.1, 0.3, 0.5, 0.7, 0.9),
-        ft_scale=4, ft_steps=400, ft_batch=8, ft_lr=3e-4, prog_scales=(16, 32), stage_search=SearchSettings(32, 10, 8, 8, 4),
-        stage_chunks=32, stage_trials=30, dw_models=((4, 256), (8, 512), (12, 768)), dw_length=256,
-        dw_steps=1500, dw_multiples=(1, 2, 4, 8, 16), overfit_lengths=(128, 256, 512, 1024),
-        smollm_lengths=(8192, 16384, 32768, 65536),
-    ),
-}
+#: the table itself, as data: one entry per profile, every field of ``Profile`` (nested ones as mappings)
+PROFILES_FILE = Path(__file__).with_name("profiles.yaml")
+
+
+def _build(cls, values: dict):
+    """A frozen dataclass from a mapping; lists become tuples, nested dataclass fields are built too."""
+    kwargs = {}
+    for f in fields(cls):
+        if f.name not in values:
+            continue
+        v = values[f.name]
+        nested = {"llama": LlamaSpec, "search": SearchSettings, "stage_search": SearchSettings}.get(f.name)
+        if nested is not None and v is not None:
+            v = _build(nested, v)
+        elif isinstance(v, list):
+            v = tuple(tuple(x) if isinstance(x, list) else x for x in v)
+        kwargs[f.name] = v
+    unknown = set(values) - {f.name for f in fields(cls)}
+    if unknown:
+        raise ValueError(f"{PROFILES_FILE.name}: unknown {cls.__name__} field(s) {', '.join(sorted(unknown))}")
+    return cls(**kwargs)
+
+
+def load_profiles(path: Path = PROFILES_FILE) -> dict[str, Profile]:
+    import yaml
+
+    table = yaml.safe_load(path.read_text(encoding="utf-8"))
+    return {name: _build(Profile, {"name": name, **values}) for name, values in table.items()}
+
+
+PROFILES: dict[str, Profile] = load_profiles()
 
 DEFAULT_PROFILE = "cpu"
 

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 import torch
 import torch.nn.functional as F
+import torch.utils.benchmark as benchmark
 from tqdm import tqdm
 
 from .complexity import attention_score_flops, attention_value_flops
@@ -43,17 +44,26 @@ def random_qkv(n: int, heads: int, head_dim: int, device, *, dtype=torch.float32
 
 
 def time_call(fn, *, repeats: int, warmup: int, device) -> list[float]:
-    """Wall-clock seconds of ``fn()`` over ``repeats`` runs after ``warmup`` untimed ones."""
-    for _ in range(warmup):
-        fn()
-    synchronize(device)
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
+    """Wall-clock seconds of ``fn()`` over ``repeats`` runs, after ``warmup`` untimed ones.
+
+    Measured with ``torch.utils.benchmark.Timer`` on all of torch's threads (its default is one):
+    each sample is one ``Timer.timeit(number=1)``, whose clock waits for the device's kernels.
+    ``timeit`` also runs the call twice untimed before each sample (torch's own warm-up), so a
+    sample is always of a warm call and one sample costs three calls.
+    """
+    timer = benchmark.Timer(stmt="fn()", globals={"fn": fn}, timer=_clock(device),
+                            num_threads=torch.get_num_threads())
+    if warmup:
+        timer.timeit(number=warmup)  # untimed: lazy initialisation, the allocator, the caches
+    return [timer.timeit(number=1).times[0] for _ in range(repeats)]
+
+
+def _clock(device):
+    """A clock that waits for ``device``'s queued kernels, so it measures work and not its launch."""
+    def clock() -> float:
         synchronize(device)
-        times.append(time.perf_counter() - t0)
-    return times
+        return time.perf_counter()
+    return clock
 
 
 def attention_flops(n: int, heads: int, head_dim: int) -> int:

@@ -4,6 +4,7 @@ against context length, and the published effective-context table it sets the ve
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -12,27 +13,14 @@ from ..exhibits import exhibit
 
 #: RULER (Hsieh et al. 2024, Table 3 and the repository's README): claimed vs effective context,
 #: effective = longest length whose average score beats Llama-2-7B's at 4K (85.6). Literature
-#: figures, cited, not measured here.
-RULER_TABLE = (
-    ("Gemini-1.5-pro", "1M", ">128K"),
-    ("GPT-4-1106-preview", "128K", "64K"),
-    ("Llama3.1 (70B)", "128K", "64K"),
-    ("Llama3.1 (8B)", "128K", "32K"),
-    ("GLM-4-chat (9B)", "1M", "64K"),
-    ("GradientAI/Llama3 (70B)", "1M", "32K"),
-    ("Yi (34B)", "200K", "32K"),
-    ("Mixtral-8x22B", "64K", "32K"),
-    ("Mistral (7B)", "32K", "16K"),
-    ("ChatGLM3-6B-128K", "128K", "4K"),
-    ("Phi3-mini-128K (3.8B, LongRoPE)", "128K", "4K"),
-    ("LWM-Text-Chat-1M (7B)", "1M", "<4K"),
-)
+#: figures, cited, not measured here; kept as data beside this module.
+RULER_FILE = Path(__file__).with_name("ruler.csv")
 
 
 def ruler_rows():
     import pandas as pd
 
-    return pd.DataFrame(RULER_TABLE, columns=["model", "claimed", "effective (RULER)"])
+    return pd.read_csv(RULER_FILE, dtype=str)
 
 
 def parse_k(text: str) -> float:
@@ -159,3 +147,82 @@ def gradient_ratios(lengths, *, hidden: int = 128, layers: int = 6, heads: int =
                      "last-layer grad norm": float(np.mean(last)),
                      "first / last": float(np.mean(first) / np.mean(last))})
     return rows
+
+
+def seed_code_table():
+    """The defects of article 002's code, one row each (torch's nested-tensor notice, which names a
+    local path, is silenced so the printed table is the same on every machine)."""
+    import warnings
+
+    import pandas as pd
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        return pd.DataFrame(run_seed002_code())
+
+
+def gradient_table(train_length: int, seed: int = 0):
+    """(table, figures): first/last gradient-norm ratio at L/4, L and 4L."""
+    import pandas as pd
+
+    grads = pd.DataFrame(gradient_ratios((train_length // 4, train_length, 4 * train_length), seed=seed))
+    ratio = grads["first / last"]
+    figures = {"grad_ratio_spread": float(ratio.max() / ratio.min()), "grad_ratio_min": float(ratio.min()),
+               "grad_ratio_max": float(ratio.max())}
+    return grads.set_index("context"), figures
+
+
+# --- RULER's claimed vs effective windows beside this book's ----------------------------------------
+
+#: the RULER rows the ledger quotes for vendor claims: figure name → (model, how the figure is labelled)
+RULER_QUOTED = {"ruler_gpt4": ("GPT-4-1106-preview", ""),
+                "ruler_chatglm": ("ChatGLM3-6B-128K", " (ChatGLM3-6B-128K)"),
+                "ruler_gemini": ("Gemini-1.5-pro", " (tested up to 128K)")}
+#: a model "delivers half its window or less" at this effective/claimed ratio
+HALF = 0.5
+
+
+def ruler_comparison(effective_table):
+    """(RULER table, this book's windows, figures): effective / claimed for every model.
+
+    ``effective_table`` is chapter longrope2's ``effective_table`` figure (configuration, claimed, effective).
+    A RULER entry written ">128K" passed at the longest length tested: a lower bound, not counted below half.
+    """
+    import pandas as pd
+
+    ruler = ruler_rows()
+    lookup = ruler.set_index("model")
+    figures = {key: f"{lookup.loc[m, 'effective (RULER)']} of {lookup.loc[m, 'claimed']} claimed{label}"
+               for key, (m, label) in RULER_QUOTED.items()}
+    ruler["effective / claimed"] = [parse_k(e) / parse_k(c) for e, c in zip(ruler["effective (RULER)"], ruler.claimed)]
+    ruler["lower bound"] = ruler["effective (RULER)"].str.startswith(">")
+    ours = pd.DataFrame(effective_table)
+    ours = ours.assign(model="this book: " + ours.configuration, **{"effective / claimed": ours.effective / ours.claimed})
+    figures["ruler_below_half"] = int(((ruler["effective / claimed"] <= HALF) & ~ruler["lower bound"]).sum())
+    figures["ruler_models"] = len(ruler)
+    return ruler, ours, figures
+
+
+def plot_claimed_vs_effective(ruler, ours):
+    """Horizontal bars of effective / claimed, RULER's published rows and this book's measured ones."""
+    import pandas as pd
+
+    from ..plotting import subplots
+
+    shown = ruler.assign(model=[m + (" (lower bound)" if b else "") for m, b in zip(ruler.model, ruler["lower bound"])])
+    both = pd.concat([shown[["model", "effective / claimed"]].assign(source="RULER (published)"),
+                      ours[["model", "effective / claimed"]].assign(source="this book (measured)")])
+    colors = {"RULER (published)": "#1f77b4", "this book (measured)": "#d62728"}
+    fig, ax = subplots(figsize=(8, 6))
+    y = np.arange(len(both))
+    for source, color in colors.items():
+        rows = both.source.to_numpy() == source
+        ax.barh(y[rows], both["effective / claimed"].clip(lower=1 / 512)[rows], color=color, label=source)
+    ax.set_yticks(y, both.model, fontsize=8)
+    ax.invert_yaxis()
+    ax.set_xscale("log", base=2)
+    ax.axvline(1, color="k", lw=1)
+    ax.set_xlabel("effective window / claimed window (log scale; 1 = as claimed)")
+    ax.legend(loc="lower right")
+    ax.set_title("Claimed windows against measured ones")
+    return fig

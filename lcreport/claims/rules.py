@@ -184,11 +184,6 @@ def gradients(f):
             f"first/last-layer gradient-norm ratio varies {spread:.2f}× across context lengths")
 
 
-def seed002_code(f):
-    errors = f["critique.seed002_errors"]
-    return ("wrong" if errors else "supported", f"{len(errors)} failures found by running it")
-
-
 def monotone(f):
     rows = [r for r in f["bert.classification"] if r["strategy"].startswith("truncate")]
     # a step is a gain if it exceeds twice its standard error (errors of the two accuracies combined)
@@ -200,6 +195,11 @@ def monotone(f):
             f"BERT accuracy {pct(f['bert.cls_acc_shortest'])} → {pct(f['bert.cls_acc_512'])}; no significant gain at "
             + (", ".join(flat) if flat else "no step") + f"; needle found {pct(short)} with 128-token windows, "
             f"{pct(long)} with 512-token ones")
+
+
+def seed002_code(f):
+    errors = f["critique.seed002_errors"]
+    return ("wrong" if errors else "supported", f"{len(errors)} failures found by running it")
 
 
 def overfit(f):

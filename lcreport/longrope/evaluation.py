@@ -48,16 +48,21 @@ def answer_argmax(model, x: torch.Tensor, answer: slice) -> torch.Tensor:
 
 
 @torch.inference_mode()
-def passkey_scores(model, data: Data, length: int, depths, trials: int, seed: int = 0, source=None) -> list[dict]:
+def passkey_scores(model, data: Data, length: int, depths, trials: int, seed: int = 0, source=None, *,
+                   per_trial: bool = False):
     """Exact-match and per-digit accuracy of the pass key, by depth.
 
     One teacher-forced pass: the key is exactly right under greedy decoding iff every one of
     its tokens is the argmax given the correct ones before it, so exact match here equals
     greedy exact match; per-digit accuracy is the graded measure.
+
+    With ``per_trial=True`` returns ``(rows, trial_rows)``: the same by-depth rows (same draws, same
+    numbers) and one row per trial — ``unit`` (a running index over depths × trials, the same key and
+    text for every model scored at this length and seed), ``depth``, ``exact`` (0/1) and ``per_digit``.
     """
     rng = np.random.default_rng(seed)
     device = next(model.parameters()).device
-    rows = []
+    rows, trial_rows = [], []
     for depth in depths:
         seqs, answers = [], None
         for _ in range(trials):
@@ -69,7 +74,10 @@ def passkey_scores(model, data: Data, length: int, depths, trials: int, seed: in
         correct = pred == truth
         rows.append({"length": length, "depth": depth, "exact": correct.all(1).float().mean().item(),
                      "per_digit": correct.float().mean().item(), "trials": trials})
-    return rows
+        for exact, digits in zip(correct.all(1).tolist(), correct.float().mean(1).tolist()):
+            trial_rows.append({"length": length, "depth": depth, "unit": len(trial_rows), "exact": int(exact),
+                               "per_digit": digits})
+    return (rows, trial_rows) if per_trial else rows
 
 
 @torch.inference_mode()

@@ -1,0 +1,80 @@
+"""What the critique chapter shows around the ledger: counts per verdict, verdicts per article,
+the figures its "most consequential errors" section quotes, and what the book's run cost.
+"""
+from __future__ import annotations
+
+from ..results import load_results
+from .registry import VERDICTS
+from .rules import han_holds
+
+#: one colour per verdict (the same in every figure)
+VERDICT_COLORS = {"supported": "#2ca02c", "supported with caveat": "#98df8a", "misleading": "#ff7f0e",
+                  "wrong": "#d62728", "unverifiable here": "#9edae5", "opinion": "#c7c7c7"}
+#: chapters whose run time the book reports, in reading order
+TIMED_CHAPTERS = ("complexity", "tokens", "bert", "longrope", "longrope2")
+
+
+def verdict_counts(ledger) -> dict:
+    """``n_claims`` and ``n_<verdict>`` for every verdict of the scale."""
+    counts = {"n_claims": len(ledger)}
+    for v in VERDICTS:
+        counts["n_" + v.replace(" ", "_")] = int((ledger.verdict == v).sum())
+    return counts
+
+
+def verdicts_by_article(ledger):
+    """A table: rows = source article, columns = verdicts, cells = number of claims."""
+    import pandas as pd
+
+    article = ledger.seed.str.split(":").str[0].map(lambda s: f"article {s}")
+    return pd.crosstab(article, ledger.verdict).reindex(columns=list(VERDICTS), fill_value=0)
+
+
+def plot_verdicts_by_article(counts):
+    """Stacked horizontal bars, one per article, coloured by verdict."""
+    import numpy as np
+
+    from ..plotting import subplots
+
+    fig, ax = subplots(figsize=(8, 3.8))
+    left = np.zeros(len(counts))
+    for v in counts.columns:
+        ax.barh(counts.index, counts[v], left=left, color=VERDICT_COLORS[v], label=v)
+        left += counts[v].to_numpy()
+    ax.invert_yaxis()
+    ax.set_xlabel("number of claims")
+    ax.legend(ncol=3, loc="upper center", bbox_to_anchor=(0.5, -0.2))
+    ax.set_title("Verdicts by source article")
+    return fig
+
+
+def error_figures(f: dict) -> dict:
+    """The figures quoted by the section on the most consequential errors, read from the chapters' results."""
+    han = f["tokens.han_per_token_by_tokenizer"]
+    return {"e_han_min": min(han.values()), "e_han_max": max(han.values()),
+            "e_han_n": f"{sum(han_holds(v) for v in han.values())} of {len(han)}",
+            "e_overstated": f["complexity.seed001_base_overstated"],
+            "e_crossover": f["complexity.llama7_crossover"], "e_ratio": f["complexity.llama7_ratio_4096_512"],
+            "e_bert_dw": f["longrope2.bert_depth_times_width"], "e_dw_base": f["longrope2.dw_base_window"],
+            "e_dw_pred": f["longrope2.dw_base_predicted"], "e_paper_steps": f["longrope2.paper_ft_steps"],
+            "e_ft_gain": f["longrope2.ft_gain_longrope"], "e_lr_vs_yarn": f["longrope.lr_vs_yarn"],
+            "e_top_scale": f["longrope.top_scale"]}
+
+
+def run_costs(f: dict):
+    """(table, figures): each chapter's wall time in this run, and an estimate of a cold run.
+
+    Trained models are cached; their training time is recorded with the weights, so a run that
+    loaded them can still say what a cold run costs.
+    """
+    import pandas as pd
+
+    cost = pd.DataFrame([{"chapter": ch, "profile": load_results(ch)["provenance"]["profile"],
+                          "minutes": load_results(ch)["provenance"]["wall_time_s"] / 60} for ch in TIMED_CHAPTERS])
+    run_minutes = float(cost.minutes.sum())
+    base_cached = f["longrope.from_cache"] == "loaded from the cache"
+    cold = run_minutes + (f["longrope.train_minutes"] if base_cached else 0.0)
+    cold += f["longrope2.train_minutes_all"] - f["longrope2.train_minutes_this_run"]
+    figures = {"book_minutes": run_minutes, "base_train_minutes": f["longrope.train_minutes"],
+               "book_cold_minutes": cold, "part2_train_minutes": f["longrope2.train_minutes_all"]}
+    return cost.set_index("chapter"), figures
