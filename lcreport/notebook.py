@@ -31,7 +31,24 @@ def start_chapter(chapter: str, profile: str = "cpu", device: str = "auto", seed
     pd.set_option("display.float_format", lambda v: format(v, float_format))
     pd.set_option("display.max_colwidth", 120)
     use_style()
+    _figures_as_svg()
     return Run(chapter=chapter, profile=prof, device=dev, seed=seed)
+
+
+def _figures_as_svg() -> None:
+    """Inline figures as SVG (sharp at any zoom on the site), without the date matplotlib stamps in
+    them and with fixed element ids, so that a re-executed notebook differs only where a figure does."""
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return
+    if get_ipython() is None:  # not in a kernel (unit tests, scripts)
+        return
+    import matplotlib
+    from matplotlib_inline.backend_inline import set_matplotlib_formats
+
+    matplotlib.rcParams["svg.hashsalt"] = "lcreport"
+    set_matplotlib_formats("svg", metadata={"Date": None})
 
 
 def provenance_table(run: Run):

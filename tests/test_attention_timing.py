@@ -1,4 +1,5 @@
 import math
+import time
 
 import pytest
 import torch
@@ -41,3 +42,22 @@ def test_unknown_attention_method_is_rejected():
 def test_matmul_throughput_is_positive_and_finite():
     r = at.matmul_flops_per_second(64, device="cpu", repeats=2, warmup=1)
     assert r["gflop_per_s"] > 0 and math.isfinite(r["gflop_per_s"])
+
+
+def test_time_call_returns_one_sample_per_repeat_each_of_a_whole_call():
+    calls = []
+
+    def fn():
+        calls.append(1)
+        time.sleep(0.002)
+
+    times = at.time_call(fn, repeats=3, warmup=1, device=torch.device("cpu"))
+    assert len(times) == 3 and all(t >= 0.002 for t in times)
+    assert len(calls) >= 1 + 3  # the warm-up, then each timed call
+
+
+def test_time_call_runs_on_all_of_torchs_threads():
+    seen, threads = [], torch.get_num_threads()
+    at.time_call(lambda: seen.append(torch.get_num_threads()), repeats=2, warmup=0, device=torch.device("cpu"))
+    assert set(seen) == {threads}  # torch.utils.benchmark.Timer would otherwise run on one thread
+    assert torch.get_num_threads() == threads

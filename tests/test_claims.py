@@ -82,7 +82,9 @@ def test_verdicts_follow_the_numbers():
 
 def test_ledger_markdown_links_every_row_and_escapes_pipes():
     figures = {k: 1 for c in cl.CLAIMS for k in c.evidence}
-    table = cl.ledger(figures | {"bert.classification": [], "critique.seed002_errors": ["x"],
+    step = {"a": "truncate 256", "b": "truncate 512", "diff": 0.1, "p": 0.01, "n": 9}
+    table = cl.ledger(figures | {"bert.truncation_steps": [step], "critique.seed002_errors": ["x"],
+                                 "bert.needle_window_comparison": {"diff": 0.0, "ci95": [-0.1, 0.1], "n": 9},
                                  "longrope.ppl_lr_vs_pi": {"ci95": [-1, -0.5], "n": 3},
                                  "longrope.ppl_lr_vs_yarn": {"ci95": [-1, 0.5], "n": 3},
                                  "tokens.han_per_token_by_tokenizer": {"a": 1.0},

@@ -29,9 +29,11 @@ ARCH = {"longrope2.bert_depth_times_width": 9216, "longrope2.dw_base_window_over
         "critique.seed002_errors": ["x"], "longrope2.overfit_gap_growth": 0.02,
         "longrope2.effective_short_of_claimed": 3, "longrope2.effective_rows": 9,
         "bert.seed001_syntax_error": True, "bert.cls_acc_shortest": 0.27, "bert.cls_acc_512": 0.91,
-        "bert.needle_slide128_mean": 0.9, "bert.needle_slide_mean": 0.6,
-        "bert.classification": [{"strategy": "truncate 256", "accuracy": 0.85, "± s.e.": 0.03},
-                                {"strategy": "truncate 512", "accuracy": 0.91, "± s.e.": 0.03}]}
+        "bert.truncation_steps": [{"a": "truncate 128", "b": "truncate 256", "diff": 0.2, "p": 0.001, "n": 96},
+                                  {"a": "truncate 256", "b": "truncate 512", "diff": 0.03, "p": 0.2, "n": 96}],
+        "bert.needle_window_comparison": {"diff": 0.3, "ci95": [0.2, 0.4], "n": 80}}
+STEP_GAIN = {"a": "truncate 256", "b": "truncate 512", "diff": 0.03, "p": 0.04, "n": 96}
+NEEDLE_NONE = {"diff": 0.02, "ci95": [-0.01, 0.05], "n": 80}
 BASE = {**COMPLEXITY, **TOKENS, **LONGROPE, **ARCH}
 
 # (rule, figure changes on one side, its verdict, changes on the other side, its verdict)
@@ -70,14 +72,14 @@ CASES = [
     (R.gradients, {"critique.grad_ratio_spread": 1.9}, "wrong",
      {"critique.grad_ratio_spread": 2.1}, "supported with caveat"),
     (R.seed002_code, {"critique.seed002_errors": ["x"]}, "wrong", {"critique.seed002_errors": []}, "supported"),
-    (R.monotone, {}, "misleading",
-     {"bert.needle_slide128_mean": 0.6, "bert.classification": [
-         {"strategy": "truncate 256", "accuracy": 0.70, "± s.e.": 0.03},
-         {"strategy": "truncate 512", "accuracy": 0.91, "± s.e.": 0.03}]}, "supported with caveat"),
-    (R.monotone, {"bert.needle_slide128_mean": 0.66, "bert.classification": [
-         {"strategy": "truncate 256", "accuracy": 0.70, "± s.e.": 0.03}]}, "misleading",
-     {"bert.needle_slide128_mean": 0.64, "bert.classification": [
-         {"strategy": "truncate 256", "accuracy": 0.70, "± s.e.": 0.03}]}, "supported with caveat"),
+    (R.monotone, {"bert.needle_window_comparison": NEEDLE_NONE}, "misleading",
+     {"bert.needle_window_comparison": NEEDLE_NONE, "bert.truncation_steps": [STEP_GAIN]}, "supported with caveat"),
+    (R.monotone, {"bert.truncation_steps": [STEP_GAIN], "bert.needle_window_comparison": {**NEEDLE_NONE, "ci95": [0.01, 0.05]}},
+     "misleading", {"bert.truncation_steps": [STEP_GAIN], "bert.needle_window_comparison": NEEDLE_NONE},
+     "supported with caveat"),
+    (R.monotone, {"bert.truncation_steps": [{**STEP_GAIN, "p": 0.06}], "bert.needle_window_comparison": NEEDLE_NONE},
+     "misleading", {"bert.truncation_steps": [{**STEP_GAIN, "diff": 0.03, "p": 0.049}],
+                    "bert.needle_window_comparison": NEEDLE_NONE}, "supported with caveat"),
     (R.overfit, {"longrope2.overfit_gap_growth": 0.09}, "wrong",
      {"longrope2.overfit_gap_growth": 0.11}, "supported with caveat"),
     (R.marketing, {"longrope2.effective_short_of_claimed": 0}, "misleading",
@@ -133,6 +135,8 @@ def test_vendor_figures_are_unverifiable_whatever_the_numbers():
 
 
 def test_relation_reads_the_paired_interval():
-    assert R.relation(CMP_LOWER) == "lower than"
-    assert R.relation(CMP_HIGHER) == "higher than"
-    assert R.relation(CMP_NONE) == "not detectably different from"
+    from lcreport.analysis.stats import relation
+
+    assert relation(CMP_LOWER) == "lower than"
+    assert relation(CMP_HIGHER) == "higher than"
+    assert relation(CMP_NONE) == "not detectably different from"

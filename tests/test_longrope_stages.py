@@ -1,13 +1,11 @@
-"""LongRoPE part 2: fine-tuning cache, effective windows, the short/long switch, small models, SmolLM2."""
+"""LongRoPE part 2's building blocks: fine-tuning cache, effective windows, the short/long switch, small models."""
 import dataclasses
 
-import numpy as np
 import pytest
 import torch
 
-from lcreport.data.assets import MissingAssetError, require
 from lcreport.longrope import evaluation as ev, extension as ext, search as sr, stages as st
-from lcreport.models import llama, lm_data, pretrained, rope as rp
+from lcreport.models import llama, lm_data, rope as rp
 from lcreport.profiles import PROFILES, SearchSettings
 
 SPEC = dataclasses.replace(PROFILES["smoke"].llama, steps=2, warmup=1, copy_warmup_steps=1)
@@ -71,22 +69,4 @@ def test_small_spec_keeps_tokens_per_step_and_trains_text_only():
     assert s.passkey_share == s.repeat_share == s.copy_share == 0 and s.hidden // s.heads == 32
 
 
-def test_smollm2_loads_offline_and_takes_extension_factors():
-    """The gpu profile's path at CPU size: load SmolLM2-135M from the wheel's GGUF, extend it, score 512 tokens."""
-    try:
-        require("smollm2")
-    except MissingAssetError:
-        pytest.skip("asset smollm2 not fetched (python -m lcreport fetch smollm2)")
-    model, tok = pretrained.load_smollm2()
-    assert type(model).__name__ == "LlamaForCausalLM" and model.config.max_position_embeddings == 8192
-    assert model.config.rope_parameters["rope_theta"] == 100000.0
-    ids = torch.tensor(tok("It is a truth universally acknowledged, that a single man in possession of a good "
-                           "fortune, must be in want of a wife. " * 30)["input_ids"][:512])[None]
-    native = 256  # pretend the native window is 256 so that 512 tokens is a 2× extension
-    dim = model.config.head_dim
-    factors = rp.factors_yarn(2, dim, 1e5, native)
-    params, _ = rp.rope_parameters("longrope", 2, native, long_factor=factors)
-    ext = pretrained.reconfigured(model, params, 512)
-    assert torch.allclose(ext.model.embed_tokens.weight, model.model.embed_tokens.weight)
-    ppl = ev.perplexity(ext, ids, 256)["ppl_all"]
-    assert 1 < ppl < 50  # repeated text: a real pretrained model predicts it well
+# SmolLM2-135M (models.pretrained): tests/test_longrope_part2.py, with the section that uses it

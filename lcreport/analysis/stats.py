@@ -73,6 +73,12 @@ def excludes_zero(comparison: dict) -> bool:
     return lo > 0 or hi < 0
 
 
+def relation(comparison: dict) -> str:
+    """How arm b stands to arm a on a lower-is-better metric, in words, by the 95% interval of b − a."""
+    lo, hi = comparison["ci95"]
+    return "lower than" if hi < 0 else "higher than" if lo > 0 else "not detectably different from"
+
+
 def detectable_difference(differences, level: float = LEVEL, power: float = 0.8) -> float:
     """Smallest true mean difference a paired design of this size and spread detects with ``power``
     (normal approximation: (z₁₋α/₂ + z_power) · sd / √n)."""

@@ -7,6 +7,8 @@ unit-tested on both sides of its threshold (``tests/test_claims_rules.py``). A c
 """
 from __future__ import annotations
 
+from ..analysis.stats import relation
+
 # --- thresholds -----------------------------------------------------------------------------------
 #: a measured time exponent within this of 2 is "quadratic"
 EXPONENT_TOLERANCE = 0.3
@@ -30,8 +32,8 @@ WORDS_TOLERANCE = 0.05
 DEPTH_WIDTH_SHARE = 0.5
 #: a context-length effect on gradients needs the ratio to move at least this factor
 GRADIENT_SPREAD = 2.0
-#: shorter retrieval windows are "better" when they find the needle this much more often
-NEEDLE_ADVANTAGE = 0.05
+#: a longer context "gains" when the exact McNemar test on the same passages gives p below this
+ALPHA = 0.05
 #: a train/held-out gap "grows" with the window by at least this many nats
 OVERFIT_NATS = 0.1
 #: plain RoPE "fails" past L when last-window perplexity rises more than this factor
@@ -57,12 +59,6 @@ def pct(x):
 def lower(comparison) -> bool:
     """b is lower than a: the whole 95% interval of b − a lies below 0."""
     return comparison["ci95"][1] < 0
-
-
-def relation(comparison) -> str:
-    """How b stands to a on a lower-is-better metric, by the paired 95% interval of b − a."""
-    lo, hi = comparison["ci95"]
-    return "lower than" if hi < 0 else "higher than" if lo > 0 else "not detectably different from"
 
 
 # --- complexity -----------------------------------------------------------------------------------
@@ -185,16 +181,17 @@ def gradients(f):
 
 
 def monotone(f):
-    rows = [r for r in f["bert.classification"] if r["strategy"].startswith("truncate")]
-    # a step is a gain if it exceeds twice its standard error (errors of the two accuracies combined)
-    flat = [b["strategy"] for a, b in zip(rows, rows[1:])
-            if b["accuracy"] - a["accuracy"] <= 2 * (a["± s.e."] ** 2 + b["± s.e."] ** 2) ** 0.5]
-    short, long = f["bert.needle_slide128_mean"], f["bert.needle_slide_mean"]
-    worse = short - long > NEEDLE_ADVANTAGE
-    return ("misleading" if flat or worse else "supported with caveat",
-            f"BERT accuracy {pct(f['bert.cls_acc_shortest'])} → {pct(f['bert.cls_acc_512'])}; no significant gain at "
-            + (", ".join(flat) if flat else "no step") + f"; needle found {pct(short)} with 128-token windows, "
-            f"{pct(long)} with 512-token ones")
+    """Misleading if some longer truncation brings no significant gain (exact McNemar p ≥ ALPHA on the same
+    passages), or if shorter windows find a needle significantly more often (paired CI above 0)."""
+    steps = f["bert.truncation_steps"]
+    flat = [c["b"] for c in steps if not (c["p"] < ALPHA and c["diff"] > 0)]
+    window = f["bert.needle_window_comparison"]
+    shorter_better = window["ci95"][0] > 0
+    return ("misleading" if flat or shorter_better else "supported with caveat",
+            f"BERT accuracy {pct(f['bert.cls_acc_shortest'])} → {pct(f['bert.cls_acc_512'])}; no significant gain "
+            f"(McNemar, n = {steps[0]['n'] if steps else 0}) at " + (", ".join(flat) if flat else "no step")
+            + f"; shorter windows find the needle {window['diff']:+.0%} more often "
+            f"(95% CI {window['ci95'][0]:+.0%} to {window['ci95'][1]:+.0%})")
 
 
 def seed002_code(f):

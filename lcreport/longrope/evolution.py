@@ -89,20 +89,33 @@ def crossover(a: Candidate, b: Candidate, space: SearchSpace, rng: np.random.Gen
 
 def evolutionary_search(fitness: Callable[[Candidate], float], space: SearchSpace, seeds: dict, *,
                         population: int, generations: int, mutations: int, crossovers: int,
-                        seed: int = 0, progress=None) -> SearchResult:
-    """Algorithm 1 of the paper. ``seeds`` maps a name (PI, NTK, YaRN) to its factors."""
+                        seed: int = 0, progress=None, map_fn=None) -> SearchResult:
+    """Algorithm 1 of the paper. ``seeds`` maps a name (PI, NTK, YaRN) to its factors.
+
+    Each generation's new candidates are scored together by ``map_fn(fitness, candidates)`` (default: one
+    after the other; ``parallel.map_over_processes`` spreads them over processes). Every candidate is
+    scored once, and the random draws do not depend on how, so the result is the same either way.
+    """
     if mutations + crossovers >= population:
         raise ValueError("population must exceed mutations + crossovers (the rest are kept parents)")
     rng = np.random.default_rng(seed)
     cache: dict = {}
     t0 = time.perf_counter()
 
+    evaluate = map_fn or (lambda fn, items: [fn(x) for x in items])
+
+    def score_all(candidates) -> None:
+        new = list({c.key: c for c in candidates if c.key not in cache}.values())
+        for c, value in zip(new, evaluate(fitness, new)):
+            cache[c.key] = float(value)
+
     def score(c: Candidate) -> float:
         if c.key not in cache:
-            cache[c.key] = float(fitness(c))
+            score_all([c])
         return cache[c.key]
 
     start = [Candidate(tuple(space.project(f)), 0) for f in seeds.values()]
+    score_all(start)
     initial = {name: score(c) for name, c in zip(seeds, start)}
     pop = list(start)
     while len(pop) < population:
@@ -111,6 +124,7 @@ def evolutionary_search(fitness: Callable[[Candidate], float], space: SearchSpac
     history = []
     iterator = range(generations) if progress is None else progress(range(generations))
     for gen in iterator:
+        score_all(pop)
         ranked = sorted(pop, key=score)
         parents = ranked[:n_parents]
         fits = [score(c) for c in ranked]
@@ -120,6 +134,7 @@ def evolutionary_search(fitness: Callable[[Candidate], float], space: SearchSpac
             i, j = rng.choice(len(parents), size=2, replace=len(parents) < 2)
             children.append(crossover(parents[i], parents[j], space, rng))
         pop = parents + children
+    score_all(pop)
     best = min(pop, key=score)
     history.append({"generation": generations, "best": score(best),
                     "median": float(np.median([score(c) for c in pop])), "evaluations": len(cache)})

@@ -63,9 +63,13 @@ class BaseModel:
     data: Data
     model: object
     state: dict
-    history: pd.DataFrame
+    history: list         # one dict per logged training step, as training returns it
     from_cache: bool
     device: object
+
+    @property
+    def loss_frame(self) -> pd.DataFrame:
+        return pd.DataFrame(self.history)
 
     @property
     def L(self) -> int:
@@ -81,19 +85,19 @@ def trained_base(spec: LlamaSpec, device) -> BaseModel:
     data = Data(spec)
     model, history, from_cache = trained_model(spec, data, device)
     state = {k: v.detach().clone() for k, v in model.state_dict().items()}
-    return BaseModel(spec, data, model, state, pd.DataFrame(history), from_cache, device)
+    return BaseModel(spec, data, model, state, history, from_cache, device)
 
 
 def training_summary(base: BaseModel) -> Section:
     """The model and its training: a one-column table and the training figures (section 1)."""
-    spec, hist, n_params = base.spec, base.history, base.n_params
+    spec, hist, n_params = base.spec, base.loss_frame, base.n_params
     minutes, tokens = hist.seconds.iloc[-1] / 60, int(hist.tokens.iloc[-1])
     figures = {"n_params": n_params, "train_length": base.L, "train_steps": spec.steps, "train_tokens": tokens,
                "train_minutes": minutes,
                "from_cache": "loaded from the cache" if base.from_cache else "trained in this run",
                "passkey_share": spec.passkey_share, "repeat_share": spec.repeat_share,
                "copy_share": spec.copy_share, "copy_warmup_steps": spec.copy_warmup_steps,
-               "final_loss": float(hist.loss.iloc[-5:].mean()), "loss_curve": hist.to_dict(orient="records")}
+               "final_loss": float(hist.loss.iloc[-5:].mean()), "loss_curve": base.history}
     table = pd.DataFrame({"value": {
         "parameters": f"{n_params:,}", "layers × width × heads": f"{spec.layers} × {spec.hidden} × {spec.heads}",
         "training length L": base.L, "steps × batch": f"{spec.steps} × {spec.batch_size}",
@@ -116,7 +120,8 @@ def retrieval_readiness(exact_share: float) -> tuple[str, str]:
         "(section 4), which measure the same long-range use without requiring a skill the model lacks. "
         "Teaching a model this small exact retrieval took more than this budget: besides this recipe (a copy warm-up, "
         "copy sequences kept in the mix, pass keys with a distance curriculum and doubled answer weight), the earlier "
-        "recipes without the warm-up did no better. The gpu profile's larger model is where exact retrieval can be tested.")
+        "recipes without the warm-up did no better. The gpu profile's larger model is where exact retrieval "
+        "can be tested.")
 
 
 def copy_span(L: int) -> int:
@@ -155,7 +160,8 @@ def retrieval_at_L(base: BaseModel, P: Profile, *, seed: int) -> Section:
                                       "n": len(trials)},
                "passkey_digit_at_L": float(at_L.per_digit.mean()), "retrieval_bar": RETRIEVAL_BAR,
                "retrieval_ready": ready, "retrieval_consequence": consequence,
-               "copy_loss_at_L": float(rep_L.copy_loss.mean()), "random_token_loss": float(np.log(base.spec.vocab_size))}
+               "copy_loss_at_L": float(rep_L.copy_loss.mean()),
+               "random_token_loss": float(np.log(base.spec.vocab_size))}
     return Section(at_L, figures, passkey_trial_rows(trials, "passkey_at_L", rp.LABELS["rope"], 1, seed))
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..models import rope as rp
+from ..parallel import map_over_processes
 from ..models.lm_data import Data
 from ..profiles import LlamaSpec, SearchSettings
 from . import evaluation as ev
@@ -48,4 +49,5 @@ def search(state, spec: LlamaSpec, data: Data, scale: float, settings: SearchSet
 
     return evolutionary_search(fitness, space, seeds, population=settings.population,
                                generations=settings.generations, mutations=settings.mutations,
-                               crossovers=settings.crossovers, seed=seed, progress=progress)
+                               crossovers=settings.crossovers, seed=seed, progress=progress,
+                               map_fn=map_over_processes)

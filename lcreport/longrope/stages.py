@@ -6,6 +6,9 @@ Ding et al. 2024 (LongRoPE), §3.3: fine-tune at 256k with searched factors, sea
 fine-tuned model for 2048k (progressive extension), then re-search short factors at 8k
 (readjustment); transformers' ``longrope`` switches between ``short_factor`` and ``long_factor``
 at ``original_max_position_embeddings``. Also the small models of the depth × width experiment.
+
+These are the building blocks; the chapter's sections that run them are ``finetune_study``
+(sections 1–2), ``short_factors`` (3–4), ``windows`` (5–7) and ``smollm2`` (8).
 """
 from __future__ import annotations
 
@@ -67,11 +70,19 @@ def fine_tuned(base_state, spec: LlamaSpec, data: Data, method: str, scale: floa
 
 # --- evaluation at several lengths ------------------------------------------------------------------------
 
-def evaluate(model, data: Data, spec: LlamaSpec, lengths, *, chunks: int, depths, trials: int, seed: int = 0):
-    """Perplexity (all tokens and last L) and pass-key accuracy at each length, on the evaluation books."""
+def evaluate(model, data: Data, spec: LlamaSpec, lengths, *, chunks: int, depths, trials: int, seed: int = 0,
+             units: list | None = None):
+    """Perplexity (all tokens and last L) and pass-key accuracy at each length, on the evaluation books.
+
+    With a list as ``units``, one entry per evaluation window is appended to it (``length``, ``window``,
+    ``nll last L``: the window's mean NLL over its last L tokens), for paired comparisons between models
+    scored on the same windows; the returned rows do not change.
+    """
     rows = []
     for n in lengths:
         ppl = ev.perplexity(model, ev.eval_chunks(data.heldout, n, chunks, seed), spec.train_length)
+        if units is not None:
+            units += [{"length": n, "window": i, "nll last L": float(v)} for i, v in enumerate(ppl["nll_last_chunks"])]
         keys = ev.passkey_scores(model, data, n, depths, trials, seed=seed, source=data.heldout)
         rows.append({"length": n, "ppl all": ppl["ppl_all"], "ppl last L": ppl["ppl_last"],
                      "pass key exact": float(np.mean([k["exact"] for k in keys])),

@@ -22,16 +22,6 @@ COMPARISONS = (("ppl_lr_vs_pi", "lr_vs_pi", rp.LABELS["linear"], None),
                ("ppl_pi_vs_plain", "pi_vs_plain", rp.LABELS["rope"], rp.LABELS["linear"]))
 
 
-def relation(comparison: dict) -> str:
-    """How arm b compares with arm a, in words: by which side of 0 the 95% interval of b − a lies."""
-    lo, hi = comparison["ci95"]
-    if hi < 0:
-        return "lower than"
-    if lo > 0:
-        return "higher than"
-    return "not detectably different from"
-
-
 def unit_values(trials, experiment: str, arm: str, scale: float, metric: str) -> np.ndarray:
     """One arm's values of ``metric``, ordered by unit (so that two arms pair unit by unit)."""
     t = pd.DataFrame(trials)
@@ -70,7 +60,7 @@ def top_scale_findings(methods: Section, plain: Section, P: Profile, *, seed: in
                "lr_best_ppl": float(lr["ppl last L"].min()), "lr_worst_ppl": float(lr["ppl last L"].max()),
                "yarn_ppl_top": last_L(rp.LABELS["yarn"]), "pi_ppl_top": last_L(rp.LABELS["linear"]),
                "plain_ppl_top": last_L(rp.LABELS["rope"]), "ntk_ppl_top": last_L(rp.LABELS["dynamic"]),
-               **{key: relation(c) for (_, key, _, _), c in zip(COMPARISONS, comparisons)},
+               **{key: stats.relation(c) for (_, key, _, _), c in zip(COMPARISONS, comparisons)},
                "lr_seed_spread": float(lr["ppl last L"].max() / lr["ppl last L"].min() - 1),
                "lr_vs_base_L": float(lr["ppl last L"].min() / plain.table.loc[L, "ppl (last L tokens)"]),
                "lr_passkey_top": float(lr["pass key exact"].max()), "yarn_passkey_top": float(yarn["pass key exact"]),

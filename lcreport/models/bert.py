@@ -221,21 +221,39 @@ def train_linear_head(x: torch.Tensor, y: torch.Tensor, n_classes: int, *, epoch
     return head
 
 
-def cross_validated_accuracy(x: torch.Tensor, y: torch.Tensor, n_classes: int, *, folds: int, seed: int = 0) -> list[float]:
-    """Accuracy on each of ``folds`` stratified folds (train the head on the others)."""
-    rng = np.random.default_rng(seed)
+def stratified_folds(y: torch.Tensor, n_classes: int, folds: int, rng: np.random.Generator) -> np.ndarray:
+    """The fold (0 … folds−1) of each example, each class dealt round-robin after a shuffle."""
     fold_of = np.empty(len(y), dtype=int)
     for c in range(n_classes):
         idx = np.flatnonzero(y.numpy() == c)
         fold_of[rng.permutation(idx)] = np.arange(len(idx)) % folds
-    accs = []
+    return fold_of
+
+
+def cross_validated_predictions(x: torch.Tensor, y: torch.Tensor, n_classes: int, *, folds: int,
+                                seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """(predicted class, fold) of every example, each predicted by a head trained on the other folds."""
+    fold_of = stratified_folds(y, n_classes, folds, np.random.default_rng(seed))
+    predicted = np.empty(len(y), dtype=np.int64)
     for f in range(folds):
         tr, te = torch.from_numpy(fold_of != f), torch.from_numpy(fold_of == f)
         mu, sd = x[tr].mean(0), x[tr].std(0).clamp(min=1e-6)
         head = train_linear_head((x[tr] - mu) / sd, y[tr], n_classes, seed=seed + f)
         with torch.no_grad():
-            accs.append(((head((x[te] - mu) / sd).argmax(1) == y[te]).float().mean().item()))
-    return accs
+            predicted[fold_of == f] = head((x[te] - mu) / sd).argmax(1).numpy()
+    return predicted, fold_of
+
+
+def fold_accuracies(predicted: np.ndarray, y: torch.Tensor, fold_of: np.ndarray, folds: int) -> list[float]:
+    """Accuracy on each of ``folds`` folds, in fold order."""
+    return [(torch.from_numpy(predicted[fold_of == f]) == y[torch.from_numpy(fold_of == f)]).float().mean().item()
+            for f in range(folds)]
+
+
+def cross_validated_accuracy(x: torch.Tensor, y: torch.Tensor, n_classes: int, *, folds: int, seed: int = 0) -> list[float]:
+    """Accuracy on each of ``folds`` stratified folds (train the head on the others)."""
+    predicted, fold_of = cross_validated_predictions(x, y, n_classes, folds=folds, seed=seed)
+    return fold_accuracies(predicted, y, fold_of, folds)
 
 
 def embed_all(model, tokenizer, texts, strategy: Strategy, *, desc: str = "") -> tuple[torch.Tensor, float]:
@@ -246,5 +264,6 @@ def embed_all(model, tokenizer, texts, strategy: Strategy, *, desc: str = "") ->
 
 
 def mean_and_sem(values) -> tuple[float, float]:
+    """Mean and standard error of the mean (0 for a single value)."""
     v = np.asarray(values, float)
     return float(v.mean()), float(v.std(ddof=1) / math.sqrt(len(v))) if len(v) > 1 else 0.0

@@ -77,8 +77,13 @@ def cached_weights(folder: Path, data: Data, make, build, *, log=print):
             return build(state), history, True
         except CorruptCheckpointError as e:
             log(f"[lcreport] {e}; retraining")
+    from ..parallel import process_state
+
     model, history = make()
-    save_checkpoint(folder, model, history, data.tokenizer)
+    process = process_state()
+    if process.is_main_process:  # one writer, however many processes trained
+        save_checkpoint(folder, model, history, data.tokenizer)
+    process.wait_for_everyone()
     return model, history, False
 
 

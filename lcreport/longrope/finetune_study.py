@@ -1,0 +1,252 @@
+"""LongRoPE part 2, sections 1–2: a short fine-tune at S·L against a control, every configuration
+scored before and after it, and progressive extension against a one-shot search (Ding et al. 2024, §3.3).
+
+``part2_context`` loads what every section of part 2 starts from (the base model of part 1 and the
+factors part 1 searched); each section function takes that context, runs its experiment, leaves
+on the context what a later section reads, and returns ``(table, figures)`` where ``figures`` maps
+the chapter's glue names to values.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from tqdm import tqdm
+
+from .. import results
+from ..analysis.stats import paired_diff
+from ..models import checkpoints
+from ..models.lm_data import Data
+from ..plotting import COLORS, subplots
+from . import evaluation as ev
+from . import stages as st
+from .extension import extended_model
+from .search import search
+
+#: Ding et al. 2024, §4.1: LLaMA2 is fine-tuned 400 steps at 128k, then 600 at 256k
+PAPER_FT_STEPS = (400, 600)
+#: the fine-tuned arms of section 1, in training order: name → method (``control`` = plain RoPE at L)
+FT_ARMS = {"PI": "linear", "YaRN": "yarn", "LongRoPE": "longrope", "control": "control"}
+#: the configurations scored without fine-tuning: name → method (plain RoPE is configured for 2S, only to admit 2S·L)
+NO_FT_ARMS = {"plain RoPE": "rope", "PI": "linear", "YaRN": "yarn", "LongRoPE": "longrope"}
+#: the metric of the per-window trials and paired comparisons of part 2
+NLL_LAST = "mean NLL of the last L tokens (nats)"
+#: line colour of each configuration in the figures of part 2
+ARM_COLORS = {"plain RoPE": COLORS["rope"], "PI": COLORS["linear"], "YaRN": COLORS["yarn"],
+              "LongRoPE": COLORS["longrope"], "control": "#000000"}
+
+
+def halved(n: int) -> int:
+    """Windows or trials for the costlier long-length evaluations: half the profile's, at least 2."""
+    return max(2, n // 2)
+
+
+@dataclass
+class Part2:
+    """What the sections of part 2 share: the run, the base model of part 1 and its searched factors,
+    and what each section leaves for the next (filled in section order)."""
+
+    run: results.Run
+    data: Data
+    base: object
+    base_state: dict
+    base_key: str
+    lr_factors: np.ndarray
+    train_log: list = field(default_factory=list)  # (minutes recorded with the weights, trained in this run?)
+    tuned: dict = field(default_factory=dict)  # section 1: fine-tuned model per arm
+    stages: pd.DataFrame | None = None  # section 1: every configuration at every length
+    ft_state: dict | None = None  # section 2: the fine-tuned LongRoPE weights
+    progressive: dict = field(default_factory=dict)  # section 2: scale → progressive SearchResult
+    short_factors: np.ndarray | None = None  # section 3: the readjusted short factors
+    effective: pd.DataFrame | None = None  # section 5: claimed vs effective windows
+
+    @property
+    def profile(self):
+        return self.run.profile
+
+    @property
+    def spec(self):
+        return self.run.profile.llama
+
+    @property
+    def L(self) -> int:
+        return self.spec.train_length
+
+    @property
+    def S(self):
+        return self.run.profile.ft_scale
+
+    @property
+    def device(self):
+        return self.run.device
+
+    @property
+    def seed(self) -> int:
+        return self.run.seed
+
+    def base_reference(self) -> tuple[float, float]:
+        """The base model at L (plain RoPE, no fine-tuning): (perplexity of the last L tokens, pass-key exact)."""
+        L = self.L
+        row = self.stages.query("method == 'plain RoPE' and length == @L").iloc[0]
+        return float(row["ppl last L"]), float(row["pass key exact"])
+
+
+def searched_factors(scale) -> np.ndarray:
+    """The LongRoPE factors part 1 searched for ``scale`` (from ``results/longrope.json``)."""
+    searched = results.figure("longrope", "searched_factors")
+    if str(scale) not in searched:
+        raise KeyError(f"part 1 searched no factors for scale {scale}: its scales were {sorted(searched)}; "
+                       "re-run 04_longrope")
+    return np.array(searched[str(scale)])
+
+
+def part2_context(run: results.Run) -> Part2:
+    """The base model of part 1 (from the cache, or trained now) and its factors for ``ft_scale``."""
+    spec = run.profile.llama
+    data = Data(spec)
+    base, _, _ = checkpoints.trained_model(spec, data, run.device)
+    return Part2(run=run, data=data, base=base, base_state=st.state_of(base),
+                 base_key=checkpoints.checkpoint_key(spec), lr_factors=searched_factors(run.profile.ft_scale))
+
+
+# --- 1. fine-tuning at S·L against a control -----------------------------------------------------------------
+
+def fine_tune_arms(ctx: Part2):
+    """PI, YaRN and LongRoPE fine-tuned at S·L, and the control at L (cached); their training table.
+
+    Fills ``ctx.tuned`` and ``ctx.train_log``.
+    """
+    P, S, L = ctx.profile, ctx.S, ctx.L
+    rows = []
+    for name, method in FT_ARMS.items():
+        model, hist, cached, _ = st.fine_tuned(
+            ctx.base_state, ctx.spec, ctx.data, method, S, steps=P.ft_steps, batch_size=P.ft_batch, lr=P.ft_lr,
+            device=ctx.device, long_factor=ctx.lr_factors if method == "longrope" else None,
+            base_key=ctx.base_key, seed=ctx.seed)
+        ctx.tuned[name] = model
+        h = pd.DataFrame(hist)
+        ctx.train_log.append((h.seconds.iloc[-1] / 60, not cached))
+        rows.append({"method": name, "length": L if method == "control" else S * L, "steps": P.ft_steps,
+                     "tokens": int(h.tokens.iloc[-1]), "minutes": h.seconds.iloc[-1] / 60,
+                     "final loss": float(h.loss.iloc[-3:].mean()), "checkpoint": "cache" if cached else "trained now"})
+    ft = pd.DataFrame(rows).set_index("method")
+    spec = ctx.spec
+    figures = {"ft_steps": P.ft_steps, "ft_scale": S, "ft_tokens": int(ft.loc["LongRoPE", "tokens"]),
+               "ft_minutes_each": float(ft.minutes.mean()), "paper_ft_steps": sum(PAPER_FT_STEPS),
+               "ft_share_of_pretraining": int(ft.loc["LongRoPE", "tokens"]) / (spec.steps * spec.batch_size * spec.train_length)}
+    return ft, figures
+
+
+def stage_lengths(L: int, S) -> list[int]:
+    """The evaluation lengths of section 1: L, 2L, S·L and 2S·L."""
+    return [L, 2 * L, S * L, 2 * S * L]
+
+
+def stage_evaluation(ctx: Part2):
+    """Every configuration, without and with fine-tuning, at each of ``stage_lengths``; pivot table of
+    perplexity (last L). Fills ``ctx.stages``; records per-window trials and two paired comparisons at S·L
+    (fine-tuned LongRoPE against the control, and against LongRoPE without fine-tuning)."""
+    P, S, L, spec, dev = ctx.profile, ctx.S, ctx.L, ctx.spec, ctx.device
+    lengths = stage_lengths(L, S)
+    configs = {name: extended_model(ctx.base_state, spec, method, 2 * S if method == "rope" else S,
+                                    long_factor=ctx.lr_factors if method == "longrope" else None, device=dev)
+               for name, method in NO_FT_ARMS.items()}
+    rows, units = [], []
+    for stage, models in (("no fine-tuning", configs), ("fine-tuned", ctx.tuned)):
+        for name, model in tqdm(list(models.items()), desc=f"evaluating, {stage}"):
+            found = []
+            rows += [{"method": name, "stage": stage, **r}
+                     for r in st.evaluate(model, ctx.data, spec, lengths, chunks=P.stage_chunks, depths=P.passkey_depths,
+                                          trials=P.stage_trials, seed=ctx.seed, units=found)]
+            units += [{"experiment": "stages", "arm": f"{name} ({stage})", "scale": u["length"] / L, "seed": ctx.seed,
+                       "unit": u["window"], "metric": NLL_LAST, "value": u["nll last L"], "length": u["length"]}
+                      for u in found]
+    ctx.stages = stages = pd.DataFrame(rows)
+    ctx.run.add_trials(units)
+    for cid, a in (("ft_longrope_vs_control_SL", "control (fine-tuned)"),
+                   ("ft_longrope_vs_noft_SL", "LongRoPE (no fine-tuning)")):
+        ctx.run.compare(paired_comparison(units, cid, "stages", S, a, "LongRoPE (fine-tuned)", seed=ctx.seed))
+    base_L, base_key_L = ctx.base_reference()
+    at = lambda m, s, n, col="ppl last L": float(stages.query("method == @m and stage == @s and length == @n")[col].iloc[0])
+    SL = S * L
+    figures = {"base_ppl_L": base_L, "base_passkey_L": base_key_L,
+               "lr_noft_ppl_SL": at("LongRoPE", "no fine-tuning", SL), "lr_ft_ppl_SL": at("LongRoPE", "fine-tuned", SL),
+               "pi_noft_ppl_SL": at("PI", "no fine-tuning", SL), "pi_ft_ppl_SL": at("PI", "fine-tuned", SL),
+               "yarn_ft_ppl_SL": at("YaRN", "fine-tuned", SL), "control_ppl_SL": at("control", "fine-tuned", SL),
+               "control_ppl_L": at("control", "fine-tuned", L),
+               "ft_gain_longrope": at("LongRoPE", "no fine-tuning", SL) / at("LongRoPE", "fine-tuned", SL),
+               "pi_ft_vs_base": at("PI", "fine-tuned", SL) / base_L,
+               "lr_ft_passkey_SL": at("LongRoPE", "fine-tuned", SL, "pass key exact"),
+               "control_passkey_SL": at("control", "fine-tuned", SL, "pass key exact"),
+               "pi_ft_passkey_SL": at("PI", "fine-tuned", SL, "pass key exact"),
+               "yarn_ft_passkey_SL": at("YaRN", "fine-tuned", SL, "pass key exact"),
+               "stage_table": stages.to_dict(orient="records")}
+    return stages.pivot_table(index=["method", "stage"], columns="length", values="ppl last L"), figures
+
+
+def paired_comparison(units, cid: str, experiment: str, scale, a: str, b: str, *, seed: int = 0) -> dict:
+    """``b − a`` over the windows both arms were scored on (trial rows of ``experiment`` at ``scale``),
+    in the shape of ``results.COMPARISON_FIELDS``; windows are paired by (length, unit)."""
+    frame = pd.DataFrame(list(units))
+    frame = frame[(frame.experiment == experiment) & np.isclose(frame.scale, scale)]
+    wide = frame.pivot_table(index=["length", "unit"], columns="arm", values="value").dropna(subset=[a, b])
+    return {"id": cid, "experiment": experiment, "scale": scale, "metric": frame.metric.iloc[0], "a": a, "b": b,
+            **paired_diff(wide[a].to_numpy(), wide[b].to_numpy(), seed=seed)}
+
+
+def plot_stages(stages: pd.DataFrame, L: int, S):
+    """Perplexity and pass-key accuracy against length for every configuration (dashed: no fine-tuning)."""
+    fig, axes = subplots(1, 2, figsize=(10, 4))
+    for (name, stage), g in stages.groupby(["method", "stage"]):
+        ls = "-" if stage == "fine-tuned" else "--"
+        label = f"{name} ({stage})"
+        axes[0].plot(g.length, g["ppl last L"], marker="o", ls=ls, color=ARM_COLORS[name], label=label)
+        axes[1].plot(g.length, g["pass key exact"], marker="o", ls=ls, color=ARM_COLORS[name], label=label)
+    for ax in axes:
+        ax.axvline(L, color="k", ls=":", lw=1); ax.axvline(S * L, color="k", ls="-.", lw=1)
+        ax.set_xscale("log", base=2); ax.set_xlabel("evaluation length (tokens, log scale)")
+    axes[0].set_yscale("log"); axes[0].set_ylabel("perplexity of the last L tokens (log scale)")
+    axes[1].set_ylabel("pass-key exact match (share of trials)"); axes[1].set_ylim(-0.05, 1.05)
+    axes[0].set_title("Perplexity: dashed = no fine-tuning"); axes[1].set_title("Pass-key retrieval")
+    axes[1].legend(loc="center left", bbox_to_anchor=(1.0, 0.5))
+    return fig
+
+
+# --- 2. progressive extension against a one-shot search ------------------------------------------------------
+
+def progressive_extension(ctx: Part2):
+    """For each of ``prog_scales``: a search on the fine-tuned LongRoPE model (seeded also with its own
+    factors, stretched) and a one-shot search on the base model, each scored on held-out windows.
+
+    Fills ``ctx.ft_state`` and ``ctx.progressive``; records per-window trials and the paired comparison
+    ``progressive_vs_oneshot_top`` at the top scale.
+    """
+    P, S, L, spec, dev = ctx.profile, ctx.S, ctx.L, ctx.spec, ctx.device
+    ctx.ft_state = st.state_of(ctx.tuned["LongRoPE"])
+    rows, units = [], []
+    for s in P.prog_scales:
+        stretched = ctx.lr_factors * s / S
+        for stage, state, extra in (("progressive", ctx.ft_state, {"fine-tuned, stretched": stretched}),
+                                    ("one-shot", ctx.base_state, None)):
+            r = search(state, spec, ctx.data, s, P.stage_search, seed=ctx.seed, extra_seeds=extra, device=dev,
+                       progress=lambda it: tqdm(it, desc=f"{stage} search s={s}"))
+            model = extended_model(state, spec, "longrope", s, long_factor=r.best.factors, n_hat=r.best.n_hat, device=dev)
+            ppl = ev.perplexity(model, ev.eval_chunks(ctx.data.heldout, s * L, halved(P.stage_chunks), ctx.seed), L)
+            if stage == "progressive":
+                ctx.progressive[s] = r
+            rows.append({"scale": s, "stage": stage, "search ppl": r.best_fitness, "n̂": r.best.n_hat,
+                         "held-out ppl (last L)": ppl["ppl_last"], "evaluations": r.evaluations,
+                         "search minutes": r.seconds / 60})
+            units += [{"experiment": "progressive", "arm": stage, "scale": s, "seed": ctx.seed, "unit": i,
+                       "metric": NLL_LAST, "value": float(v), "length": s * L} for i, v in enumerate(ppl["nll_last_chunks"])]
+    prog = pd.DataFrame(rows).set_index(["scale", "stage"])
+    top = max(P.prog_scales)
+    ctx.run.add_trials(units)
+    ctx.run.compare(paired_comparison(units, "progressive_vs_oneshot_top", "progressive", top, "one-shot", "progressive",
+                                      seed=ctx.seed))
+    held = lambda stage: float(prog.loc[(top, stage), "held-out ppl (last L)"])
+    figures = {"prog_top_scale": top, "progressive_vs_oneshot": held("progressive") / held("one-shot"),
+               "prog_ppl_top": held("progressive"), "oneshot_ppl_top": held("one-shot"),
+               "progressive_table": prog.reset_index().to_dict(orient="records")}
+    return prog, figures

@@ -1,0 +1,172 @@
+"""LongRoPE part 2, sections 5–7: what window a model really has.
+
+Section 5 sets each configuration's claimed window (the length it was configured for) against its
+effective window (RULER, Hsieh et al. 2024: the longest tested length at which it still performs
+like the base model at L; ``stages.effective_window``). Section 6 trains small Llamas of several
+depths and widths at one length and measures their windows, against the "window = depth × width"
+formula. Section 7 trains one small shape at several windows and compares perplexity on training
+and held-out books. Each function takes the ``finetune_study.Part2`` context (after the earlier
+sections) and returns its table and the chapter's glue figures.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ..models import checkpoints
+from ..plotting import COLORS, subplots
+from . import evaluation as ev
+from . import stages as st
+from .extension import extended_model
+from .finetune_study import Part2, halved
+
+#: the row of the effective-window table that is the base model of part 1 as trained
+BASE_CONFIGURATION = "plain RoPE (no fine-tuning)"
+
+
+# --- 5. claimed against effective windows ----------------------------------------------------------------------
+
+def claimed_window(method: str, L: int, S) -> int:
+    """The window a configuration of section 1 is configured for: L for plain RoPE and the control, S·L otherwise."""
+    return L if method in ("plain RoPE", "control") else S * L
+
+
+def progressive_lengths(L: int, top) -> list[int]:
+    """L, 2L, 4L, … up to ``top``·L: the lengths at which the progressive model is tested."""
+    return [L * 2 ** k for k in range(int(np.log2(top)) + 1)]
+
+
+def effective_windows(ctx: Part2):
+    """Claimed and effective window of every configuration of section 1, and of the paper's full recipe
+    (progressive long factors at the top scale, readjusted short factors up to L). Fills ``ctx.effective``."""
+    P, S, L, spec = ctx.profile, ctx.S, ctx.L, ctx.spec
+    base_L, base_key_L = ctx.base_reference()
+    rows = []
+    for (m, stage), g in ctx.stages.groupby(["method", "stage"]):
+        eff = st.effective_window(g.to_dict(orient="records"), base_L, base_key_L)
+        rows.append({"configuration": f"{m} ({stage})", "claimed": claimed_window(m, L, S), "effective": eff or 0})
+    top = max(P.prog_scales)
+    prog_r = ctx.progressive[top]
+    prog_model = extended_model(ctx.ft_state, spec, "longrope", top, long_factor=prog_r.best.factors,
+                                short_factor=ctx.short_factors, n_hat=prog_r.best.n_hat, device=ctx.device)
+    prog_eval = st.evaluate(prog_model, ctx.data, spec, progressive_lengths(L, top), chunks=halved(P.stage_chunks),
+                            depths=P.passkey_depths, trials=halved(P.stage_trials), seed=ctx.seed)
+    rows.append({"configuration": f"LongRoPE progressive ({top}×)", "claimed": top * L,
+                 "effective": st.effective_window(prog_eval, base_L, base_key_L) or 0})
+    effective = pd.DataFrame(rows).set_index("configuration")
+    effective["effective / claimed"] = effective.effective / effective.claimed
+    ctx.effective = effective
+    figures = {"effective_rows": len(effective),
+               "effective_short_of_claimed": int((effective.effective < effective.claimed).sum()),
+               "effective_table": effective.reset_index().to_dict(orient="records"),
+               "progressive_effective": int(effective.iloc[-1].effective)}
+    return effective, figures
+
+
+def plot_windows(effective: pd.DataFrame):
+    """Claimed against effective window of each configuration (horizontal bars, log scale)."""
+    fig, ax = subplots(figsize=(8, 4.4))
+    y = np.arange(len(effective))
+    ax.barh(y - 0.2, effective.claimed, height=0.4, color="#bbbbbb", label="claimed (configured)")
+    ax.barh(y + 0.2, effective.effective.clip(lower=1), height=0.4, color=COLORS["longrope"], label="effective (measured)")
+    ax.set_yticks(y, effective.index); ax.set_xscale("log", base=2)
+    ax.set_xlabel("context length (tokens, log scale)"); ax.invert_yaxis(); ax.legend()
+    ax.set_title("Claimed vs effective window of each configuration")
+    return fig
+
+
+# --- 6. depth × width ------------------------------------------------------------------------------------------
+
+def bert_base_figures() -> dict:
+    """What the depth × width formula gives BERT-base, and its real number of positions (transformers' defaults)."""
+    from transformers import BertConfig
+
+    cfg = BertConfig()
+    return {"bert_depth_times_width": cfg.num_hidden_layers * cfg.hidden_size,
+            "bert_positions": cfg.max_position_embeddings}
+
+
+def depth_width(ctx: Part2):
+    """Small Llamas of each (layers, hidden) of ``dw_models`` trained at ``dw_length`` (cached), each measured
+    at multiples of that length with plain RoPE; their window is the longest length whose last-L₀
+    perplexity stays within ``stages.PPL_TOLERANCE`` of their own at L₀.
+
+    Returns (table, per-length curves, figures); appends to ``ctx.train_log``.
+    """
+    P, spec = ctx.profile, ctx.spec
+    figures = {**bert_base_figures(), "dw_length": P.dw_length}
+    rows, curves = [], []
+    for layers, hidden in P.dw_models:
+        sspec = st.small_spec(spec, layers=layers, hidden=hidden, length=P.dw_length, steps=P.dw_steps)
+        model, hist, cached = checkpoints.trained_model(sspec, ctx.data, ctx.device)
+        ctx.train_log.append((hist[-1]["seconds"] / 60, not cached))
+        curve = st.length_profile(model, ctx.data, sspec, P.dw_multiples, P.stage_chunks, ctx.seed)
+        own = curve[0]["ppl last L"]
+        window = ev.effective_length([c["length"] for c in curve], [c["ppl last L"] for c in curve], own,
+                                     st.PPL_TOLERANCE)
+        curves += [{"model": f"{layers} × {hidden}", **c} for c in curve]
+        rows.append({"model": f"{layers} layers × {hidden} wide", "parameters": sum(p.numel() for p in model.parameters()),
+                     "ppl at L₀": own, "predicted window (depth × width)": layers * hidden,
+                     "measured window": window or 0, "measured / L₀": (window or 0) / P.dw_length})
+    dw = pd.DataFrame(rows).set_index("model")
+    products = dw["predicted window (depth × width)"]
+    growth = dw.loc[products == products.max(), "measured window"].max() / \
+        max(1, dw.loc[products == products.min(), "measured window"].max())
+    base_window = int(ctx.effective.loc[BASE_CONFIGURATION, "effective"])
+    figures.update({"dw_window_growth": float(growth), "dw_predicted_growth": float(products.max() / products.min()),
+                    "dw_base_predicted": spec.layers * spec.hidden, "dw_base_window": base_window,
+                    "dw_base_window_over_predicted": base_window / (spec.layers * spec.hidden),
+                    "dw_max_window_over_L": float(dw["measured / L₀"].max()),
+                    "dw_table": dw.reset_index().to_dict(orient="records")})
+    return dw, pd.DataFrame(curves), figures
+
+
+def plot_length_profiles(curves: pd.DataFrame):
+    """Perplexity of the last L₀ tokens against length / L₀, one line per depth × width."""
+    fig, ax = subplots()
+    for name, g in curves.groupby("model", sort=False):
+        ax.plot(g["multiple of L"], g["ppl last L"], marker="o", label=name)
+    ax.axvline(1, color="k", ls=":", lw=1)
+    ax.set_xscale("log", base=2); ax.set_yscale("log")
+    ax.set_xlabel("evaluation length / training length L₀ (log scale)")
+    ax.set_ylabel("perplexity of the last L₀ tokens (log scale)")
+    ax.set_title("Every depth × width degrades past the training length"); ax.legend(title="layers × width")
+    return fig
+
+
+# --- 7. the train / held-out gap against the window ---------------------------------------------------------------
+
+def overfit_gap(ctx: Part2):
+    """The first shape of ``dw_models`` trained at each of ``overfit_lengths`` for the same steps (cached);
+    perplexity on training and held-out books at its own length, and the gap. Also the chapter's training
+    minutes (every model of part 2: recorded with the weights, and trained in this run)."""
+    P, spec = ctx.profile, ctx.spec
+    layers, hidden = P.dw_models[0]
+    rows = []
+    for length in P.overfit_lengths:
+        sspec = st.small_spec(spec, layers=layers, hidden=hidden, length=length, steps=P.dw_steps)
+        model, hist, cached = checkpoints.trained_model(sspec, ctx.data, ctx.device)
+        if length != P.dw_length:  # that one is the first model of section 6, already counted
+            ctx.train_log.append((hist[-1]["seconds"] / 60, not cached))
+        rows.append({"window": length, "tokens seen": P.dw_steps * sspec.batch_size * length,
+                     **st.train_gap(model, ctx.data, sspec, P.stage_chunks, ctx.seed)})
+    overfit = pd.DataFrame(rows).set_index("window")
+    gap = overfit["gap (nats)"]
+    figures = {"overfit_model": f"{layers} layers × {hidden} wide",
+               "overfit_gap_growth": float(gap.iloc[-1] - gap.iloc[0]),
+               "overfit_gap_short": float(gap.iloc[0]), "overfit_gap_long": float(gap.iloc[-1]),
+               "overfit_table": overfit.reset_index().to_dict(orient="records"),
+               "train_minutes_all": float(sum(m for m, _ in ctx.train_log)),
+               "train_minutes_this_run": float(sum(m for m, now in ctx.train_log if now))}
+    return overfit, figures
+
+
+def plot_overfit(overfit: pd.DataFrame):
+    """Perplexity on training and held-out books against the training window."""
+    fig, ax = subplots()
+    ax.plot(overfit.index, overfit["train ppl"], marker="o", label="training books")
+    ax.plot(overfit.index, overfit["held-out ppl"], marker="s", label="held-out books")
+    ax.set_xscale("log", base=2); ax.set_xlabel("training window (tokens, log scale)")
+    ax.set_ylabel("perplexity at the model's own window")
+    ax.set_title("Same model, same tokens, different windows"); ax.legend()
+    return fig

@@ -1,0 +1,183 @@
+"""The BERT chapter's context experiment: per-passage correctness, paired comparisons, glue figures."""
+import re
+from types import SimpleNamespace
+
+import matplotlib
+import nbformat
+import numpy as np
+import pytest
+import torch
+
+matplotlib.use("Agg")
+
+from lcreport.analysis import bert_context as bc  # noqa: E402
+from lcreport.analysis import bert_needle, bert_positions, bert_snippet  # noqa: E402
+from lcreport.exhibits import exhibit  # noqa: E402
+from lcreport.models import bert as bl  # noqa: E402
+from lcreport.paths import ROOT  # noqa: E402
+from lcreport.results import COMPARISON_FIELDS, TRIAL_COLUMNS, Run  # noqa: E402
+
+PROFILE = SimpleNamespace(name="test", bert_passages_per_book=8, bert_passage_tokens=300, bert_truncations=(32, 64),
+                          bert_window=128, bert_stride=32, bert_folds=2, bert_stretch=(1024,),
+                          needle_haystack_tokens=300, needle_candidates=4)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def one_thread():
+    """Tiny tensors: one thread is faster, and much faster on a busy machine (restored afterwards)."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def _old_cross_validated_accuracy(x, y, n_classes, *, folds, seed=0):
+    """The implementation before predictions were kept, verbatim: the new one must match it bit for bit."""
+    rng = np.random.default_rng(seed)
+    fold_of = np.empty(len(y), dtype=int)
+    for c in range(n_classes):
+        idx = np.flatnonzero(y.numpy() == c)
+        fold_of[rng.permutation(idx)] = np.arange(len(idx)) % folds
+    accs = []
+    for f in range(folds):
+        tr, te = torch.from_numpy(fold_of != f), torch.from_numpy(fold_of == f)
+        mu, sd = x[tr].mean(0), x[tr].std(0).clamp(min=1e-6)
+        head = bl.train_linear_head((x[tr] - mu) / sd, y[tr], n_classes, seed=seed + f)
+        with torch.no_grad():
+            accs.append(((head((x[te] - mu) / sd).argmax(1) == y[te]).float().mean().item()))
+    return accs
+
+
+def _noisy_problem(n=60, classes=3, noise=2.0, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    y = torch.arange(n) % classes
+    x = torch.nn.functional.one_hot(y, classes).float() @ torch.randn(classes, 6, generator=g)
+    return x + noise * torch.randn(n, 6, generator=g), y
+
+
+def test_predictions_reproduce_the_old_fold_accuracies_exactly():
+    x, y = _noisy_problem()
+    predicted, fold_of = bl.cross_validated_predictions(x, y, 3, folds=2, seed=3)
+    assert bl.fold_accuracies(predicted, y, fold_of, 2) == _old_cross_validated_accuracy(x, y, 3, folds=2, seed=3)
+    assert np.bincount(fold_of).tolist() == [30, 30]
+    assert 0.4 < np.mean(predicted == y.numpy()) < 1.0  # noisy: some right, some wrong
+
+
+def test_correctness_trials_have_one_row_per_passage_with_the_trial_columns():
+    correct, fold_of = np.array([1, 0, 1]), np.array([0, 1, 0])
+    rows = bc.correctness_trials("truncate 64", 64, correct, fold_of, seed=7)
+    assert [r["unit"] for r in rows] == [0, 1, 2] and [r["value"] for r in rows] == [1, 0, 1]
+    assert all(set(TRIAL_COLUMNS) <= set(r) and r["experiment"] == "context" and r["seed"] == 7 for r in rows)
+    assert {r["metric"] for r in rows} == {"correct"} and {r["scale"] for r in rows} == {64}
+
+
+def test_paired_comparison_is_b_minus_a_with_mcnemar_and_a_stable_id():
+    a = np.array([0] * 20 + [1] * 20)
+    b = np.ones(40, dtype=int)
+    c = bc.paired_comparison("truncate 512", "sliding 512/128", 512, a, b)
+    assert c["id"] == "context_truncate_512_vs_sliding_512_128"
+    assert set(COMPARISON_FIELDS) <= set(c) and c["metric"] == "accuracy" and c["test"] == "exact McNemar"
+    assert c["diff"] == pytest.approx(0.5) and c["discordant"] == [0, 20] and c["p"] < 1e-5
+    assert bc.is_gain(c)
+    same = bc.paired_comparison("truncate 256", "truncate 512", 512, b, b)
+    assert same["p"] == 1.0 and not bc.is_gain(same)
+    run = Run("bert", PROFILE, "cpu")
+    run.compare(c)
+    with pytest.raises(ValueError, match="twice"):
+        run.compare(c)
+
+
+def test_the_first_step_that_is_not_significant_is_the_saturation_point():
+    up = np.array([0] * 30 + [1] * 30)
+    steps = [bc.paired_comparison("truncate 32", "truncate 64", 64, up, np.ones(60)),
+             bc.paired_comparison("truncate 64", "truncate 128", 128, np.ones(60), np.ones(60)),
+             bc.paired_comparison("truncate 128", "sliding 128/32", 128, np.ones(60), np.ones(60))]
+    figures = bc.saturation_figures(steps)
+    assert (figures["saturation_from"], figures["saturation_to"]) == ("truncate 64", "truncate 128")
+    assert "McNemar p = 1" in figures["saturation_evidence"]
+    assert bc.saturation_figures(steps[:1])["saturation_from"] == "none within the range tested"
+    gains = bc.gains_table(steps)
+    assert gains["significant"].tolist() == [True, False, False]
+    assert gains["comparison id"].iloc[0] == "context_truncate_32_vs_truncate_64"
+
+
+@pytest.fixture(scope="module")
+def fake_experiment():
+    """classify_by_context on synthetic features: longer settings carry more signal."""
+    _, y = _noisy_problem(48, 6)
+    passages = [f"passage {i}" for i in range(48)]
+    noise = {"truncate 32": 30.0, "truncate 64": 0.3, "sliding 128/32": 0.3}
+
+    def fake_embed(model, tokenizer, texts, strategy, desc=""):
+        g = torch.Generator().manual_seed(len(strategy.label))
+        x = torch.nn.functional.one_hot(y, 6).float() * 3
+        return x + noise[strategy.label] * torch.randn(len(texts), 6, generator=g), 0.01
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(bc, "austen_passages", lambda tok, per_book, n: (passages, y, 6))
+        mp.setattr(bl, "embed_all", fake_embed)
+        run = Run("bert", PROFILE, "cpu", seed=0)
+        return run, bc.classify_by_context(run, None, None)
+
+
+def test_classify_by_context_records_trials_comparisons_and_every_figure(fake_experiment):
+    run, ctx = fake_experiment
+    assert ctx.table.index.tolist() == ["truncate 32", "truncate 64", "sliding 128/32"]
+    assert (ctx.table["95% CI low"] <= ctx.table.accuracy).all() and (ctx.table.accuracy <= ctx.table["95% CI high"]).all()
+    assert len(run.trials) == 3 * 48 and {t["arm"] for t in run.trials} == set(ctx.table.index)
+    assert [c["id"] for c in run.comparisons] == ["context_truncate_32_vs_truncate_64",
+                                                  "context_truncate_64_vs_sliding_128_32"]
+    first = run.comparisons[0]
+    assert first["diff"] > 0.3 and first["p"] < 0.05  # pure noise → clean features is a real gain
+    f = ctx.figures
+    assert f["cls_acc_shortest"]["value"] == pytest.approx(ctx.table.accuracy.iloc[0])
+    assert f["cls_acc_shortest"]["n"] == 48 and f["cls_tokens_shortest"] == 30
+    rows = f["classification"]
+    assert [r["strategy"] for r in rows] == ctx.table.index.tolist() and "± s.e." in rows[0]
+    # the per-passage correctness and the table's accuracy are the same predictions
+    acc = np.mean(ctx.correct["truncate 64"])
+    assert ctx.table.loc["truncate 64", "accuracy"] == pytest.approx(acc)
+    assert isinstance(bc.plot_accuracy_vs_context(ctx.table, 6, 2), matplotlib.figure.Figure)
+
+
+def test_stretch_verdict_follows_the_paired_test():
+    import pandas as pd
+
+    table = pd.DataFrame([{"position table": "1024 rows (stretched)", "classification accuracy": 0.9,
+                           "cosine to original embedding (same 512 tokens)": 0.8}]).set_index("position table")
+    worse = bc.paired_comparison("sliding 512/128", "stretched to 1024, whole", 1024, np.ones(40), np.zeros(40))
+    tie = bc.paired_comparison("sliding 512/128", "stretched to 1024, whole", 1024, np.ones(40), np.ones(40))
+    assert bert_positions.stretch_figures(table, worse)["stretch_vs_slide"] == "worse than"
+    assert bert_positions.stretch_figures(table, tie)["stretch_vs_slide"] == "not significantly different from"
+    better = bc.paired_comparison("sliding 512/128", "stretched to 1024, whole", 1024, np.zeros(40), np.ones(40))
+    f = bert_positions.stretch_figures(table, better)
+    assert f["stretch_vs_slide"] == "better than" and f["stretch_drift"] == 0.8 and f["stretch_cls_acc"] == 0.9
+
+
+def test_the_seed_snippet_fails_to_compile_with_the_printed_message():
+    message, fails = bert_snippet.syntax_error(exhibit("bert_snippet"))
+    assert fails
+    assert message == ("SyntaxError: invalid syntax (line 7: \"inputs['attention_mask'] = "
+                       "inputs['attention_mask'] * (1 <| input_ids)\")")
+    assert bert_snippet.syntax_error("x = 1\n") == ("compiles", False)
+
+
+def _glue_names_in_prose(path):
+    nb = nbformat.read(path, as_version=4)
+    text = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
+    return set(re.findall(r"\{glue:text\}`([A-Za-z0-9_]+)", text))
+
+
+def test_every_glue_name_the_prose_uses_is_produced(fake_experiment):
+    import pandas as pd
+
+    _, ctx = fake_experiment
+    frame = pd.DataFrame([{"strategy": s, "depth": 0.5, "needle token": 150.0, "accuracy": 1.0}
+                          for s in ("truncate 512", "sliding 128/32", "sliding 128/64", "stretched to 1024, whole")])
+    step = bc.paired_comparison("a", "b", 1, np.ones(4), np.ones(4))
+    table = pd.DataFrame([{"position table": "1024", "classification accuracy": 0.9,
+                           "cosine to original embedding (same 512 tokens)": 0.8}]).set_index("position table")
+    produced = {"seed001_syntax_error", *ctx.figures, *bert_positions.stretch_figures(table, step),
+                *bert_needle.needle_figures(frame, PROFILE, "sliding 128/32", step)}
+    missing = _glue_names_in_prose(ROOT / "notebooks" / "03_bert.ipynb") - produced
+    assert not missing

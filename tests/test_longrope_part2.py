@@ -1,0 +1,174 @@
+"""LongRoPE part 2's section functions: every glue key of the chapter, the paired comparisons, the
+small helpers, and the SmolLM2 path at CPU size."""
+import dataclasses
+
+import numpy as np
+import pytest
+import torch
+
+from lcreport.data.assets import MissingAssetError, require
+from lcreport.longrope import finetune_study as fs, short_factors as sf, smollm2, stages as st, windows as wn
+from lcreport.models import llama, lm_data, pretrained, rope as rp
+from lcreport.profiles import PROFILES, SearchSettings
+from lcreport.results import COMPARISON_FIELDS, TRIAL_COLUMNS, Run
+
+SMOKE = PROFILES["smoke"]
+SPEC = dataclasses.replace(SMOKE.llama, steps=2, warmup=1, copy_warmup_steps=1)
+#: the smoke profile cut further: one step of everything
+P = dataclasses.replace(SMOKE, llama=SPEC, ft_steps=1, ft_batch=1, stage_search=SearchSettings(3, 1, 1, 1, 1),
+                        stage_chunks=2, stage_trials=1, passkey_depths=(0.5,), eval_chunks=2,
+                        dw_models=((1, 32), (2, 32)), dw_length=16, dw_steps=1, dw_multiples=(1, 2), overfit_lengths=(16, 32))
+CPU = torch.device("cpu")
+#: every figure the chapter glues on a profile that skips SmolLM2 (the claims registry and the prose read them)
+GLUE_KEYS = {
+    "base_passkey_L", "base_ppl_L", "bert_depth_times_width", "bert_positions", "control_passkey_SL",
+    "control_ppl_L", "control_ppl_SL", "dw_base_predicted", "dw_base_window", "dw_base_window_over_predicted",
+    "dw_length", "dw_max_window_over_L", "dw_predicted_growth", "dw_table", "dw_window_growth", "effective_rows",
+    "effective_short_of_claimed", "effective_table", "ft_gain_longrope", "ft_minutes_each", "ft_scale",
+    "ft_share_of_pretraining", "ft_steps", "ft_tokens", "long_at_L_ppl", "lr_ft_passkey_SL", "lr_ft_ppl_SL",
+    "lr_noft_ppl_SL", "oneshot_ppl_top", "overfit_gap_growth", "overfit_gap_long", "overfit_gap_short",
+    "overfit_model", "overfit_table", "paper_ft_steps", "pi_ft_passkey_SL", "pi_ft_ppl_SL", "pi_ft_vs_base",
+    "pi_noft_ppl_SL", "prog_ppl_top", "prog_top_scale", "progressive_effective", "progressive_table",
+    "progressive_vs_oneshot", "short_at_L_ppl", "short_factors", "short_readjusted_vs_base", "short_vs_long_at_L",
+    "smollm_status", "stage_table", "switch_agreement", "switch_ppl_cached", "switch_ppl_recomputed",
+    "switch_readjusted_agreement", "switch_recompute_seconds", "switch_short_long_distance", "train_minutes_all",
+    "train_minutes_this_run", "yarn_ft_passkey_SL", "yarn_ft_ppl_SL",
+}
+
+
+def test_helpers():
+    assert fs.halved(12) == 6 and fs.halved(3) == 2 and fs.halved(1) == 2
+    assert fs.stage_lengths(64, 2) == [64, 128, 128, 256]
+    assert wn.progressive_lengths(64, 16) == [64, 128, 256, 512, 1024]
+    assert wn.claimed_window("control", 64, 4) == wn.claimed_window("plain RoPE", 64, 4) == 64
+    assert wn.claimed_window("PI", 64, 4) == 256
+    s = sf.short_search_settings(PROFILES["cpu"])
+    assert s.samples == PROFILES["cpu"].eval_chunks and dataclasses.replace(s, samples=2) == PROFILES["cpu"].stage_search
+    assert sum(fs.PAPER_FT_STEPS) == 1000
+
+
+def test_paired_comparison_pairs_windows_and_filters_experiment_and_scale():
+    rows = [{"experiment": "e", "arm": arm, "scale": 2.0, "seed": 0, "unit": u, "metric": "nll", "value": v, "length": 128}
+            for arm, vals in (("a", [1.0, 2.0, 3.0]), ("b", [0.5, 1.5, 2.0])) for u, v in enumerate(vals)]
+    rows += [{**r, "experiment": "other", "value": 99.0} for r in rows]  # ignored: another experiment
+    rows += [{**r, "scale": 4.0, "value": -99.0} for r in rows[:6]]  # ignored: another scale
+    c = fs.paired_comparison(rows, "b_vs_a", "e", 2, "a", "b")
+    assert set(COMPARISON_FIELDS) <= set(c)
+    assert c["diff"] == pytest.approx(np.mean([-0.5, -0.5, -1.0])) and c["n"] == 3 and c["ci95"][1] < 0
+    Run("demo", profile=SMOKE, device=CPU).compare(c)  # the results contract accepts it
+
+
+@pytest.fixture(scope="module")
+def data():
+    return lm_data.Data(SPEC)
+
+
+def test_evaluate_units_are_the_windows_behind_the_perplexity(data):
+    model = llama.build_model(SPEC)
+    units = []
+    rows = st.evaluate(model, data, SPEC, [64, 128], chunks=3, depths=(0.5,), trials=1, units=units)
+    assert rows == st.evaluate(model, data, SPEC, [64, 128], chunks=3, depths=(0.5,), trials=1)
+    assert [(u["length"], u["window"]) for u in units] == [(n, i) for n in (64, 128) for i in range(3)]
+    for r in rows:
+        nll = [u["nll last L"] for u in units if u["length"] == r["length"]]
+        assert np.exp(np.mean(nll)) == pytest.approx(r["ppl last L"], rel=1e-5)
+
+
+@pytest.fixture(scope="module")
+def chapter(tmp_path_factory, data):
+    """Every section of part 2, in order, on an untrained smoke-size model: (run, context, {section: (table,
+    figures)}, depth × width curves). Fine-tuned and small models are trained into a temporary cache."""
+    mp = pytest.MonkeyPatch()
+    mp.setenv("LCREPORT_CACHE", str(tmp_path_factory.mktemp("cache")))
+    base = llama.build_model(SPEC)
+    dim = SPEC.hidden // SPEC.heads
+    run = Run("longrope2", profile=P, device=CPU, seed=0)
+    ctx = fs.Part2(run=run, data=data, base=base, base_state=st.state_of(base), base_key="test",
+                   lr_factors=rp.factors_yarn(P.ft_scale, dim, SPEC.rope_theta, SPEC.train_length))
+    out = {"fine-tune": fs.fine_tune_arms(ctx), "stages": fs.stage_evaluation(ctx),
+           "progressive": fs.progressive_extension(ctx), "readjust": sf.readjustment(ctx),
+           "switch": sf.switch_study(ctx), "effective": wn.effective_windows(ctx)}
+    dw, curves, figures = wn.depth_width(ctx)
+    out["depth-width"] = (dw, figures)
+    out["overfit"] = wn.overfit_gap(ctx)
+    out["smollm2"] = smollm2.smollm2_extension(P, CPU)
+    yield run, ctx, out, curves
+    mp.undo()
+
+
+def test_the_sections_give_every_glue_key_of_the_chapter(chapter):
+    run, _, out, _ = chapter
+    keys = [k for _, figures in out.values() for k in figures]
+    assert len(keys) == len(set(keys))
+    assert set(keys) == GLUE_KEYS  # and smollm_table where the section runs
+    figures = {k: v for _, f in out.values() for k, v in f.items()}
+    assert figures["ft_steps"] == 1 and figures["prog_top_scale"] == max(P.prog_scales)
+    assert figures["effective_rows"] == 9 and figures["bert_depth_times_width"] == 12 * 768
+    assert figures["train_minutes_this_run"] > 0 and figures["smollm_status"] == "not run on the smoke profile"
+
+
+def test_the_sections_record_trials_and_comparisons(chapter, tmp_results):
+    run, ctx, out, _ = chapter
+    assert [c["id"] for c in run.comparisons] == ["ft_longrope_vs_control_SL", "ft_longrope_vs_noft_SL",
+                                                  "progressive_vs_oneshot_top", "readjusted_vs_long_at_L"]
+    assert all(set(TRIAL_COLUMNS) <= set(t) for t in run.trials)
+    # the comparison of progressive and one-shot is over the windows behind the table's perplexities
+    prog = out["progressive"][0]
+    top = max(P.prog_scales)
+    nll = {arm: [t["value"] for t in run.trials if t["experiment"] == "progressive" and t["arm"] == arm and t["scale"] == top]
+           for arm in ("progressive", "one-shot")}
+    assert np.exp(np.mean(nll["progressive"])) == pytest.approx(prog.loc[(top, "progressive"), "held-out ppl (last L)"], rel=1e-5)
+    c = run.comparisons[2]
+    assert c["diff"] == pytest.approx(np.mean(nll["progressive"]) - np.mean(nll["one-shot"]))
+    assert c["n"] == fs.halved(P.stage_chunks)
+    run.save()  # trials and comparisons are written
+
+
+def test_the_sections_fill_the_context_and_the_plots_draw(chapter):
+    _, ctx, out, curves = chapter
+    assert set(ctx.tuned) == set(fs.FT_ARMS) and ctx.short_factors.shape == ctx.lr_factors.shape
+    assert list(ctx.effective.index)[-1] == f"LongRoPE progressive ({max(P.prog_scales)}×)"
+    assert list(out["switch"][0].index) == [sf.PLAIN_UP_TO_L, sf.READJUSTED]
+    assert out["fine-tune"][0].loc["control", "length"] == SPEC.train_length
+    for fig in (fs.plot_stages(ctx.stages, ctx.L, ctx.S), wn.plot_windows(ctx.effective),
+                wn.plot_length_profiles(curves), wn.plot_overfit(out["overfit"][0])):
+        assert fig.axes
+
+
+def test_searched_factors_reads_part_one_and_names_the_missing_scale(tmp_results):
+    run = Run("longrope", profile=SMOKE, device=CPU)
+    run.record("searched_factors", {"2": [1.0, 1.5]})
+    run.save()
+    assert fs.searched_factors(2).tolist() == [1.0, 1.5]
+    with pytest.raises(KeyError, match="scale 4"):
+        fs.searched_factors(4)
+
+
+def test_reconfigured_keeps_the_weights_and_takes_the_new_rope():
+    model = llama.build_model(SPEC)
+    dim = SPEC.hidden // SPEC.heads
+    params, _ = rp.rope_parameters("longrope", 2, SPEC.train_length,
+                                   long_factor=rp.factors_yarn(2, dim, SPEC.rope_theta, SPEC.train_length))
+    new = pretrained.reconfigured(model, params, 2 * SPEC.train_length)
+    assert new is not model and new.config.rope_parameters["rope_type"] == "longrope"
+    assert new.config.rope_parameters["rope_theta"] == SPEC.rope_theta and new.config.max_position_embeddings == 128
+    assert all(torch.equal(a, b) for a, b in zip(new.state_dict().values(), model.state_dict().values()))
+    ids = torch.arange(2 * SPEC.train_length)[None] % SPEC.vocab_size
+    assert not torch.allclose(new(input_ids=ids).logits, model(input_ids=ids).logits)  # positions past L differ
+
+
+def test_smollm2_loads_offline_and_the_extension_path_runs_at_cpu_size():
+    """The gpu profile's path at CPU size: SmolLM2-135M from the wheel's GGUF, re-configured by every method
+    of section 8 for 384 tokens with the native window pretended to be 256, scored on repeated text."""
+    try:
+        require("smollm2")
+    except MissingAssetError:
+        pytest.skip("asset smollm2 not fetched (python -m lcreport fetch smollm2)")
+    model, tok = pretrained.load_smollm2()
+    assert type(model).__name__ == "LlamaForCausalLM" and model.config.max_position_embeddings == 8192
+    assert model.config.rope_parameters["rope_theta"] == 100000.0
+    ids = np.array(tok("It is a truth universally acknowledged, that a single man in possession of a good fortune, "
+                       "must be in want of a wife. " * 20)["input_ids"], dtype=np.int64)
+    rows = smollm2.extension_perplexities(model, ids, [384], native=256, windows=1)
+    assert [r["method"] for r in rows] == list(smollm2.SMOLLM_METHODS)
+    assert all(1 < r[smollm2.PPL_COLUMN] < 50 for r in rows)  # repeated text: a real pretrained model predicts it well
