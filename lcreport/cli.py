@@ -157,6 +157,7 @@ def execute_chapter(nb: Path, out_nb: Path, results_dest: Path, *, profile: str,
     import papermill as pm
 
     from .files import atomic_write
+    from .profiles import PROFILE_OVERRIDE_VAR
 
     t0 = time.monotonic()
     name = nb.stem
@@ -179,9 +180,15 @@ def execute_chapter(nb: Path, out_nb: Path, results_dest: Path, *, profile: str,
                       # tqdm.auto (imported by libraries) finds no ipywidgets in a papermill kernel, warns,
                       # and falls back to the terminal bars that the run streams anyway
                       "PYTHONWARNINGS": ",".join(filter(None, [os.environ.get("PYTHONWARNINGS"),
-                                                               "ignore:IProgress not found"]))}
+                                                               "ignore:IProgress not found"])),
+                      # the profile passed here is the one that runs (nbval's override is not for us)
+                      PROFILE_OVERRIDE_VAR: None}
         saved = {k: os.environ.get(k) for k in kernel_env}
-        os.environ.update(kernel_env)  # the kernel inherits them
+        for k, v in kernel_env.items():  # the kernel inherits them
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
         try:
             pm.execute_notebook(
                 str(nb), str(staged_nb), parameters={"profile": profile, "device": device, "seed": seed},
@@ -211,27 +218,33 @@ def execute_chapter(nb: Path, out_nb: Path, results_dest: Path, *, profile: str,
 
 
 def _terminate_gracefully():
-    """SIGTERM (a CI job cancelled, ``timeout``) unwinds like Ctrl-C: kernels shut down, temp files go."""
+    """SIGTERM (a CI job cancelled, ``timeout``) unwinds like Ctrl-C: kernels shut down, temp files go.
+    Returns the handler it replaced (None off the main thread, where signals cannot be handled)."""
     def handler(signum, frame):
         raise KeyboardInterrupt(f"signal {signum}")
 
     if threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGTERM, handler)
+        return signal.signal(signal.SIGTERM, handler)
+    return None
 
 
 def run_chapters(notebooks: list[Path], *, out_notebooks: Path, out_results: Path, profile: str,
                  device: str = "auto", seed: int = 0, timeout: int | None = None, stream: bool = True,
                  failed_dir: Path | None = None) -> list[tuple[str, float]]:
     """Execute ``notebooks`` in order (see ``execute_chapter``); stop at the first failure."""
-    _terminate_gracefully()
+    previous = _terminate_gracefully()
     times = []
-    for i, nb in enumerate(notebooks, 1):
-        _say(f"chapter {i}/{len(notebooks)}: {nb.name} (profile={profile}, device={device}, "
-             f"cell timeout {timeout or 'none'} s) → {out_notebooks / nb.name}")
-        seconds = execute_chapter(nb, out_notebooks / nb.name, out_results, profile=profile, device=device,
-                                  seed=seed, timeout=timeout, stream=stream, failed_dir=failed_dir)
-        times.append((nb.stem, seconds))
-        _say(f"{nb.name} done in {_fmt_elapsed(seconds)}")
+    try:
+        for i, nb in enumerate(notebooks, 1):
+            _say(f"chapter {i}/{len(notebooks)}: {nb.name} (profile={profile}, device={device}, "
+                 f"cell timeout {f'{timeout} s' if timeout else 'none'}) → {out_notebooks / nb.name}")
+            seconds = execute_chapter(nb, out_notebooks / nb.name, out_results, profile=profile, device=device,
+                                      seed=seed, timeout=timeout, stream=stream, failed_dir=failed_dir)
+            times.append((nb.stem, seconds))
+            _say(f"{nb.name} done in {_fmt_elapsed(seconds)}")
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
     return times
 
 

@@ -91,19 +91,18 @@ class ResultsDownloads(SphinxDirective):
     def run(self):
         self.env.lcreport_download_docs = getattr(self.env, "lcreport_download_docs", set()) | {self.env.docname}
         here = self.env.docname
-        head = ["Chapter", "Results (JSON)", "Trials (CSV)", "Profile", "Device", "Run started (UTC)", "Minutes"]
+        head = ["Chapter", "Results (JSON)", "Trials (CSV)", "Profile", "Run on", "Minutes"]
         rows = []
         for docname, chapter in chapter_docs():
             files = downloads(chapter)
             prov = provenance(chapter)
             link = addnodes.pending_xref("", nodes.inline(text=chapter), refdomain="std", reftype="doc",
-                                         reftarget="/" + docname, refexplicit=False, refdoc=here)  # its title
+                                         reftarget="/" + docname, refexplicit=True, refdoc=here)
             cells = [link]
             for name in (f"{chapter}.json", f"{chapter}.trials.csv"):
                 cells.append(_file_link(here, name) if name in files else nodes.Text("—"))
             minutes = prov.get("wall_time_s")
-            cells += [nodes.Text(str(prov.get("profile", "—"))), nodes.Text(str(prov.get("device", "—"))),
-                      nodes.Text(str(prov.get("started_utc", "—")).replace("T", " ").rstrip("Z")),
+            cells += [nodes.Text(str(prov.get("profile", "—"))), nodes.Text(str(prov.get("started_utc", "—"))[:10]),
                       nodes.Text(f"{minutes / 60:.1f}" if isinstance(minutes, (int, float)) else "—")]
             rows.append(cells)
         return [_table(head, rows, classes=["lcreport-downloads"])]

@@ -26,11 +26,17 @@ def site_dir(request) -> Path:
 def site_url(site_dir):
     """Serve the site on a free loopback port for the duration of the tests."""
     handler = functools.partial(_QuietHandler, directory=str(site_dir))
-    with socketserver.TCPServer(("127.0.0.1", 0), handler) as server:
+    # threads: Chromium keeps idle (pre)connections open, which would block a one-request-at-a-time
+    # server, and the tests fetch the downloads with urllib while the browser is connected
+    with _ThreadingServer(("127.0.0.1", 0), handler) as server:
         thread = threading.Thread(target=server.serve_forever, daemon=True)
         thread.start()
         yield f"http://127.0.0.1:{server.server_address[1]}"
         server.shutdown()
+
+
+class _ThreadingServer(socketserver.ThreadingTCPServer):
+    daemon_threads = True
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):

@@ -54,6 +54,8 @@ def test_committed_notebooks_take_typed_literal_parameters():
         tree = ast.parse(params[0].source)
         values = {t.id: n.value.value for n in tree.body if isinstance(n, ast.Assign) for t in n.targets
                   if isinstance(n.value, ast.Constant)}
+        values |= {n.target.id: n.value.value for n in tree.body if isinstance(n, ast.AnnAssign)
+                   and isinstance(n.value, ast.Constant)}
         assert values == {"profile": "cpu", "device": "auto", "seed": 0}, path.name
         for cell in nb.cells:
             assert "os.environ" not in cell.source, f"{path.name} reads the environment"
@@ -62,3 +64,12 @@ def test_committed_notebooks_take_typed_literal_parameters():
 def test_toc_order_comes_from_jupyter_books_parser():
     docs = cli.toc_docnames()
     assert docs[0] == "book/intro" and docs.index("notebooks/01_complexity") < docs.index("notebooks/06_critique")
+
+
+def test_papermill_knows_the_parameter_types():
+    """`papermill --help-notebook` reads the types from annotations: `profile: str = "cpu"  # …`."""
+    import papermill
+
+    for path in cli.toc_notebooks():
+        inferred = {name: p["inferred_type_name"] for name, p in papermill.inspect_notebook(str(path)).items()}
+        assert inferred == {"profile": "str", "device": "str", "seed": "int"}, f"{path.name}: {inferred}"

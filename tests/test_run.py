@@ -3,6 +3,7 @@
 Every test executes a tiny synthetic notebook (a real kernel, papermill), never a chapter.
 """
 import json
+import re
 import os
 import signal
 import subprocess
@@ -157,3 +158,27 @@ def test_default_cell_timeout_exists_for_every_profile():
 
     assert set(cli.CELL_TIMEOUT_S) == set(PROFILES)
     assert all(t >= 600 for t in cli.CELL_TIMEOUT_S.values())
+
+
+def test_progress_names_chapter_cell_and_time_and_the_kernel_does_not_warn(tmp_path, capfd):
+    """What `make book` shows on the terminal: each code cell as it starts with the elapsed time, and
+    the chapter's own output (progress bars go to stderr); not ipykernel's "running over TCP" warning."""
+    nb = make_notebook(tmp_path / "notebooks" / "01_toy.ipynb", WRITE_RESULT,
+                       "import sys\nprint('training 50%', file=sys.stderr)")
+    cli.run_chapters([nb], out_notebooks=tmp_path / "out", out_results=tmp_path / "results", profile="smoke",
+                     timeout=120, stream=True)
+    err = capfd.readouterr().err
+    assert re.search(r"\[lcreport\] 01_toy · cell 4/4 · \d+:\d\d:\d\d · import sys", err), err
+    assert "chapter 1/1: 01_toy.ipynb" in err and "01_toy.ipynb done in" in err
+    assert "training 50%" in err and "wrote smoke" in err
+    assert "running over TCP" not in err and "IProgress" not in err
+
+
+def test_the_profile_asked_for_runs_even_under_nbvals_override(tmp_path, monkeypatch):
+    monkeypatch.setenv("LCREPORT_PROFILE", "smoke")
+    nb = make_notebook(tmp_path / "notebooks" / "01_toy.ipynb",
+                       "import os\nassert 'LCREPORT_PROFILE' not in os.environ\n" + WRITE_RESULT)
+    cli.run_chapters([nb], out_notebooks=tmp_path / "out", out_results=tmp_path / "results", profile="cpu",
+                     timeout=120, stream=False)
+    assert json.loads((tmp_path / "results" / "toy.json").read_text())["figures"]["profile"]["value"] == "cpu"
+    assert os.environ["LCREPORT_PROFILE"] == "smoke"  # restored for the caller
