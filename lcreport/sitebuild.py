@@ -32,7 +32,7 @@ KINDS = {".json": "figures, paired comparisons and provenance",
 
 def chapter_of(docname: str) -> str | None:
     """``notebooks/02_tokens`` → ``tokens``; None for a page that is not a chapter."""
-    from .cli import chapter_name
+    from .execute import chapter_name
 
     folder, _, stem = docname.rpartition("/")
     return chapter_name(Path(stem)) if folder == "notebooks" else None
@@ -40,7 +40,7 @@ def chapter_of(docname: str) -> str | None:
 
 def chapter_docs() -> list[tuple[str, str]]:
     """(docname, chapter) of every chapter in the table of contents, in reading order."""
-    from .cli import toc_docnames
+    from .execute import toc_docnames
 
     return [(d, c) for d in toc_docnames() if (c := chapter_of(d))]
 

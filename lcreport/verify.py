@@ -214,7 +214,7 @@ def verify_chapters(notebooks: list[Path], *, against: Path, profile: str | None
                     tolerances: dict | None = None, out=None) -> int:
     """Re-execute ``notebooks`` (each on the profile and seed of its committed results, unless
     ``profile`` is given) into a temporary folder, or ``keep``, and compare. Returns the exit status."""
-    from .cli import CELL_TIMEOUT_S, ChapterFailed, chapter_name, run_chapters
+    from .execute import CELL_TIMEOUT_S, ChapterFailed, chapter_name, run_chapters
 
     out = out or sys.stdout
     tolerances = tolerances or load_tolerances()

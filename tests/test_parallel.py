@@ -24,3 +24,15 @@ def test_two_processes_search_like_one(tmp_path):
 def test_a_failing_job_says_what_failed(tmp_path):
     with pytest.raises(RuntimeError, match="failed"):
         run_job("no-such-job", tmp_path / "x.json", 1)
+
+
+def test_prepare_trains_what_the_chapters_load(tmp_path, monkeypatch):
+    """`python -m lcreport.prepare` fills the cache under the keys the notebooks look up."""
+    from lcreport import prepare
+    from lcreport.models.checkpoints import checkpoint_key
+    from lcreport.profiles import PROFILES
+
+    monkeypatch.setenv("LCREPORT_CACHE", str(tmp_path))
+    keys = prepare.prepare("smoke", "cpu")
+    assert keys[0] == checkpoint_key(PROFILES["smoke"].llama) and len(keys) == 1 + len(PROFILES["smoke"].dw_models)
+    assert all((tmp_path / "llama" / k / "manifest.json").exists() for k in keys)

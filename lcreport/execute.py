@@ -1,0 +1,242 @@
+"""Executing chapters with papermill: the reading order from ``_toc.yml``, one chapter at a time into a
+temporary folder, promoted into place only when every cell succeeded, with progress on the terminal.
+
+``cli run`` and ``verify`` both execute through ``run_chapters``.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+from .paths import ROOT
+
+
+def toc_docnames(toc_path: Path = ROOT / "_toc.yml") -> list[str]:
+    """Every document of the table of contents in reading order, read by jupyter-book's own parser."""
+    from sphinx_external_toc.parsing import parse_toc_yaml
+
+    site = parse_toc_yaml(toc_path)
+    order: list[str] = []
+
+    def visit(doc: str) -> None:
+        order.append(doc)
+        for tree in site[doc].subtrees:
+            for item in tree.items:
+                if isinstance(item, str):
+                    visit(item)
+
+    visit(site.root.docname)
+    return order
+
+
+def toc_notebooks(toc_path: Path = ROOT / "_toc.yml") -> list[Path]:
+    """Every ``notebooks/*.ipynb`` named in the table of contents, in reading order."""
+    paths = [ROOT / f"{doc}.ipynb" for doc in toc_docnames(toc_path)]
+    return [p for p in paths if p.parent.name == "notebooks" and p.exists()]
+
+
+def chapter_name(path: Path) -> str:
+    """``notebooks/01_complexity.ipynb`` → ``complexity``."""
+    stem = path.stem
+    return stem.split("_", 1)[1] if "_" in stem and stem.split("_", 1)[0].isdigit() else stem
+
+
+def select_notebooks(chapters: list[str]) -> list[Path]:
+    notebooks = toc_notebooks()
+    if not chapters:
+        return notebooks
+    by_name = {chapter_name(p): p for p in notebooks} | {p.stem: p for p in notebooks}
+    unknown = [c for c in chapters if c not in by_name]
+    if unknown:
+        raise SystemExit(f"unknown chapter(s) {unknown}: choose from {sorted(chapter_name(p) for p in notebooks)}")
+    return [by_name[c] for c in chapters]
+
+
+#: papermill's ``execution_timeout``: the seconds one cell may run before the chapter fails, per profile.
+#: The longest cell of a cpu run trains the base Llama from a cold cache (about 25 minutes on 2 cores).
+CELL_TIMEOUT_S = {"smoke": 15 * 60, "cpu": 3 * 3600, "gpu": 3 * 3600}
+
+
+def _fmt_elapsed(seconds: float) -> str:
+    seconds = int(round(seconds))
+    return f"{seconds // 3600:d}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
+
+
+def _say(message: str) -> None:
+    """Progress goes to stderr: the terminal sees it, redirected results (stdout) do not."""
+    print(f"[lcreport] {message}", file=sys.stderr, flush=True)
+
+
+def _cell_title(cell) -> str:
+    """The first line of a cell that says something (a comment or code, not an nbval marker)."""
+    for line in cell.get("source", "").splitlines():
+        line = line.strip()
+        if line and not line.startswith("# NBVAL"):
+            return line[:70]
+    return ""
+
+
+def _papermill_engine():
+    """papermill's nbclient engine, announcing each code cell (chapter, cell i/n, elapsed time)."""
+    from papermill.engines import NBClientEngine, papermill_engines
+
+    class ChapterEngine(NBClientEngine):
+        @classmethod
+        def execute_managed_notebook(cls, nb_man, kernel_name, on_cell=None, **kwargs):
+            if on_cell is not None:
+                start = nb_man.cell_start
+
+                def cell_start(cell, cell_index=None, **kw):
+                    on_cell(nb_man.nb, cell, cell_index)
+                    return start(cell, cell_index, **kw)
+
+                nb_man.cell_start = cell_start
+            return super().execute_managed_notebook(nb_man, kernel_name, **kwargs)
+
+    papermill_engines.register("lcreport", ChapterEngine)
+    return "lcreport"
+
+
+def _kernel_config():
+    """Kernel transport: CurveZMQ-encrypted where the kernel supports it, else IPC (no TCP at all).
+
+    ipykernel warns "Kernel is running over TCP without encryption" otherwise, once per chapter.
+    """
+    import zmq
+    from traitlets.config import Config
+
+    if zmq.has("curve"):
+        return Config({"KernelManager": {"transport_encryption": "auto"}})
+    return Config({"KernelManager": {"transport": "ipc"}})
+
+
+def _promote(staged: Path, dest: Path) -> list[Path]:
+    """Move every file of ``staged`` that is new or changed into ``dest``, each atomically."""
+    from .files import atomic_write
+
+    moved = []
+    for src in sorted(p for p in staged.rglob("*") if p.is_file() and not p.name.startswith(".")):
+        target = dest / src.relative_to(staged)
+        if target.exists() and target.read_bytes() == src.read_bytes():
+            continue
+        atomic_write(target, lambda tmp, src=src: shutil.copyfile(src, tmp))
+        moved.append(target)
+    return moved
+
+
+class ChapterFailed(RuntimeError):
+    pass
+
+
+def execute_chapter(nb: Path, out_nb: Path, results_dest: Path, *, profile: str, device: str = "auto",
+                    seed: int = 0, timeout: int | None = None, stream: bool = True,
+                    failed_dir: Path | None = None) -> float:
+    """Execute one notebook with papermill; only on success do its notebook and results reach their places.
+
+    The notebook runs into a temporary folder, with ``LCREPORT_RESULTS`` pointing at a staged copy of
+    ``results_dest`` (so a chapter that reads other chapters' results finds them). If every cell
+    succeeds, the executed notebook is moved to ``out_nb`` and the results it wrote into
+    ``results_dest``, each file atomically; if a cell fails, times out or the run is interrupted,
+    nothing outside the temporary folder changes (the failed notebook is kept in ``failed_dir``, if
+    given, to read the error). Returns the wall time in seconds.
+    """
+    import papermill as pm
+
+    from .files import atomic_write
+    from .profiles import PROFILE_OVERRIDE_VAR
+
+    t0 = time.monotonic()
+    name = nb.stem
+
+    def on_cell(executing_nb, cell, index):
+        if cell.get("cell_type") != "code":
+            return
+        code = [i for i, c in enumerate(executing_nb.cells) if c.get("cell_type") == "code"]
+        _say(f"{name} · cell {code.index(index) + 1}/{len(code)} · {_fmt_elapsed(time.monotonic() - t0)} · "
+             f"{_cell_title(cell)}")
+
+    with tempfile.TemporaryDirectory(prefix=f"lcreport-{name}-") as tmp:
+        staged_nb = Path(tmp) / nb.name
+        staged_results = Path(tmp) / "results"
+        if results_dest.is_dir():
+            shutil.copytree(results_dest, staged_results, ignore=shutil.ignore_patterns(".*"))
+        else:
+            staged_results.mkdir()
+        kernel_env = {"LCREPORT_RESULTS": str(staged_results),
+                      # tqdm.auto (imported by libraries) finds no ipywidgets in a papermill kernel, warns,
+                      # and falls back to the terminal bars that the run streams anyway
+                      "PYTHONWARNINGS": ",".join(filter(None, [os.environ.get("PYTHONWARNINGS"),
+                                                               "ignore:IProgress not found"])),
+                      # the profile passed here is the one that runs (nbval's override is not for us)
+                      PROFILE_OVERRIDE_VAR: None}
+        saved = {k: os.environ.get(k) for k in kernel_env}
+        for k, v in kernel_env.items():  # the kernel inherits them
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+        try:
+            pm.execute_notebook(
+                str(nb), str(staged_nb), parameters={"profile": profile, "device": device, "seed": seed},
+                engine_name=_papermill_engine(), kernel_name="python3", cwd=str(nb.parent),
+                progress_bar=not stream, log_output=False,
+                stdout_file=sys.stderr if stream else None, stderr_file=sys.stderr if stream else None,
+                execution_timeout=timeout, on_cell=on_cell if stream else None, config=_kernel_config())
+        except BaseException as e:
+            if failed_dir is not None and staged_nb.exists():
+                failed_dir.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(staged_nb, failed_dir / nb.name)
+            if isinstance(e, Exception):
+                where = f"; the failed notebook is {failed_dir / nb.name}" if failed_dir and staged_nb.exists() else ""
+                raise ChapterFailed(f"{nb.name} failed after {_fmt_elapsed(time.monotonic() - t0)}: "
+                                    f"{type(e).__name__}: {str(e).strip().splitlines()[-1] if str(e).strip() else ''}"
+                                    f"{where}") from e
+            raise
+        finally:
+            for k, v in saved.items():
+                if v is None:
+                    os.environ.pop(k, None)
+                else:
+                    os.environ[k] = v
+        _promote(staged_results, results_dest)
+        atomic_write(out_nb, lambda t: shutil.copyfile(staged_nb, t))
+    return time.monotonic() - t0
+
+
+def _terminate_gracefully():
+    """SIGTERM (a CI job cancelled, ``timeout``) unwinds like Ctrl-C: kernels shut down, temp files go.
+    Returns the handler it replaced (None off the main thread, where signals cannot be handled)."""
+    def handler(signum, frame):
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    if threading.current_thread() is threading.main_thread():
+        return signal.signal(signal.SIGTERM, handler)
+    return None
+
+
+def run_chapters(notebooks: list[Path], *, out_notebooks: Path, out_results: Path, profile: str,
+                 device: str = "auto", seed: int = 0, timeout: int | None = None, stream: bool = True,
+                 failed_dir: Path | None = None) -> list[tuple[str, float]]:
+    """Execute ``notebooks`` in order (see ``execute_chapter``); stop at the first failure."""
+    previous = _terminate_gracefully()
+    times = []
+    try:
+        for i, nb in enumerate(notebooks, 1):
+            _say(f"chapter {i}/{len(notebooks)}: {nb.name} (profile={profile}, device={device}, "
+                 f"cell timeout {f'{timeout} s' if timeout else 'none'}) → {out_notebooks / nb.name}")
+            seconds = execute_chapter(nb, out_notebooks / nb.name, out_results, profile=profile, device=device,
+                                      seed=seed, timeout=timeout, stream=stream, failed_dir=failed_dir)
+            times.append((nb.stem, seconds))
+            _say(f"{nb.name} done in {_fmt_elapsed(seconds)}")
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+    return times
+
+
