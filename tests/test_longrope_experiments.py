@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 import torch
 
+from lcreport.analysis import stats
 from lcreport.longrope import evaluation as ev, experiments as ex, top_scale as ts
 from lcreport.longrope.evolution import Candidate, SearchResult
 from lcreport.models import llama, lm_data, rope as rp
@@ -102,8 +103,8 @@ def test_top_scale_findings_glue_the_words_of_the_comparisons(base, methods):
     plain = ex.plain_rope_by_length(base, P, seed=0)
     found = ts.top_scale_findings(methods, plain, P, seed=0)
     by_id = {c["id"]: c for c in found.comparisons}
-    assert found.figures["lr_vs_pi"] == ts.relation(by_id["ppl_lr_vs_pi"])
-    assert found.figures["pi_vs_plain"] == ts.relation(by_id["ppl_pi_vs_plain"])
+    assert found.figures["lr_vs_pi"] == stats.relation(by_id["ppl_lr_vs_pi"])
+    assert found.figures["pi_vs_plain"] == stats.relation(by_id["ppl_pi_vs_plain"])
     lr = methods.results["methods"].query("kind == 'longrope'")["ppl last L"]
     assert found.figures["lr_best_ppl"] == pytest.approx(lr.min())
     assert found.figures["lr_vs_base_L"] == pytest.approx(lr.min() / plain.table.loc[SPEC.train_length,

@@ -123,16 +123,16 @@ def test_the_tolerance_table_loads_and_rejects_nonsense(tmp_path):
 
 
 def test_verify_fails_when_there_is_nothing_to_compare_with(tmp_path, capsys):
-    from lcreport import cli
+    from lcreport import execute
 
-    nb = [p for p in cli.toc_notebooks() if cli.chapter_name(p) == "tokens"]
+    nb = [p for p in execute.toc_notebooks() if execute.chapter_name(p) == "tokens"]
     assert verify.verify_chapters(nb, against=tmp_path) == 2
     assert "nothing to verify tokens against" in capsys.readouterr().err
 
 
 def test_verify_reports_moved_figures_and_fails(tmp_path, monkeypatch, capsys):
     """The command's own path, with the re-execution replaced by a result that moved."""
-    from lcreport import cli
+    from lcreport import execute
 
     against = tmp_path / "committed"
     against.mkdir()
@@ -144,7 +144,7 @@ def test_verify_reports_moved_figures_and_fails(tmp_path, monkeypatch, capsys):
         (out_results / "toy.json").write_text(json.dumps(fresh(nll_mean=4.0, winner="Qwen")))
         return [("01_toy", 1.0)]
 
-    monkeypatch.setattr(cli, "run_chapters", fake_run)
+    monkeypatch.setattr(execute, "run_chapters", fake_run)
     code = verify.verify_chapters([tmp_path / "01_toy.ipynb"], against=against,
                                   tolerances={"default": 1e-6, "chapters": {}})
     out = capsys.readouterr().out
@@ -155,7 +155,7 @@ def test_verify_reports_moved_figures_and_fails(tmp_path, monkeypatch, capsys):
         (out_results / "toy.json").write_text(json.dumps(COMMITTED))
         return [("01_toy", 1.0)]
 
-    monkeypatch.setattr(cli, "run_chapters", same_run)
+    monkeypatch.setattr(execute, "run_chapters", same_run)
     assert verify.verify_chapters([tmp_path / "01_toy.ipynb"], against=against,
                                   tolerances={"default": 1e-6, "chapters": {}}) == 0
     assert "reproduced within tolerance" in capsys.readouterr().out
