@@ -10,3 +10,14 @@ def tmp_results(tmp_path, monkeypatch):
     """Results written by a test go to a temporary folder, never to results/."""
     monkeypatch.setenv("LCREPORT_RESULTS", str(tmp_path / "results"))
     return tmp_path / "results"
+
+
+@pytest.fixture(scope="module")
+def one_torch_thread():
+    """Tiny tensors: one thread is faster, and much faster on a busy machine (restored afterwards)."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)

@@ -23,12 +23,8 @@ PROFILE = SimpleNamespace(name="test", bert_passages_per_book=8, bert_passage_to
 
 
 @pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    """Tiny tensors: one thread is faster, and much faster on a busy machine (restored afterwards)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+def _one_thread(one_torch_thread):
+    """Every test of this module runs torch on one thread (tests/conftest.py)."""
 
 
 def _old_cross_validated_accuracy(x, y, n_classes, *, folds, seed=0):

@@ -19,12 +19,8 @@ PROFILE = SimpleNamespace(name="test", bert_window=128, bert_stride=32, bert_str
 
 
 @pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    """Tiny tensors: one thread is faster, and much faster on a busy machine (restored afterwards)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+def _one_thread(one_torch_thread):
+    """Every test of this module runs torch on one thread (tests/conftest.py)."""
 
 
 @pytest.fixture(scope="module")
