@@ -5,7 +5,6 @@ import matplotlib
 import numpy as np
 import pandas as pd
 import pytest
-import torch
 
 matplotlib.use("Agg")
 
