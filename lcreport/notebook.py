@@ -32,6 +32,7 @@ def start_chapter(chapter: str, profile: str = "cpu", device: str = "auto", seed
     pd.set_option("display.max_colwidth", 120)
     use_style()
     _figures_as_svg()
+    _tables_for_readers()
     return Run(chapter=chapter, profile=prof, device=dev, seed=seed)
 
 
@@ -49,6 +50,19 @@ def _figures_as_svg() -> None:
 
     matplotlib.rcParams["svg.hashsalt"] = "lcreport"
     set_matplotlib_formats("svg", metadata={"Date": None})
+
+
+def _tables_for_readers() -> None:
+    """Every DataFrame the chapter shows is rendered by ``lcreport.tables`` (formatted numbers, no index)."""
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return
+    shell = get_ipython()
+    if shell is not None:
+        from .tables import register
+
+        register(shell)
 
 
 def provenance_table(run: Run):
@@ -70,6 +84,11 @@ def glue(run: Run, key: str, value, *, unit: str | None = None, ci95=None, n: in
     value = jsonable(value)  # numpy scalars print as "np.float64(…)", which glue cannot format
     run.record(key, value, unit=unit, ci95=ci95, n=n)
     _glue(key, value, display=display)
+    if ci95 is not None:  # the interval and the sample size, for the prose: {glue:text}`key_lo` …
+        _glue(f"{key}_lo", float(ci95[0]), display=False)
+        _glue(f"{key}_hi", float(ci95[1]), display=False)
+    if n is not None:
+        _glue(f"{key}_n", int(n), display=False)
     return value
 
 
@@ -80,3 +99,20 @@ def glue_all(run: Run, figures: dict) -> None:
             glue(run, key, value["value"], ci95=value.get("ci95"), n=value.get("n"), unit=value.get("unit"))
         else:
             glue(run, key, value)
+
+
+def glue_comparisons(run: Run) -> None:
+    """Glue every paired comparison the chapter recorded, for its findings and prose:
+    ``cmp_<id>`` (the difference b − a), ``cmp_<id>_lo`` / ``_hi`` (its 95% interval), ``cmp_<id>_n``
+    and, for an exact test, ``cmp_<id>_p``. Nothing is recorded twice: the comparisons are already in
+    ``results/<chapter>.json``."""
+    from myst_nb import glue as _glue
+
+    for c in run.comparisons:
+        key = f"cmp_{c['id']}"
+        _glue(key, float(c["diff"]), display=False)
+        _glue(f"{key}_lo", float(c["ci95"][0]), display=False)
+        _glue(f"{key}_hi", float(c["ci95"][1]), display=False)
+        _glue(f"{key}_n", int(c["n"]), display=False)
+        if c.get("p") is not None:
+            _glue(f"{key}_p", float(c["p"]), display=False)

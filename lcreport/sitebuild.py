@@ -9,12 +9,25 @@
   the end of the chapter's page, and listed with their provenance by the ``results-downloads``
   directive (on ``book/reproduce.md``).
 
+- **The reader's view of a chapter** (``reader_view``): the site shows each chapter's findings,
+  tables and figures; its code is one click away ("Show code cell source", the ``hide-input``
+  tag), parameter cells and cells that only record figures are left out, and nbval's
+  ``# NBVAL_*`` markers are stripped. The notebook on disk keeps everything, for readers who
+  download it; the tags are added at build time, so a new cell needs no tagging by hand.
+- **Phone navigation**: ``book/_static/lcreport.js`` makes the theme's sidebar buttons open the
+  navigation drawer and the page-contents drawer on a phone (pydata-sphinx-theme 0.17 binds its
+  handler to a hidden duplicate button, pydata/pydata-sphinx-theme#2451);
+  ``book/_static/lcreport.css`` gives wide tables a horizontal scroller.
+- **A 404 page** (sphinx-notfound-page), its links rooted at ``LCREPORT_SITE_PREFIX`` (``/`` by
+  default; the pages workflow sets ``/<repository>/``).
+
 It reads files only (no torch): the pages workflow builds the site with the lean ``book`` extra.
 """
 from __future__ import annotations
 
 import html
 import json
+import os
 import posixpath
 import shutil
 from pathlib import Path
@@ -190,7 +203,64 @@ def merge(app, env, docnames, other) -> None:
         getattr(other, "lcreport_download_docs", set())
 
 
+#: tags that already decide how a cell shows; such a cell is left as its author tagged it
+SHOWN_AS_TAGGED = {"remove-cell", "remove-input", "remove-output", "hide-input", "hide-cell", "hide-output"}
+#: tags of papermill's parameter cells: never shown
+PARAMETER_TAGS = {"parameters", "injected-parameters"}
+#: output types a reader sees on the page (a glue record or a progress bar on stderr is not one)
+VISIBLE_MIME = ("text/html", "text/markdown", "image/svg+xml", "image/png", "text/plain")
+MARKER = "# NBVAL_"
+
+
+def _visible(output: dict) -> bool:
+    if output.get("output_type") == "stream":
+        return output.get("name") == "stdout"
+    if output.get("output_type") == "error":
+        return True
+    return any(m in output.get("data", {}) for m in VISIBLE_MIME[:-1]) or (
+        set(output.get("data", {})) == {"text/plain"})
+
+
+def reader_cell(cell: dict) -> dict:
+    """One code cell as the site shows it: markers stripped, code hidden or the cell removed."""
+    if cell.get("cell_type") != "code":
+        return cell
+    source = cell.get("source", "")
+    lines = (source if isinstance(source, list) else source.splitlines(keepends=True))
+    cell["source"] = "".join(line for line in lines if not line.lstrip().startswith(MARKER))
+    tags = list(cell.setdefault("metadata", {}).get("tags", []))
+    if not SHOWN_AS_TAGGED & set(tags):
+        if PARAMETER_TAGS & set(tags) or not any(_visible(o) for o in cell.get("outputs", [])):
+            tags.append("remove-cell")
+        else:
+            tags.append("hide-input")
+    cell["metadata"]["tags"] = tags
+    return cell
+
+
+def reader_view(app, docname: str, source: list[str]) -> None:
+    """``source-read``: a chapter notebook as the site shows it (see ``reader_cell``)."""
+    if chapter_of(docname) is None:
+        return
+    try:
+        nb = json.loads(source[0])
+    except ValueError:
+        return
+    nb["cells"] = [reader_cell(c) for c in nb.get("cells", [])]
+    source[0] = json.dumps(nb, ensure_ascii=False)
+
+
+def site_prefix(app, config) -> None:
+    """The 404 page's links are absolute: rooted where the site is served."""
+    prefix = os.environ.get("LCREPORT_SITE_PREFIX", "/")
+    config.notfound_urls_prefix = prefix if prefix.endswith("/") else prefix + "/"
+
+
 def setup(app):
+    app.connect("source-read", reader_view)
+    app.connect("config-inited", site_prefix)
+    app.add_css_file("lcreport.css")
+    app.add_js_file("lcreport.js")
     app.add_directive("results-downloads", ResultsDownloads)
     app.connect("config-inited", add_version_footer)
     app.connect("doctree-resolved", add_chapter_downloads)

@@ -1,7 +1,6 @@
 """Every built page, as a reader's browser shows it: no Python traceback, no broken image."""
 from pathlib import Path
 
-import pytest
 from selenium.webdriver.support.ui import WebDriverWait
 
 SKIP = {"genindex.html", "search.html"}
@@ -75,7 +74,7 @@ def test_ledger_rows_link_to_their_evidence(site_url, browser):
     text = browser.find_element("tag name", "body").text
     assert "{ref}" not in text, "the ledger's links were not parsed as MyST"
     links = browser.execute_script(
-        "return Array.from(document.querySelectorAll('table a.reference.internal')).map(a => a.getAttribute('href'));")
+        "return Array.from(document.querySelectorAll('.lcreport-claim a.reference.internal')).map(a => a.getAttribute('href'));")
     assert len(links) >= len(CLAIMS), links
     targets = {href.split("#")[0] for href in links}
     assert {"01_complexity.html", "05_longrope2.html"} <= targets, targets

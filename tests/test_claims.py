@@ -80,7 +80,7 @@ def test_verdicts_follow_the_numbers():
     assert cl.assess(cl.BY_ID["C000-5"], {}) == ("opinion", "recorded, not tested")
 
 
-def test_ledger_markdown_links_every_row_and_escapes_pipes():
+def test_ledger_markdown_one_card_per_claim_verdict_first_markup_escaped():
     figures = {k: 1 for c in cl.CLAIMS for k in c.evidence}
     step = {"a": "truncate 256", "b": "truncate 512", "diff": 0.1, "p": 0.01, "n": 9}
     table = cl.ledger(figures | {"bert.truncation_steps": [step], "critique.seed002_errors": ["x"],
@@ -91,4 +91,8 @@ def test_ledger_markdown_links_every_row_and_escapes_pipes():
                                  "critique.ruler_gpt4": "64K", "critique.ruler_chatglm": "4K", "critique.ruler_gemini": ">128K"})
     md = cl.ledger_markdown(table)
     assert md.count("{ref}`§ <") == len(cl.CLAIMS)
-    assert "<\\| input_ids" in md  # a pipe inside a cell would split the table
+    assert md.count(":class-card: lcreport-claim") == len(cl.CLAIMS)
+    first = md.split("::::{card}")[1].splitlines()
+    assert first[3].startswith("[") and "{.lcreport-verdict" in first[3]  # the verdict opens the card
+    assert "\\<\\| input\\_ids" in md  # markup characters of a quotation are escaped, not rendered
+    assert "$1024 \\times 512" in md  # TeX from an article is typeset as math

@@ -52,3 +52,55 @@ def test_svg_figures_only_inside_a_kernel():
     from lcreport import notebook
 
     notebook._figures_as_svg()  # no IPython shell here: a no-op, no error
+
+
+def _code(source, tags=(), outputs=()):
+    return {"cell_type": "code", "metadata": {"tags": list(tags)}, "source": source, "outputs": list(outputs)}
+
+
+TABLE = {"output_type": "execute_result", "data": {"text/html": "<table/>", "text/plain": "t"}}
+GLUE = {"output_type": "display_data", "data": {"application/papermill.record/text/plain": "1"}}
+PROGRESS = {"output_type": "stream", "name": "stderr", "text": "100%"}
+
+
+def test_reader_view_hides_code_and_strips_test_markers():
+    cell = sitebuild.reader_cell(_code("# NBVAL_IGNORE_OUTPUT\ntable = f()\ntable", outputs=[TABLE]))
+    assert cell["metadata"]["tags"] == ["hide-input"]
+    assert cell["source"] == "table = f()\ntable"
+
+
+def test_reader_view_removes_parameters_and_cells_with_nothing_to_show():
+    for tags, outputs in ((["parameters"], []), (["injected-parameters"], []), ([], [GLUE, PROGRESS]), ([], [])):
+        cell = sitebuild.reader_cell(_code("x = 1", tags=tags, outputs=outputs))
+        assert "remove-cell" in cell["metadata"]["tags"], (tags, outputs)
+
+
+def test_reader_view_respects_a_tag_set_by_hand_and_leaves_markdown_alone():
+    cell = sitebuild.reader_cell(_code("x", tags=["remove-input"], outputs=[TABLE]))
+    assert cell["metadata"]["tags"] == ["remove-input"]
+    md = {"cell_type": "markdown", "metadata": {}, "source": "# NBVAL_ is prose here"}
+    assert sitebuild.reader_cell(dict(md)) == md
+
+
+def test_reader_view_applies_to_chapters_only():
+    import json
+
+    nb = json.dumps({"cells": [_code("# NBVAL_CHECK_OUTPUT\nx", outputs=[TABLE])], "metadata": {}})
+    page = [nb]
+    sitebuild.reader_view(None, "book/intro", page)
+    assert page[0] == nb
+    sitebuild.reader_view(None, "notebooks/01_complexity", page)
+    assert json.loads(page[0])["cells"][0]["metadata"]["tags"] == ["hide-input"]
+
+
+def test_the_404_page_is_rooted_where_the_site_is_served(monkeypatch):
+    class Config:
+        pass
+
+    config = Config()
+    monkeypatch.setenv("LCREPORT_SITE_PREFIX", "/lcreport")
+    sitebuild.site_prefix(None, config)
+    assert config.notfound_urls_prefix == "/lcreport/"
+    monkeypatch.delenv("LCREPORT_SITE_PREFIX")
+    sitebuild.site_prefix(None, config)
+    assert config.notfound_urls_prefix == "/"

@@ -179,7 +179,7 @@ def classify_by_context(run, model, tokenizer) -> ContextResult:
 
 def plot_accuracy_vs_context(table, n_classes: int, folds: int):
     """Accuracy (± s.e.) against tokens read: the truncation ladder, sliding windows, chance."""
-    from ..plotting import subplots
+    from ..plotting import log_x, subplots
 
     trunc = table[table.index.str.startswith("truncate")]
     slide = table[table.index.str.startswith("sliding")]
@@ -188,7 +188,7 @@ def plot_accuracy_vs_context(table, n_classes: int, folds: int):
     ax.errorbar(slide["tokens read"], slide.accuracy, yerr=slide["± s.e."], marker="s", capsize=3, ls="none",
                 label="sliding windows (whole passage)")
     ax.axhline(1 / n_classes, color="k", ls=":", lw=1, label="chance")
-    ax.set_xscale("log", base=2)
+    log_x(ax)
     ax.set_xlabel("tokens of the passage the encoder reads (log scale)")
     ax.set_ylabel(f"accuracy ({folds}-fold CV, ± s.e.)")
     ax.set_title("Naming the novel from a passage: accuracy vs. context read")

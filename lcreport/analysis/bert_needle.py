@@ -152,5 +152,5 @@ def plot_accuracy_by_position(frame, candidates: int):
     ax.set_xlabel("position of the needle (tokens from the start)")
     ax.set_ylabel(f"top-1 retrieval accuracy among {candidates}")
     ax.set_title("Finding a planted sentence: accuracy vs. its position")
-    ax.legend(fontsize=8)
+    ax.legend()
     return fig

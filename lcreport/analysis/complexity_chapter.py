@@ -12,7 +12,7 @@ import pandas as pd
 
 from . import attention_timing as at
 from . import complexity as cx
-from ..plotting import COLORS, subplots
+from ..plotting import COLORS, subplots, log_x, log_y
 
 #: the model whose Q, K and V shapes the chapter shows, and the lengths it shows them at
 QKV_MODEL = "Llama-3-8B (GQA)"
@@ -106,7 +106,7 @@ def plot_quadratic_share(lengths=SHARE_CURVE_LENGTHS):
     for name, s in cx.MODEL_SHAPES.items():
         ax.plot(lengths, [quadratic_share(int(n), s) for n in lengths], label=name)
     ax.axhline(0.5, color="k", lw=0.8, ls=":")
-    ax.set_xscale("log", base=2)
+    log_x(ax)
     ax.set_xlabel("context length n (tokens, log scale)")
     ax.set_ylabel("share of forward FLOPs in the n² terms")
     ax.set_title("Attention's quadratic terms take over only at long contexts")
@@ -212,8 +212,8 @@ def plot_timings(timings: pd.DataFrame, profile, device):
     upper_n = timings[timings.n >= fit_from].n.unique()
     ax.plot(upper_n, ref.median_s * (upper_n / ref.n) ** predicted, ls="--", color=COLORS["model"],
             label=f"model: slope {predicted:.0f} (FLOPs ∝ n²)")
-    ax.set_xscale("log", base=2)
-    ax.set_yscale("log")
+    log_x(ax)
+    log_y(ax)
     ax.set_xlabel("sequence length n (tokens, log scale)")
     ax.set_ylabel("time per attention call (s, log scale)")
     ax.set_title(f"Attention time vs. length ({profile.attention_heads} heads × {profile.attention_head_dim}, {device})")
@@ -261,8 +261,8 @@ def plot_memory(memory: pd.DataFrame):
                 label=f"{method} (measured)")
     g = memory[memory.method == "naive"]
     ax.plot(g.n, g.score_matrix_MiB, ls="--", color=COLORS["model"], label="one h×n×n fp32 score matrix (model)")
-    ax.set_xscale("log", base=2)
-    ax.set_yscale("log")
+    log_x(ax)
+    log_y(ax)
     ax.set_xlabel("sequence length n (tokens, log scale)")
     ax.set_ylabel("extra peak memory (MiB, log scale)")
     ax.set_title("Memory of one attention call: materialised vs. fused")

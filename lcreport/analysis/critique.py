@@ -207,22 +207,24 @@ def plot_claimed_vs_effective(ruler, ours):
     """Horizontal bars of effective / claimed, RULER's published rows and this book's measured ones."""
     import pandas as pd
 
-    from ..plotting import subplots
+    from ..plotting import log_x, subplots
 
     shown = ruler.assign(model=[m + (" (lower bound)" if b else "") for m, b in zip(ruler.model, ruler["lower bound"])])
     both = pd.concat([shown[["model", "effective / claimed"]].assign(source="RULER (published)"),
                       ours[["model", "effective / claimed"]].assign(source="this book (measured)")])
     colors = {"RULER (published)": "#1f77b4", "this book (measured)": "#d62728"}
-    fig, ax = subplots(figsize=(8, 6))
+    from matplotlib.patches import Patch
+
+    fig, ax = subplots(figsize=(5.0, 1.2 + 0.26 * len(both)))
     y = np.arange(len(both))
-    for source, color in colors.items():
-        rows = both.source.to_numpy() == source
-        ax.barh(y[rows], both["effective / claimed"].clip(lower=1 / 512)[rows], color=color, label=source)
-    ax.set_yticks(y, both.model, fontsize=8)
+    ratio = both["effective / claimed"].clip(lower=1 / 512).to_numpy()
+    ax.barh(y, ratio, color=[colors[s] for s in both.source])
+    ax.set_yticks(y, both.model)
     ax.invert_yaxis()
-    ax.set_xscale("log", base=2)
+    log_x(ax)
     ax.axvline(1, color="k", lw=1)
     ax.set_xlabel("effective window / claimed window (log scale; 1 = as claimed)")
-    ax.legend(loc="lower right")
+    # the legend is drawn from the same colour table as the bars, below the axes (it covers no bar)
+    fig.legend(handles=[Patch(color=c, label=s) for s, c in colors.items()], loc="outside lower center", ncols=1)
     ax.set_title("Claimed windows against measured ones")
     return fig

@@ -118,7 +118,7 @@ def median_table(summary: pd.DataFrame) -> pd.DataFrame:
 
 def plot_chars_per_token(summary: pd.DataFrame, names):
     """Median characters per token (IQR bars) per tokenizer, one bar per source, and seed 003's 1.75."""
-    fig, ax = subplots(figsize=(8, 4.6))
+    fig, ax = subplots(figsize=(5.0, 5.0))
     width = 0.8 / len(texts.SOURCES)
     for j, source in enumerate(texts.SOURCES):
         s = summary.loc[source].reindex(names)
@@ -130,7 +130,7 @@ def plot_chars_per_token(summary: pd.DataFrame, names):
     ax.set_xticks(np.arange(len(names)), names, rotation=35, ha="right")
     ax.set_ylabel("characters per token (median, IQR bars)")
     ax.set_title("How much text one token holds")
-    fig.legend(loc="outside lower center", ncols=3, fontsize=8)
+    fig.legend(loc="outside lower center", ncols=2)
     return fig
 
 
@@ -203,8 +203,9 @@ def vendor_section(counts: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
 
 
 def whole_numbers(table: pd.DataFrame):
-    """A table's numeric columns with thousands separators and no decimals (a Styler)."""
-    return table.style.format({c: "{:,.0f}" for c in table.select_dtypes("number").columns})
+    """A table's numeric columns rounded to whole numbers (shown with thousands separators)."""
+    numeric = table.select_dtypes("number").columns
+    return table.assign(**{c: table[c].round(0) for c in numeric})
 
 
 def gpt2_window_words(counts: pd.DataFrame) -> dict:
@@ -238,6 +239,5 @@ def speed_section(toks: dict, passages, profile) -> tuple[pd.DataFrame, dict]:
 
 
 def speed_table(speed: pd.DataFrame):
-    """The speed table as the chapter shows it (a Styler)."""
-    return speed[["tokens", "median_s", "tokens_per_s", "chars_per_s"]].style.format(
-        {"tokens": "{:,.0f}", "median_s": "{:.4f}", "tokens_per_s": "{:,.0f}", "chars_per_s": "{:,.0f}"})
+    """The speed table as the chapter shows it: tokenizer, tokens, median seconds, tokens and characters per second."""
+    return speed[["tokens", "median_s", "tokens_per_s", "chars_per_s"]].rename_axis("tokenizer")

@@ -3,6 +3,8 @@ and render the ledger (pandas tables, MyST Markdown with cross-references to the
 """
 from __future__ import annotations
 
+import re
+
 from ..results import MissingResultError, load_results
 from .registry import CATEGORIES, CLAIMS, VERDICTS, Claim
 
@@ -89,8 +91,8 @@ def claims_table(chapter: str):
     import pandas as pd
 
     table = pd.DataFrame([{"id": c.id, "seed": f"{c.seed}:{c.line}", "original": c.quote, "our gloss": c.gloss}
-                          for c in CLAIMS if c.section.split("-")[0] == chapter]).set_index("id")
-    return table.style.set_properties(**{"text-align": "left", "white-space": "normal"})
+                          for c in CLAIMS if c.section.split("-")[0] == chapter])
+    return table
 
 
 def verdict_table(chapter: str, figures: dict | None = None):
@@ -107,32 +109,48 @@ def verdict_table(chapter: str, figures: dict | None = None):
         except MissingEvidenceError:
             verdict, measured = "pending", "needs " + ", ".join(k for k in c.evidence if k not in figures)
         rows.append({"id": c.id, "verdict": verdict, "evidence": measured})
-    table = pd.DataFrame(rows).set_index("id")
-    # a Styler renders every character of the evidence (a DataFrame's HTML cuts long text at 50)
-    return table.style.set_properties(**{"text-align": "left", "white-space": "normal"})
+    return pd.DataFrame(rows)  # shown in full by lcreport.tables (no 50-character cut)
 
 
-def _md_cell(text: str, code: bool = False) -> str:
-    text = str(text).replace("|", "\\|").replace("\n", " ")
-    return f"`{text}`" if code else text
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]{}<>$|#])")
+_TEX = re.compile(r"\\[A-Za-z]+")
+
+
+def _md_text(text) -> str:
+    """Plain text as MyST Markdown: every markup character escaped, on one line."""
+    return _MD_SPECIAL.sub(r"\\\1", str(text).replace("\n", " "))
+
+
+def _md_quote(quote: str) -> str:
+    """A source's sentence: TeX (``\\times``, ``\\text{…}``) typeset as math, anything else as text."""
+    return f"${quote}$" if _TEX.search(quote) else _md_text(quote)
+
+
+def claim_card(row) -> str:
+    """One claim as a card: verdict first, then the claim, its source, the figures and the evidence link."""
+    lines = [f"::::{{card}} {row.id}", ":class-card: lcreport-claim", "",
+             f"[{row.verdict}]{{.lcreport-verdict .verdict-{row.verdict.replace(' ', '-')}}}", "",
+             f"**Claim** (article {row.seed.replace(':', ', line ')}): {_md_text(row.claim)}", "",
+             f"**Original:** {_md_quote(row.original)}", ""]
+    if row.verdict != "opinion":
+        lines += [f"**Claimed:** {_md_text(row.claimed)}", "", f"**Measured:** {_md_text(row.measured)}", "",
+                  f"**Rule:** {_md_text(row.rule)}", ""]
+    lines += [f"**Evidence:** {{ref}}`§ <{row.section}>`", "::::"]
+    return "\n".join(lines)
 
 
 def ledger_markdown(table) -> str:
-    """The ledger as MyST Markdown, one table per category, each row linking to its evidence.
+    """The ledger as MyST Markdown: one heading per category, one card per claim (verdict first),
+    each linking to its evidence.
 
-    Rendered by pandas (``to_markdown``); the links are MyST ``{ref}`` cross-references, so a
-    renamed section breaks the strict build instead of leaving a dead link.
+    The links are MyST ``{ref}`` cross-references, so a renamed section breaks the strict build
+    instead of leaving a dead link. Cards stack on a phone; nothing is wider than the column.
     """
     parts = []
     for category in CATEGORIES:
         rows = table[table.category == category]
         if rows.empty:
             continue
-        shown = rows.assign(
-            original=[_md_cell(q, code=any(ch in q for ch in "=_\\<|(")) for q in rows.original],
-            claim=[_md_cell(g) for g in rows.claim], claimed=[_md_cell(c) for c in rows.claimed],
-            measured=[_md_cell(m) for m in rows.measured], verdict=[f"**{v}**" for v in rows.verdict],
-            evidence=[f"{{ref}}`§ <{s}>`" for s in rows.section])
-        shown = shown[["id", "seed", "original", "claim", "claimed", "measured", "verdict", "evidence"]]
-        parts.append(f"**{category}**\n\n" + shown.to_markdown(index=False))
+        parts.append(f"**{category}** ({len(rows)})")
+        parts += [claim_card(row) for row in rows.itertuples(index=False)]
     return "\n\n".join(parts)

@@ -36,14 +36,14 @@ def plot_verdicts_by_article(counts):
 
     from ..plotting import subplots
 
-    fig, ax = subplots(figsize=(8, 3.8))
+    fig, ax = subplots(figsize=(5.0, 4.2))
     left = np.zeros(len(counts))
     for v in counts.columns:
         ax.barh(counts.index, counts[v], left=left, color=VERDICT_COLORS[v], label=v)
         left += counts[v].to_numpy()
     ax.invert_yaxis()
     ax.set_xlabel("number of claims")
-    ax.legend(ncol=3, loc="upper center", bbox_to_anchor=(0.5, -0.2))
+    fig.legend(loc="outside lower center", ncols=2)
     ax.set_title("Verdicts by source article")
     return fig
 

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from ..models import rope as rp
-from ..plotting import COLORS, subplots
+from ..plotting import COLORS, subplots, log_x, log_y
 
 
 def plot_training_loss(history: pd.DataFrame, n_params: int, L: int):
@@ -24,7 +24,7 @@ def plot_plain_rope(plain: pd.DataFrame, L: int):
     ax.plot(plain.index, plain["ppl (all tokens)"], marker="o", label="all tokens", color=COLORS["rope"])
     ax.plot(plain.index, plain["ppl (last L tokens)"], marker="s", ls="--", label="last L tokens", color=COLORS["rope"])
     ax.axvline(L, color="k", ls=":", lw=1, label="training length L")
-    ax.set_xscale("log", base=2); ax.set_yscale("log")
+    log_x(ax); log_y(ax)
     ax.set_xlabel("evaluation length (tokens, log scale)"); ax.set_ylabel("perplexity on held-out books (log scale)")
     ax.set_title("Plain RoPE beyond its training length"); ax.legend()
     return fig
@@ -33,17 +33,19 @@ def plot_plain_rope(plain: pd.DataFrame, L: int):
 def plot_methods(results: pd.DataFrame, L: int, emphasised: str):
     """Two panels, perplexity over all tokens and over the last L tokens, every method by length, with
     95% intervals; LongRoPE searches other than ``emphasised`` are drawn fainter."""
-    fig, axes = subplots(1, 2, figsize=(10, 4.2), sharey=False)
+    fig, axes = subplots(2, figsize=(5.0, 7.6), sharex=True)
     for ax, (col, lo, hi, title) in zip(axes, [("ppl all", "all lo", "all hi", "all tokens"),
                                                ("ppl last L", "last lo", "last hi", "last L tokens")]):
         for label, g in results.groupby("method", sort=False):
             strong = label == emphasised or g.kind.iloc[0] != "longrope"
             ax.errorbar(g.scale * L, g[col], yerr=[g[col] - g[lo], g[hi] - g[col]], marker="o", capsize=3,
                         label=label, color=COLORS.get(g.kind.iloc[0]), alpha=0.9 if strong else 0.5)
-        ax.set_xscale("log", base=2); ax.set_yscale("log")
-        ax.set_xlabel("evaluation length (tokens, log scale)"); ax.set_ylabel(f"perplexity, {title} (log scale)")
+        log_x(ax); log_y(ax)
+        ax.set_ylabel(f"perplexity, {title}")
         ax.set_title(f"Perplexity over {title}")
-    axes[1].legend(fontsize=7)
+    axes[1].set_xlabel("evaluation length (tokens, log scale)")
+    handles, labels = axes[1].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside lower center", ncols=2)
     return fig
 
 
@@ -51,7 +53,7 @@ def plot_searched_factors(searches: dict, spec, scales, search_seeds):
     """One panel per scale: the searched λᵢ of every search seed against PI's, NTK's and YaRN's."""
     dim = spec.hidden // spec.heads
     L = spec.train_length
-    fig, axes = subplots(1, len(scales), figsize=(4 * len(scales), 3.6), sharey=False)
+    fig, axes = subplots(len(scales), figsize=(5.0, 3.0 * len(scales) + 1.2), sharex=True)
     i_idx = np.arange(dim // 2)
     for ax, s in zip(np.atleast_1d(axes), scales):
         for method, name in (("linear", "PI"), ("dynamic", "NTK"), ("yarn", "YaRN")):
@@ -60,8 +62,10 @@ def plot_searched_factors(searches: dict, spec, scales, search_seeds):
             r = searches[(s, sd)]
             ax.plot(i_idx, r.best.factors, color=COLORS["longrope"], ls="-" if sd == search_seeds[0] else "--",
                     label=f"searched (seed {sd}, n̂={r.best.n_hat})")
-        ax.set_title(f"s = {s}"); ax.set_xlabel("frequency index i (high → low frequency)")
-        ax.set_ylabel("rescale factor λᵢ"); ax.legend(fontsize=7)
+        ax.set_title(f"s = {s}"); ax.set_ylabel("rescale factor λᵢ")
+    np.atleast_1d(axes)[-1].set_xlabel("frequency index i (high → low frequency)")
+    handles, labels = np.atleast_1d(axes)[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside lower center", ncols=2)
     return fig
 
 
@@ -71,6 +75,6 @@ def plot_convergence(searches: dict):
     for (s, sd), r in searches.items():
         h = pd.DataFrame(r.history)
         ax.plot(h.evaluations, h.best, marker=".", label=f"s={s}, seed {sd}")
-    ax.set_yscale("log"); ax.set_xlabel("fitness evaluations"); ax.set_ylabel("best search perplexity (log scale)")
-    ax.set_title("Convergence of the evolutionary search"); ax.legend(fontsize=7, ncols=2)
+    log_y(ax); ax.set_xlabel("fitness evaluations"); ax.set_ylabel("best search perplexity (log scale)")
+    ax.set_title("Convergence of the evolutionary search"); ax.legend()
     return fig

@@ -18,7 +18,7 @@ from .. import results
 from ..analysis.stats import paired_diff
 from ..models import checkpoints
 from ..models.lm_data import Data
-from ..plotting import COLORS, subplots
+from ..plotting import COLORS, subplots, log_x, log_y
 from . import evaluation as ev
 from . import stages as st
 from .extension import extended_model
@@ -197,7 +197,7 @@ def paired_comparison(units, cid: str, experiment: str, scale, a: str, b: str, *
 
 def plot_stages(stages: pd.DataFrame, L: int, S):
     """Perplexity and pass-key accuracy against length for every configuration (dashed: no fine-tuning)."""
-    fig, axes = subplots(1, 2, figsize=(10, 4))
+    fig, axes = subplots(2, figsize=(5.0, 8.2), sharex=True)
     for (name, stage), g in stages.groupby(["method", "stage"]):
         ls = "-" if stage == "fine-tuned" else "--"
         label = f"{name} ({stage})"
@@ -205,11 +205,13 @@ def plot_stages(stages: pd.DataFrame, L: int, S):
         axes[1].plot(g.length, g["pass key exact"], marker="o", ls=ls, color=ARM_COLORS[name], label=label)
     for ax in axes:
         ax.axvline(L, color="k", ls=":", lw=1); ax.axvline(S * L, color="k", ls="-.", lw=1)
-        ax.set_xscale("log", base=2); ax.set_xlabel("evaluation length (tokens, log scale)")
-    axes[0].set_yscale("log"); axes[0].set_ylabel("perplexity of the last L tokens (log scale)")
-    axes[1].set_ylabel("pass-key exact match (share of trials)"); axes[1].set_ylim(-0.05, 1.05)
+        log_x(ax)
+    log_y(axes[0]); axes[0].set_ylabel("perplexity, last L tokens")
+    axes[1].set_ylabel("pass-key exact match"); axes[1].set_ylim(-0.05, 1.05)
     axes[0].set_title("Perplexity: dashed = no fine-tuning"); axes[1].set_title("Pass-key retrieval")
-    axes[1].legend(loc="center left", bbox_to_anchor=(1.0, 0.5))
+    axes[1].set_xlabel("evaluation length (tokens, log scale)")
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside lower center", ncols=2)
     return fig
 
 

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from ..models import checkpoints
-from ..plotting import COLORS, subplots
+from ..plotting import COLORS, subplots, log_x, log_y
 from . import evaluation as ev
 from . import stages as st
 from .extension import extended_model
@@ -65,12 +65,13 @@ def effective_windows(ctx: Part2):
 
 def plot_windows(effective: pd.DataFrame):
     """Claimed against effective window of each configuration (horizontal bars, log scale)."""
-    fig, ax = subplots(figsize=(8, 4.4))
+    fig, ax = subplots(figsize=(5.0, 1.6 + 0.45 * len(effective)))
     y = np.arange(len(effective))
     ax.barh(y - 0.2, effective.claimed, height=0.4, color="#bbbbbb", label="claimed (configured)")
     ax.barh(y + 0.2, effective.effective.clip(lower=1), height=0.4, color=COLORS["longrope"], label="effective (measured)")
-    ax.set_yticks(y, effective.index); ax.set_xscale("log", base=2)
-    ax.set_xlabel("context length (tokens, log scale)"); ax.invert_yaxis(); ax.legend()
+    ax.set_yticks(y, effective.index); log_x(ax)
+    ax.set_xlabel("context length (tokens, log scale)"); ax.invert_yaxis()
+    fig.legend(loc="outside lower center", ncols=2)  # below the axes: it hides no bar
     ax.set_title("Claimed vs effective window of each configuration")
     return fig
 
@@ -127,7 +128,7 @@ def plot_length_profiles(curves: pd.DataFrame):
     for name, g in curves.groupby("model", sort=False):
         ax.plot(g["multiple of L"], g["ppl last L"], marker="o", label=name)
     ax.axvline(1, color="k", ls=":", lw=1)
-    ax.set_xscale("log", base=2); ax.set_yscale("log")
+    log_x(ax); log_y(ax)
     ax.set_xlabel("evaluation length / training length L₀ (log scale)")
     ax.set_ylabel("perplexity of the last L₀ tokens (log scale)")
     ax.set_title("Every depth × width degrades past the training length"); ax.legend(title="layers × width")
@@ -166,7 +167,7 @@ def plot_overfit(overfit: pd.DataFrame):
     fig, ax = subplots()
     ax.plot(overfit.index, overfit["train ppl"], marker="o", label="training books")
     ax.plot(overfit.index, overfit["held-out ppl"], marker="s", label="held-out books")
-    ax.set_xscale("log", base=2); ax.set_xlabel("training window (tokens, log scale)")
+    log_x(ax); ax.set_xlabel("training window (tokens, log scale)")
     ax.set_ylabel("perplexity at the model's own window")
     ax.set_title("Same model, same tokens, different windows"); ax.legend()
     return fig
