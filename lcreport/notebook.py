@@ -49,7 +49,9 @@ def _figures_as_svg() -> None:
     from matplotlib_inline.backend_inline import set_matplotlib_formats
 
     matplotlib.rcParams["svg.hashsalt"] = "lcreport"
-    set_matplotlib_formats("svg", metadata={"Date": None})
+    # bbox_inches=None: the SVG is exactly the figure's size (constrained layout keeps every label
+    # inside it), so a figure is never wider than plotting.WIDTH and its text never smaller on a phone
+    set_matplotlib_formats("svg", metadata={"Date": None}, bbox_inches=None)
 
 
 def _tables_for_readers() -> None:
@@ -73,7 +75,8 @@ def provenance_table(run: Run):
             "seed": p["seed"], **{k: v for k, v in p["versions"].items()},
             "lcreport source hash": p["lcreport_source_hash"], "git commit": p["git_commit"][:12],
             "started (UTC)": p["started_utc"]}
-    return pd.DataFrame({"value": rows}).rename_axis("provenance")
+    # every value as text: a seed or a version is a name here, not a quantity to right-align
+    return pd.DataFrame({"value": {k: str(v) for k, v in rows.items()}}).rename_axis("provenance")
 
 
 def glue(run: Run, key: str, value, *, unit: str | None = None, ci95=None, n: int | None = None,

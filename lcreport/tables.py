@@ -8,6 +8,8 @@ follows one set of rules:
 - headers in words, with units: ``median_s`` → "median (s)", ``kv_gib`` → "kv (GiB)";
 - numbers at a sensible precision with thousands separators (``16,384``, ``76.3``, ``0.0251``),
   never ``5.12e+08`` (large and tiny numbers are written ``5.12×10⁸``);
+- a column named as a share (``attention share at 512``, ``share of trials``) whose values lie in
+  [0, 1] is shown in percent (``2.0%``), as the prose speaks of it;
 - yes/no instead of True/False, a dash for a missing value, lists joined with commas;
 - TeX in a cell (``\\times``, ``\\text{…}``) typeset by MathJax, not shown as source;
 - the table sits in a horizontally scrollable box (``book/_static/lcreport.css``), so a wide
@@ -88,6 +90,23 @@ def cell_text(value) -> tuple[str, bool]:
     return html.escape(text), False
 
 
+def _is_number(value) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, bool) and not (
+        isinstance(value, float) and math.isnan(value))
+
+
+def is_share_column(name, values) -> bool:
+    """A column that holds shares: 'share' in its name, every number in [0, 1]."""
+    numbers_ = [v for v in values if _is_number(v)]
+    return "share" in str(name).lower() and bool(numbers_) and all(0 <= float(v) <= 1 for v in numbers_)
+
+
+def percent_text(value) -> str:
+    """0.02514 → "2.5%"; 0.9967 → "99.7%"; 1 → "100%"."""
+    v = 100 * float(value)
+    return f"{v:.0f}%" if v.is_integer() else f"{v:.1f}%"
+
+
 def to_html(table) -> str:
     """The reader's HTML of a DataFrame or Styler (the Styler's own formats are not used)."""
     import pandas as pd
@@ -98,11 +117,13 @@ def to_html(table) -> str:
         frame = frame.reset_index(names=[n if n is not None else "" for n in names] if len(names) > 1
                                   else (names[0] or ""))
     head = "".join(f"<th>{html.escape(column_label(c))}</th>" for c in frame.columns)
+    percent = [is_share_column(c, frame[c]) for c in frame.columns] if frame.columns.is_unique else \
+        [False] * len(frame.columns)
     rows = []
     for record in frame.itertuples(index=False, name=None):
         cells = []
-        for value in record:
-            text, numeric = cell_text(value)
+        for value, as_percent in zip(record, percent):
+            text, numeric = (percent_text(value), True) if as_percent and _is_number(value) else cell_text(value)
             cells.append(f'<td class="num">{text}</td>' if numeric else f"<td>{text}</td>")
         rows.append("<tr>" + "".join(cells) + "</tr>")
     return ('<div class="lcreport-table-wrap"><table class="lcreport-table">'

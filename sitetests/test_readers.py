@@ -79,14 +79,14 @@ def test_no_python_repr_or_raw_tex_on_any_page(site_dir, site_url, browser):
         for pattern, what in ((REPR, "a Python repr"), (RAW_TEX, "TeX source")):
             if m := pattern.search(text):
                 failures.append(f"{page}: {what}: {text[max(0, m.start() - 40):m.end() + 40]!r}")
-        if "NBVAL" in browser.page_source:
-            failures.append(f"{page}: an nbval marker in the page")
+        if page.startswith("notebooks/") and "NBVAL" in browser.page_source:
+            failures.append(f"{page}: an nbval marker in the page (code included)")
     assert not failures, "\n".join(failures)
 
 
 CODE_JS = """
-return Array.from(document.querySelectorAll('.cell_input, .cell .highlight'))
-  .filter(el => el.offsetParent !== null && el.getBoundingClientRect().height > 0)
+return Array.from(document.querySelectorAll('.cell_input'))
+  .filter(el => !el.closest('details:not([open])') && el.offsetParent !== null && el.getBoundingClientRect().height > 0)
   .map(el => el.innerText.slice(0, 60));
 """
 
@@ -97,7 +97,7 @@ def test_chapters_open_with_findings_and_hide_their_code(site_dir, site_url, bro
     failures = []
     for page in chapter_pages(site_dir):
         _open(browser, f"{site_url}/{page}")
-        headings = [h.text.strip().rstrip("#").strip() for h in browser.find_elements("css selector", "main h2, article h2")]
+        headings = [h.text.strip().rstrip("#").strip() for h in browser.find_elements("css selector", "article.bd-article h2")]
         if not headings or headings[0] != "Findings":
             failures.append(f"{page}: the first section is {headings[:1]}, not Findings")
         findings = browser.find_elements("css selector", "section#findings")
@@ -166,7 +166,7 @@ def test_figure_text_is_readable(site_dir, site_url, browser, viewport):
 
 def test_tables_are_formatted_for_people(site_dir, site_url, browser):
     """No 0..n index, no True/False, no e-notation, no long unseparated integers, no 6-decimal floats."""
-    bad = re.compile(r"^(True|False|None|nan)$|\de[+-]\d|^-?\d{5,}$|\.\d{6,}$")
+    bad = re.compile(r"^(True|False|None|nan)$|^-?[\d.]+e[+-]\d+$|^-?\d{5,}$|\.\d{6,}$")
     failures = []
     for page in chapter_pages(site_dir):
         _open(browser, f"{site_url}/{page}")
@@ -214,7 +214,7 @@ def test_the_404_page_renders(site_dir, site_url, browser):
     """A missing page is answered with the site's 404 page (as GitHub Pages does), styled, with the menu."""
     assert (Path(site_dir) / "404.html").exists(), "no 404.html in the site"
     _open(browser, f"{site_url}/no/such/page.html")
-    assert "Page not found" in browser.find_element("tag name", "h1").text
+    assert any("Page not found" in h.text for h in browser.find_elements("tag name", "h1"))
     assert browser.execute_script("return document.styleSheets.length") > 2, "the 404 page lost its style sheets"
     links = browser.execute_script("return Array.from(document.querySelectorAll('.bd-sidebar-primary a.reference')).map(a => a.href);")
     assert any(link.endswith("06_critique.html") for link in links), links

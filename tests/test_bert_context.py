@@ -177,3 +177,21 @@ def test_every_glue_name_the_prose_uses_is_produced(fake_experiment):
                 *bert_needle.needle_figures(frame, PROFILE, "sliding 128/32", step)}
     missing = _glue_names_in_prose(ROOT / "notebooks" / "03_bert.ipynb") - produced
     assert not missing
+
+
+def test_headline_steps_name_the_last_truncation_step_and_the_move_to_sliding_windows():
+    import pytest
+
+    from lcreport.analysis.bert_context import headline_steps
+
+    def comp(a, b, diff):
+        return {"a": a, "b": b, "diff": diff, "ci95": [diff - 0.1, diff + 0.1], "n": 96, "p": 0.5, "id": f"{a}-{b}"}
+
+    steps = [comp("truncate 64", "truncate 128", 0.2), comp("truncate 128", "truncate 256", 0.05),
+             comp("truncate 256", "sliding 256/64", 0.1), comp("sliding 256/64", "stretched to 1024, whole", -0.01)]
+    out = headline_steps(steps)
+    assert (out["last_step_from"], out["last_step_to"], out["last_step_gain"]["value"]) == ("truncate 128", "truncate 256", 0.05)
+    assert (out["to_sliding_from"], out["to_sliding_to"]) == ("truncate 256", "sliding 256/64")
+    assert out["to_sliding_gain"]["n"] == 96 and out["to_sliding_gain"]["ci95"] == (0.0, 0.2)
+    with pytest.raises(ValueError, match="sliding window"):
+        headline_steps(steps[:2])

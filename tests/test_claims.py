@@ -95,4 +95,4 @@ def test_ledger_markdown_one_card_per_claim_verdict_first_markup_escaped():
     first = md.split("::::{card}")[1].splitlines()
     assert first[3].startswith("[") and "{.lcreport-verdict" in first[3]  # the verdict opens the card
     assert "\\<\\| input\\_ids" in md  # markup characters of a quotation are escaped, not rendered
-    assert "$1024 \\times 512" in md  # TeX from an article is typeset as math
+    assert "$$\n1024 \\times 512" in md  # TeX from an article is typeset as math

@@ -54,3 +54,11 @@ def test_numeric_cells_are_marked_for_right_alignment_and_wrapped_for_scrolling(
 def test_a_styler_is_rendered_from_its_data():
     html = to_html(pd.DataFrame({"flag": [True]}).style)
     assert "<td>yes</td>" in html
+
+
+def test_share_columns_in_percent_only_when_they_are_shares():
+    html = to_html(pd.DataFrame({"attention share at 512": [0.02514, 1.0], "ratio": [0.02514, 3.0]}))
+    assert "<td class=\"num\">2.5%</td>" in html and "<td class=\"num\">100%</td>" in html
+    assert "<td class=\"num\">0.0251</td>" in html  # not a share column: a plain number
+    not_shares = to_html(pd.DataFrame({"share of tokens": [0.5, 2.0]}))
+    assert "%" not in not_shares  # a value above 1 is not a share

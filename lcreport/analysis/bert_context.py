@@ -123,6 +123,24 @@ def saturation_figures(comparisons: list[dict]) -> dict:
     return {"saturation_from": flat["a"], "saturation_to": flat["b"], "saturation_evidence": comparison_phrase(flat)}
 
 
+def headline_steps(comparisons: list[dict]) -> dict:
+    """The two steps the chapter's findings name, whatever the profile's lengths: the last step between
+    truncation lengths (``last_step_*``) and the longest truncation against sliding windows
+    (``to_sliding_*``): each difference with its interval and n, McNemar's p, and the two settings."""
+    steps = {"last_step": next((c for c in reversed(comparisons)
+                                if c["a"].startswith("truncate") and c["b"].startswith("truncate")), None),
+             "to_sliding": next((c for c in comparisons
+                                 if c["a"].startswith("truncate") and c["b"].startswith("sliding")), None)}
+    out = {}
+    for name, c in steps.items():
+        if c is None:
+            raise ValueError(f"no {name.replace('_', ' ')} among the comparisons {[x['id'] for x in comparisons]}; "
+                             "the profile needs at least two truncation lengths and a sliding window")
+        out |= {f"{name}_gain": {"value": c["diff"], "ci95": tuple(c["ci95"]), "n": c["n"]},
+                f"{name}_p": c["p"], f"{name}_from": c["a"], f"{name}_to": c["b"]}
+    return out
+
+
 def context_figures(table, comparisons: list[dict], profile, n_classes: int, n_passages: int) -> dict:
     """Glue figures of section 3 (names as the chapter's prose and the claims registry use them)."""
     trunc = table[table.index.str.startswith("truncate")]
@@ -142,6 +160,7 @@ def context_figures(table, comparisons: list[dict], profile, n_classes: int, n_p
         # the paired tests between successive truncation lengths, whatever the profile's lengths (claims read this)
         "truncation_steps": [c for c in comparisons if c["a"].startswith("truncate") and c["b"].startswith("truncate")],
         "classification": table.reset_index().to_dict(orient="records"),
+        **headline_steps(comparisons),
         "slide_seconds": float(slide["seconds / passage"].iloc[0]),
         "trunc512_seconds": float(trunc["seconds / passage"].iloc[-1]),
     }

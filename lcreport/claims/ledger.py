@@ -122,8 +122,9 @@ def _md_text(text) -> str:
 
 
 def _md_quote(quote: str) -> str:
-    """A source's sentence: TeX (``\\times``, ``\\text{…}``) typeset as math, anything else as text."""
-    return f"${quote}$" if _TEX.search(quote) else _md_text(quote)
+    """A source's sentence: TeX (``\\times``, ``\\text{…}``) typeset as display math (which scrolls
+    sideways on a phone if it must), anything else as text."""
+    return f"\n\n$$\n{quote}\n$$" if _TEX.search(quote) else _md_text(quote)
 
 
 def claim_card(row) -> str:
