@@ -91,3 +91,18 @@ def _readable_log(axis, base: int) -> None:
     axis.set_major_locator(LogLocator(base=base, subs=subs))
     axis.set_major_formatter(FuncFormatter(_plain))
     axis.set_minor_formatter(NullFormatter())
+
+
+#: the longest legend label (characters) that still fits two legend columns in a WIDTH-wide figure
+TWO_COLUMN_LABEL = 24
+
+
+def legend_below(fig, ax=None, handles=None, **kwargs):
+    """The figure's legend below its axes (it covers no data), in two columns when the labels are
+    short enough to fit ``WIDTH``, else one. Uses the handles of ``ax`` (default: the first axes)."""
+    if handles is None:
+        handles, labels = (ax or fig.axes[0]).get_legend_handles_labels()
+    else:
+        labels = [h.get_label() for h in handles]
+    ncols = 2 if max((len(str(label)) for label in labels), default=0) <= TWO_COLUMN_LABEL else 1
+    return fig.legend(handles, labels, loc="outside lower center", ncols=ncols, **kwargs)

@@ -11,6 +11,7 @@ follows one set of rules:
 - a column named as a share (``attention share at 512``, ``share of trials``) whose values lie in
   [0, 1] is shown in percent (``2.0%``), as the prose speaks of it;
 - yes/no instead of True/False, a dash for a missing value, lists joined with commas;
+- Markdown code spans in a cell (``\`x <| y\```) shown as code, not as backticks;
 - TeX in a cell (``\\times``, ``\\text{…}``) typeset by MathJax, not shown as source;
 - the table sits in a horizontally scrollable box (``book/_static/lcreport.css``), so a wide
   table never makes the page wider than a phone's screen.
@@ -30,6 +31,7 @@ UNITS = {"_s": "s", "_ms": "ms", "_us": "µs", "_gib": "GiB", "_mib": "MiB", "_g
          "_gflops": "GFLOP/s", "_tflops": "TFLOP/s", "_per_s": "/s", "_pct": "%", "_min": "min"}
 _SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
 _TEX = re.compile(r"\\[A-Za-z]+|\^\{")
+_CODE = re.compile(r"`([^`]+)`")
 
 
 def column_label(name) -> str:
@@ -87,7 +89,7 @@ def cell_text(value) -> tuple[str, bool]:
     text = str(value)
     if _TEX.search(text):  # TeX from a source article: typeset inline by MathJax
         return f"\\({html.escape(text)}\\)", False
-    return html.escape(text), False
+    return _CODE.sub(r"<code>\1</code>", html.escape(text)), False
 
 
 def _is_number(value) -> bool:

@@ -20,6 +20,7 @@ VIEWPORTS = {"laptop": (1280, 900, 1, False), "phone": (390, 844, 3, True)}
 MIN_FIGURE_TEXT_PX = 9.0
 
 REPR = re.compile(r"<[\w.]+(?: object)? at 0x[0-9a-fA-F]+>")
+RAW_MARKUP = re.compile(r"`[^`\n]{1,80}`")
 RAW_TEX = re.compile(r"\\(?:text|times|frac|approx|mathrm|left|right)\b|\$[^$\s][^$]{0,80}\$")
 
 
@@ -76,7 +77,7 @@ def test_no_python_repr_or_raw_tex_on_any_page(site_dir, site_url, browser):
     for page in site_pages(site_dir):
         _open(browser, f"{site_url}/{page}")
         text = browser.execute_script(TEXT_JS)
-        for pattern, what in ((REPR, "a Python repr"), (RAW_TEX, "TeX source")):
+        for pattern, what in ((REPR, "a Python repr"), (RAW_TEX, "TeX source"), (RAW_MARKUP, "Markdown backticks")):
             if m := pattern.search(text):
                 failures.append(f"{page}: {what}: {text[max(0, m.start() - 40):m.end() + 40]!r}")
         if page.startswith("notebooks/") and "NBVAL" in browser.page_source:

@@ -43,6 +43,7 @@ def test_tex_is_typeset_and_html_escaped():
     assert text.startswith("\\(") and text.endswith("\\)")
     assert cell_text("a < b")[0] == "a &lt; b"
     assert cell_text("O(n^2 * d)")[0] == "O(n^2 * d)"  # no TeX command: left as text
+    assert cell_text("the line `1 <| input_ids` fails")[0] == "the line <code>1 &lt;| input_ids</code> fails"
 
 
 def test_numeric_cells_are_marked_for_right_alignment_and_wrapped_for_scrolling():

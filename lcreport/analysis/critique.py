@@ -207,7 +207,7 @@ def plot_claimed_vs_effective(ruler, ours):
     """Horizontal bars of effective / claimed, RULER's published rows and this book's measured ones."""
     import pandas as pd
 
-    from ..plotting import log_x, subplots
+    from ..plotting import log_x, subplots, legend_below
 
     shown = ruler.assign(model=[m + (" (lower bound)" if b else "") for m, b in zip(ruler.model, ruler["lower bound"])])
     both = pd.concat([shown[["model", "effective / claimed"]].assign(source="RULER (published)"),
@@ -225,6 +225,6 @@ def plot_claimed_vs_effective(ruler, ours):
     ax.axvline(1, color="k", lw=1)
     ax.set_xlabel("effective window / claimed window (log scale; 1 = as claimed)")
     # the legend is drawn from the same colour table as the bars, below the axes (it covers no bar)
-    fig.legend(handles=[Patch(color=c, label=s) for s, c in colors.items()], loc="outside lower center", ncols=1)
+    legend_below(fig, handles=[Patch(color=c, label=s) for s, c in colors.items()])
     ax.set_title("Claimed windows against measured ones")
     return fig

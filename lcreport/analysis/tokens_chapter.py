@@ -13,7 +13,7 @@ from . import complexity as cx
 from . import tokens as tk
 from ..claims.rules import HAN_PER_TOKEN_CLAIMED, HAN_PER_TOKEN_TOLERANCE
 from ..data import texts
-from ..plotting import subplots
+from ..plotting import subplots, legend_below
 
 #: tokenizers whose llama.cpp vocabulary ships reference tokenizations: name → (GGUF stem, figure name)
 GGUF_REFERENCES = {"Llama-2": ("llama-spm", "gguf_match_llama2"), "Llama-3": ("llama-bpe", "gguf_match_llama3"),
@@ -130,7 +130,7 @@ def plot_chars_per_token(summary: pd.DataFrame, names):
     ax.set_xticks(np.arange(len(names)), names, rotation=35, ha="right")
     ax.set_ylabel("characters per token (median, IQR bars)")
     ax.set_title("How much text one token holds")
-    fig.legend(loc="outside lower center", ncols=2)
+    legend_below(fig, ax)
     return fig
 
 

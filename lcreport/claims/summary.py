@@ -34,7 +34,7 @@ def plot_verdicts_by_article(counts):
     """Stacked horizontal bars, one per article, coloured by verdict."""
     import numpy as np
 
-    from ..plotting import subplots
+    from ..plotting import subplots, legend_below
 
     fig, ax = subplots(figsize=(5.0, 4.2))
     left = np.zeros(len(counts))
@@ -43,7 +43,7 @@ def plot_verdicts_by_article(counts):
         left += counts[v].to_numpy()
     ax.invert_yaxis()
     ax.set_xlabel("number of claims")
-    fig.legend(loc="outside lower center", ncols=2)
+    legend_below(fig, ax)
     ax.set_title("Verdicts by source article")
     return fig
 

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from ..models import rope as rp
-from ..plotting import COLORS, subplots, log_x, log_y
+from ..plotting import COLORS, subplots, log_x, log_y, legend_below
 
 
 def plot_training_loss(history: pd.DataFrame, n_params: int, L: int):
@@ -44,8 +44,7 @@ def plot_methods(results: pd.DataFrame, L: int, emphasised: str):
         ax.set_ylabel(f"perplexity, {title}")
         ax.set_title(f"Perplexity over {title}")
     axes[1].set_xlabel("evaluation length (tokens, log scale)")
-    handles, labels = axes[1].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="outside lower center", ncols=2)
+    legend_below(fig, axes[1])
     return fig
 
 
@@ -64,8 +63,7 @@ def plot_searched_factors(searches: dict, spec, scales, search_seeds):
                     label=f"searched (seed {sd}, n̂={r.best.n_hat})")
         ax.set_title(f"s = {s}"); ax.set_ylabel("rescale factor λᵢ")
     np.atleast_1d(axes)[-1].set_xlabel("frequency index i (high → low frequency)")
-    handles, labels = np.atleast_1d(axes)[0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="outside lower center", ncols=2)
+    legend_below(fig, np.atleast_1d(axes)[0])
     return fig
 
 

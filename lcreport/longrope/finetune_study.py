@@ -18,7 +18,7 @@ from .. import results
 from ..analysis.stats import paired_diff
 from ..models import checkpoints
 from ..models.lm_data import Data
-from ..plotting import COLORS, subplots, log_x, log_y
+from ..plotting import COLORS, subplots, log_x, log_y, legend_below
 from . import evaluation as ev
 from . import stages as st
 from .extension import extended_model
@@ -210,8 +210,7 @@ def plot_stages(stages: pd.DataFrame, L: int, S):
     axes[1].set_ylabel("pass-key exact match"); axes[1].set_ylim(-0.05, 1.05)
     axes[0].set_title("Perplexity: dashed = no fine-tuning"); axes[1].set_title("Pass-key retrieval")
     axes[1].set_xlabel("evaluation length (tokens, log scale)")
-    handles, labels = axes[0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="outside lower center", ncols=2)
+    legend_below(fig, axes[0])
     return fig
 
 

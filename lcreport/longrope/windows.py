@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from ..models import checkpoints
-from ..plotting import COLORS, subplots, log_x, log_y
+from ..plotting import COLORS, subplots, log_x, log_y, legend_below
 from . import evaluation as ev
 from . import stages as st
 from .extension import extended_model
@@ -71,7 +71,7 @@ def plot_windows(effective: pd.DataFrame):
     ax.barh(y + 0.2, effective.effective.clip(lower=1), height=0.4, color=COLORS["longrope"], label="effective (measured)")
     ax.set_yticks(y, effective.index); log_x(ax)
     ax.set_xlabel("context length (tokens, log scale)"); ax.invert_yaxis()
-    fig.legend(loc="outside lower center", ncols=2)  # below the axes: it hides no bar
+    legend_below(fig, ax)
     ax.set_title("Claimed vs effective window of each configuration")
     return fig
 
