@@ -61,3 +61,13 @@ def test_time_call_runs_on_all_of_torchs_threads():
     at.time_call(lambda: seen.append(torch.get_num_threads()), repeats=2, warmup=0, device=torch.device("cpu"))
     assert set(seen) == {threads}  # torch.utils.benchmark.Timer would otherwise run on one thread
     assert torch.get_num_threads() == threads
+
+
+def test_interleaved_fractions_alternate_kernel_and_matmul_and_keep_every_round():
+    from lcreport.analysis import attention_timing as at
+
+    rows = at.interleaved_fractions(64, heads=2, head_dim=16, matmul_size=32, device="cpu", rounds=3, warmup=0)
+    assert list(rows["round"]) == [0, 0, 1, 1, 2, 2] and list(rows.method) == ["naive", "sdpa"] * 3
+    assert (rows.fraction_of_matmul == rows.kernel_gflop_per_s / rows.matmul_gflop_per_s).all()
+    sp = at.spread([1.0, 2.0, 3.0, 4.0])
+    assert sp == {"value": 2.5, "q25": 1.75, "q75": 3.25, "n": 4}

@@ -50,7 +50,7 @@ def test_parameter_count_equals_transformers_llama(kv_heads):
 @pytest.mark.parametrize("positions", [512, 2048])
 def test_parameter_count_equals_transformers_bert_and_grows_with_learned_positions(positions):
     shape = cx.ModelShape("tiny-bert", 2, 64, 4, 4, 128, 100, mlp="standard", positions="learned",
-                          max_positions=positions, lm_head=False, bias=True)
+                          max_positions=positions, lm_head=False, bias=True, encoder=True)
     config = BertConfig(vocab_size=100, hidden_size=64, num_hidden_layers=2, num_attention_heads=4,
                         intermediate_size=128, max_position_embeddings=positions)
     assert cx.parameter_count(shape) == BertModel(config).num_parameters()
@@ -109,3 +109,24 @@ def test_qkv_keep_their_width_as_context_grows():
     assert short["Q"][-1] == long["Q"][-1] == 128
     assert long["Q"][2] == 131072 and long["K"][1] == 8
     assert long["QKᵀ"][-2:] == (131072, 131072)
+
+
+def test_gpt3_has_its_published_size():
+    assert cx.parameter_count(cx.MODEL_SHAPES["GPT-3 175B"]) == pytest.approx(175e9, rel=0.01)
+
+
+def test_kaplan_counts_half_the_attention_and_doubles_the_crossover():
+    s = cx.MODEL_SHAPES["Llama-2-7B"]
+    full, kaplan = cx.forward_flops(4096, s), cx.forward_flops(4096, s, "kaplan")
+    assert kaplan["linear"] == full["linear"]
+    assert kaplan["attention_scores"] * 2 == full["attention_scores"] and kaplan["softmax"] == 0
+    ratio = cx.quadratic_crossover_length(s, "kaplan") / cx.quadratic_crossover_length(s)
+    assert 2.0 < ratio < 2.1  # twice, and a little more: the full count also has the softmax
+    # Kaplan et al. (2020), Table 1: C_forward ≈ 2N + 2·n_layer·n_ctx·d_attn per token
+    g = cx.MODEL_SHAPES["GPT-3 175B"]
+    n_ctx = 2048
+    non_embedding = cx.forward_flops(1, g)["linear"] - cx.lm_head_flops(1, g)
+    assert cx.flops_per_token(n_ctx, g, "kaplan") - cx.lm_head_flops(1, g) == pytest.approx(
+        non_embedding + 2 * g.n_layers * n_ctx * g.d_model)
+    with pytest.raises(ValueError, match="convention"):
+        cx.forward_flops(10, s, "causal")

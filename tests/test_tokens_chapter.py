@@ -76,6 +76,11 @@ def test_vendor_figures_span_the_measured_ratios(counted):
     assert figures["seed003_han_high"] == pytest.approx(350_000)
     assert figures["qwen_over_kimi"] == 5
     assert list(vendor.index) == [c for c, *_ in ch.VENDOR_FIGURES]
+    assert vendor.loc["C000-1", "own tokenizer"] == "not public"  # Kimi's tokenizer is not published
+    assert vendor.loc["C000-2", "own tokenizer"] == "cl100k_base"
+    ratios = ch.per_tokenizer_median(counts, ch.NEWS, "chars_per_token").astype(float)
+    if "cl100k_base" in ratios.index:  # GPT-4-turbo's 128K tokens, converted with its own tokenizer
+        assert figures["gpt4t_han_own"] == pytest.approx(128_000 * ratios["cl100k_base"])
     from lcreport.tables import to_html
 
     assert "1,142,857<" in to_html(ch.whole_numbers(vendor))  # 2,000,000 / 1.75, no decimals

@@ -105,6 +105,43 @@ def matmul_flops_per_second(size: int, *, device="auto", repeats: int = 5, warmu
             "best_gflop_per_s": flops / float(t.min()) / 1e9}
 
 
+def interleaved_fractions(n: int, *, heads: int, head_dim: int, matmul_size: int, device="auto", rounds: int = 7,
+                          warmup: int = 1, methods=("naive", "sdpa"), seed: int = 0) -> pd.DataFrame:
+    """Each kernel's FLOP rate as a fraction of the dense matmul's, measured interleaved.
+
+    Every round times each attention kernel once, each followed at once by one dense
+    (matmul_size)² matmul, so that a kernel and its reference share the machine's state (clock,
+    caches, other load); the fraction of a round is the kernel's GFLOP/s over the matmul's in that
+    round. One row per (round, method): seconds of both calls, both rates and the fraction, so the
+    spread across rounds is reported, not one ratio of two medians taken minutes apart.
+    """
+    device = resolve_device(str(device))
+    q, k, v = random_qkv(n, heads, head_dim, device, seed=seed)
+    g = torch.Generator(device="cpu").manual_seed(seed)
+    a = torch.randn(matmul_size, matmul_size, generator=g).to(device)
+    b = torch.randn(matmul_size, matmul_size, generator=g).to(device)
+    kernel_flops, matmul_flops = attention_flops(n, heads, head_dim), 2 * matmul_size**3
+    rows = []
+    with torch.inference_mode():
+        for r in tqdm(range(rounds), desc=f"interleaved timing at n={n}"):
+            for method in methods:
+                fn = ATTENTION_IMPLEMENTATIONS[method]
+                kernel_s = time_call(lambda: fn(q, k, v), repeats=1, warmup=warmup if r == 0 else 0, device=device)[0]
+                matmul_s = time_call(lambda: a @ b, repeats=1, warmup=warmup if r == 0 else 0, device=device)[0]
+                kernel_rate, matmul_rate = kernel_flops / kernel_s / 1e9, matmul_flops / matmul_s / 1e9
+                rows.append({"round": r, "method": method, "n": n, "kernel_s": kernel_s, "matmul_s": matmul_s,
+                             "kernel_gflop_per_s": kernel_rate, "matmul_gflop_per_s": matmul_rate,
+                             "fraction_of_matmul": kernel_rate / matmul_rate})
+    return pd.DataFrame(rows)
+
+
+def spread(values) -> dict:
+    """Median and interquartile range of a sample: ``{"value", "q25", "q75", "n"}``."""
+    x = np.asarray(list(values), dtype=float)
+    return {"value": float(np.median(x)), "q25": float(np.quantile(x, 0.25)), "q75": float(np.quantile(x, 0.75)),
+            "n": int(x.size)}
+
+
 def loglog_slope(x, y) -> float:
     """Least-squares slope of log y against log x: the exponent of a power law y ∝ xᵏ."""
     return float(np.polyfit(np.log(np.asarray(x, float)), np.log(np.asarray(y, float)), 1)[0])

@@ -1,17 +1,28 @@
 """Analytic cost of a Transformer as a function of context length n.
 
-Counts follow the usual convention (Kaplan et al. 2020, "Scaling Laws for Neural
-Language Models", Table 1; Hoffmann et al. 2022, Appendix F): a dense matmul of an
-(m×k) by a (k×p) matrix costs 2·m·k·p FLOPs. Attention scores QKᵀ and the weighted sum
-AV each cost 2·n²·d per layer (d = heads × head_dim), the only terms quadratic in n;
-everything else (projections, MLP, output head) is linear in n. Causal masking is
-*not* credited: the dense kernels compute the full n×n matrix, as measured later.
+A dense matmul of an (m×k) by a (k×p) matrix costs 2·m·k·p FLOPs. Everything but attention's
+scores and weighted sum (projections, MLP, output head) is linear in n. How the n² terms are
+counted is a convention, and the literature uses two (``CONVENTIONS``):
+
+- ``"full"`` (the default; Hoffmann et al. 2022, "Chinchilla", Appendix F): QKᵀ and AV each
+  cost 2·n²·d per layer (d = heads × head_dim) over the full n×n matrix, plus the softmax's
+  element-wise work. This is what a dense kernel computes, causal mask or not, and what the
+  timings of the complexity chapter measure.
+- ``"kaplan"`` (Kaplan et al. 2020, "Scaling Laws for Neural Language Models", Table 1):
+  2·n_layer·n_ctx·d_attn forward FLOPs per token for attention, i.e. n²·d per matmul per layer
+  for a sequence, half the full count (as if the causal mask halved the work), no softmax.
+
+The crossover context at which the n² terms equal the linear ones is therefore about twice as
+long under Kaplan's count as under the full one.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 import torch
+
+#: the two ways of counting the n² attention FLOPs (see the module docstring)
+CONVENTIONS = ("full", "kaplan")
 
 #: Non-matmul work per attention-score element: scale, max, subtract, exp, sum, divide.
 #: An estimate (the exact count depends on the kernel); it is kept apart from the
@@ -35,7 +46,8 @@ class ModelShape:
     max_positions: int = 4096
     lm_head: bool = True          # a decoder's vocabulary projection (BertModel has none)
     tied_embeddings: bool = False
-    bias: bool = False            # BERT's linears and LayerNorms carry biases
+    bias: bool = False            # BERT's and GPT-3's linears and LayerNorms carry biases
+    encoder: bool = False         # a BERT encoder: token-type table, embedding LayerNorm and pooler
     source: str = ""
 
     @property
@@ -50,7 +62,7 @@ class ModelShape:
 #: Real model shapes, from each model's published config.json.
 MODEL_SHAPES: dict[str, ModelShape] = {s.name: s for s in [
     ModelShape("BERT-base", 12, 768, 12, 12, 3072, 30522, mlp="standard", positions="learned",
-               max_positions=512, lm_head=False, bias=True,
+               max_positions=512, lm_head=False, bias=True, encoder=True,
                source="bert-base-uncased config.json (Devlin et al. 2019)"),
     ModelShape("Llama-2-7B", 32, 4096, 32, 32, 11008, 32000, max_positions=4096,
                source="meta-llama/Llama-2-7b-hf config.json (Touvron et al. 2023)"),
@@ -58,6 +70,9 @@ MODEL_SHAPES: dict[str, ModelShape] = {s.name: s for s in [
                source="meta-llama/Meta-Llama-3-8B config.json"),
     ModelShape("Llama-2-70B (GQA)", 80, 8192, 64, 8, 28672, 32000, max_positions=4096,
                source="meta-llama/Llama-2-70b-hf config.json"),
+    ModelShape("GPT-3 175B", 96, 12288, 96, 96, 4 * 12288, 50257, mlp="standard", positions="learned",
+               max_positions=2048, tied_embeddings=True, bias=True,
+               source="Brown et al. 2020, Table 2.1 (the GPT-2 architecture at 96 layers × 12,288)"),
 ]}
 
 
@@ -93,17 +108,24 @@ def lm_head_flops(n: int, s: ModelShape) -> int:
     return 2 * n * s.d_model * s.vocab_size if s.lm_head else 0
 
 
-def forward_flops(n: int, s: ModelShape) -> dict[str, int]:
-    """Forward FLOPs of one sequence of n tokens, split by term.
+def _check_convention(convention: str) -> None:
+    if convention not in CONVENTIONS:
+        raise ValueError(f"unknown FLOP-counting convention {convention!r}: use one of {CONVENTIONS}")
+
+
+def forward_flops(n: int, s: ModelShape, convention: str = "full") -> dict[str, int]:
+    """Forward FLOPs of one sequence of n tokens, split by term, under ``convention``.
 
     ``linear`` grows as n, ``quadratic`` as n²; ``matmul`` excludes the softmax estimate
-    and is what a FLOP counter on the matmuls sees.
+    and is what a FLOP counter on the matmuls sees (full convention).
     """
+    _check_convention(convention)
     L = s.n_layers
+    half = convention == "kaplan"
     parts = {
-        "attention_scores": L * attention_score_flops(n, s.d_model),
-        "attention_values": L * attention_value_flops(n, s.d_model),
-        "softmax": L * softmax_flops(n, s.n_heads),
+        "attention_scores": L * attention_score_flops(n, s.d_model) // (2 if half else 1),
+        "attention_values": L * attention_value_flops(n, s.d_model) // (2 if half else 1),
+        "softmax": 0 if half else L * softmax_flops(n, s.n_heads),
         "projections": L * projection_flops(n, s),
         "mlp": L * mlp_flops(n, s),
         "lm_head": lm_head_flops(n, s),
@@ -120,14 +142,21 @@ def training_flops(n: int, s: ModelShape) -> int:
     return 3 * forward_flops(n, s)["total"]
 
 
-def quadratic_crossover_length(s: ModelShape) -> float:
+def quadratic_crossover_length(s: ModelShape, convention: str = "full") -> float:
     """Context length n* at which the n² attention terms equal all the linear terms.
 
-    Per sequence: linear = a·n, quadratic = b·n², so n* = a / b.
+    Per sequence: linear = a·n, quadratic = b·n², so n* = a / b; b = L·(4d + 5h) under the full
+    count, L·2d under Kaplan's.
     """
+    _check_convention(convention)
     a = forward_flops(1, s)["linear"]
-    b = s.n_layers * (4 * s.d_model + SOFTMAX_FLOPS_PER_ELEMENT * s.n_heads)
+    b = s.n_layers * (2 * s.d_model if convention == "kaplan" else 4 * s.d_model + SOFTMAX_FLOPS_PER_ELEMENT * s.n_heads)
     return a / b
+
+
+def flops_per_token(n: int, s: ModelShape, convention: str = "full") -> float:
+    """Forward FLOPs per token of a sequence of n tokens (Kaplan's C_forward / token at n_ctx = n)."""
+    return forward_flops(n, s, convention)["total"] / n
 
 
 def cost_ratio(n_from: int, n_to: int, s: ModelShape | None = None, *, term: str = "total") -> float:
@@ -171,9 +200,9 @@ def parameter_count(s: ModelShape, n_positions: int | None = None) -> int:
     layer = attention + mlp + 2 * norm
     embeddings = s.vocab_size * d + position_parameters(s, n_positions)
     total = embeddings + s.n_layers * layer
-    if s.positions == "learned":  # BERT: token-type table, embedding LayerNorm, pooler
+    if s.encoder:                 # BERT: token-type table, embedding LayerNorm, pooler
         total += 2 * d + norm + d * d + d
-    else:                         # Llama: final RMSNorm and the output head
+    else:                         # a decoder (Llama, GPT-3): final norm and the output head
         total += norm
         if s.lm_head and not s.tied_embeddings:
             total += s.vocab_size * d

@@ -43,9 +43,9 @@ def _with_unit(value, unit: str) -> dict:
     return {"value": value, "unit": unit}
 
 
-def quadratic_share(n: int, s: cx.ModelShape) -> float:
+def quadratic_share(n: int, s: cx.ModelShape, convention: str = "full") -> float:
     """Share of one sequence's forward FLOPs spent in the n² terms."""
-    f = cx.forward_flops(n, s)
+    f = cx.forward_flops(n, s, convention)
     return f["quadratic"] / f["total"]
 
 
@@ -98,6 +98,35 @@ def whole_model_section() -> tuple[pd.DataFrame, dict]:
         "llama7_training_flops_4096": _with_unit(cx.training_flops(LONG, llama7), "FLOPs per sequence"),
     }
     return table, figures
+
+
+#: the models whose per-token cost the conventions table gives, each at its own context
+CONVENTION_MODELS = {"GPT-3 175B": 2048, "Llama-2-7B": 4096}
+
+
+def conventions_section() -> tuple[pd.DataFrame, dict]:
+    """Per-token forward FLOPs, the attention share and the crossover under both counting conventions,
+    for GPT-3 at its 2,048-token context and Llama-2-7B at its 4,096."""
+    rows, figures = [], {}
+    for name, n in CONVENTION_MODELS.items():
+        shape = cx.MODEL_SHAPES[name]
+        key = "gpt3" if name.startswith("GPT-3") else "llama7"
+        for convention in cx.CONVENTIONS:
+            per_token = cx.flops_per_token(n, shape, convention)
+            crossover = cx.quadratic_crossover_length(shape, convention)
+            share = quadratic_share(n, shape, convention)
+            rows.append({"model": name, "convention": convention, "context n": n,
+                         "forward GFLOPs per token": per_token / 1e9, "attention share": share,
+                         "crossover n*": round(crossover)})
+            figures[f"{key}_gflops_per_token_{convention}"] = _with_unit(per_token / 1e9, "GFLOPs")
+            figures[f"{key}_share_{convention}"] = share
+            figures[f"{key}_crossover_{convention}"] = _with_unit(crossover, "tokens")
+    gpt3 = cx.MODEL_SHAPES["GPT-3 175B"]
+    figures["gpt3_params_b"] = _with_unit(cx.parameter_count(gpt3) / 1e9, "billion")
+    figures["gpt3_two_n_gflops"] = _with_unit(2 * cx.parameter_count(gpt3) / 1e9, "GFLOPs")
+    figures["crossover_kaplan_over_full"] = (figures["llama7_crossover_kaplan"]["value"]
+                                             / figures["llama7_crossover_full"]["value"])
+    return pd.DataFrame(rows), figures
 
 
 def plot_quadratic_share(lengths=SHARE_CURVE_LENGTHS):
@@ -168,6 +197,9 @@ def timing_section(profile, device, seed: int = 0) -> tuple[pd.DataFrame, dict, 
     matmul = at.matmul_flops_per_second(p.matmul_size, device=device)
     slopes, predicted, fit_from = timing_slopes(timings, p)
     largest = timings[timings.n == max(p.attention_lengths)].set_index("method")
+    interleaved = at.interleaved_fractions(max(p.attention_lengths), heads=p.attention_heads,
+                                           head_dim=p.attention_head_dim, matmul_size=p.matmul_size, device=device,
+                                           rounds=p.timing_repeats, warmup=p.timing_warmup, seed=seed)
     figures = {
         "timing_slope_naive": slopes["naive"], "timing_slope_sdpa": slopes["sdpa"],
         "timing_slope_predicted": predicted, "timing_slope_fit_from_n": _with_unit(fit_from, "tokens"),
@@ -175,12 +207,23 @@ def timing_section(profile, device, seed: int = 0) -> tuple[pd.DataFrame, dict, 
         "matmul_gflops": _with_unit(matmul["gflop_per_s"], "GFLOP/s"), "matmul_size": matmul["size"],
         "naive_gflops_largest": _with_unit(largest.loc["naive", "gflop_per_s"], "GFLOP/s"),
         "sdpa_gflops_largest": _with_unit(largest.loc["sdpa", "gflop_per_s"], "GFLOP/s"),
-        "naive_fraction_of_matmul": largest.loc["naive", "gflop_per_s"] / matmul["gflop_per_s"],
-        "sdpa_fraction_of_matmul": largest.loc["sdpa", "gflop_per_s"] / matmul["gflop_per_s"],
+        **interleaved_figures(interleaved),
         "largest_n": _with_unit(int(max(p.attention_lengths)), "tokens"),
         "sdpa_speedup_largest": largest.loc["naive", "median_s"] / largest.loc["sdpa", "median_s"],
     }
     return timings, matmul, figures
+
+
+def interleaved_figures(interleaved: pd.DataFrame) -> dict:
+    """Each kernel's fraction of the matmul rate (median over interleaved rounds) with its interquartile
+    range (``<method>_fraction_of_matmul``, ``…_q25``, ``…_q75``) and the rounds, per unit."""
+    figures = {"interleaved_rounds": int(interleaved["round"].nunique()),
+               "interleaved": interleaved.to_dict(orient="records")}
+    for method, g in interleaved.groupby("method"):
+        sp = at.spread(g.fraction_of_matmul)
+        figures[f"{method}_fraction_of_matmul"] = sp["value"]
+        figures[f"{method}_fraction_q25"], figures[f"{method}_fraction_q75"] = sp["q25"], sp["q75"]
+    return figures
 
 
 def timing_slopes(timings: pd.DataFrame, profile) -> tuple[dict, float, int]:

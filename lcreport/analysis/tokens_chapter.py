@@ -39,6 +39,9 @@ VENDOR_FIGURES = [
     ("C003-1", "Gemini 1.5 Pro (1M tokens)", 1_000_000, "tokens"),
     ("C003-7", "seed 003: 200k tokens", 200_000, "tokens"),
 ]
+#: the product's own tokenizer, where one of the tokenizers this chapter loads is it (GPT-4-turbo's is
+#: cl100k_base; Qwen's product is assumed to use its open models' tokenizer); the others are not public
+VENDOR_TOKENIZER = {"C000-2": "cl100k_base", "C000-4": "Qwen"}
 #: GPT-2's learned positions (C002-1: "512 or 1024 words")
 GPT2_POSITIONS = 1024
 
@@ -184,8 +187,12 @@ def vendor_section(counts: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
         else:
             t_lo = t_hi = amount
             h_lo, h_hi = amount * r_lo, amount * r_hi
+        own = VENDOR_TOKENIZER.get(claim)
+        r_own = float(ratios[own]) if own in ratios.index else float("nan")
+        t_own, h_own = (amount / r_own, amount) if unit == "汉字" else (amount, amount * r_own)
         rows.append({"claim": claim, "figure": product, "tokens (low)": t_lo, "tokens (high)": t_hi,
                      "汉字 (low)": h_lo, "汉字 (high)": h_hi,
+                     "own tokenizer": own or "not public", "tokens (own)": t_own, "汉字 (own)": h_own,
                      "KV GiB, Llama-2-7B (high)": cx.kv_cache_bytes(llama7, int(t_hi)) / 2**30,
                      "KV GiB, GQA 8B (high)": cx.kv_cache_bytes(llama3, int(t_hi)) / 2**30})
     vendor = pd.DataFrame(rows).set_index("claim")
@@ -197,6 +204,7 @@ def vendor_section(counts: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
         "gpt4t_han_low": v["C000-2"]["汉字 (low)"], "gpt4t_han_high": v["C000-2"]["汉字 (high)"],
         "seed003_han_low": v["C003-7"]["汉字 (low)"], "seed003_han_high": v["C003-7"]["汉字 (high)"],
         "qwen_over_kimi": QWEN_CHARS / KIMI_CHARS,
+        "qwen_tokens_own": v["C000-4"]["tokens (own)"], "gpt4t_han_own": v["C000-2"]["汉字 (own)"],
         "vendor_conversions": vendor.reset_index().to_dict(orient="records"),
     }
     return vendor, figures
