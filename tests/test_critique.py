@@ -26,3 +26,16 @@ def test_ruler_lengths_parse():
     with pytest.raises(ValueError):
         cr.parse_k("lots")
     assert (cr.ruler_rows()["claimed"].map(cr.parse_k) >= cr.ruler_rows()["effective (RULER)"].map(cr.parse_k)).all()
+
+
+def test_ruler_table_is_one_named_version_with_every_row():
+    ours = [{"configuration": "a", "claimed": 1024, "effective": 256}, {"configuration": "b", "claimed": 512, "effective": 512}]
+    ruler, _, f = cr.ruler_comparison(ours)
+    assert "c3f5e3b4f87f97e048793bb510a3a6b19a46bf3a" in f["ruler_source"]
+    assert f["ruler_models"] == len(f["ruler_table"]) == 44  # every model row of that README
+    assert {"model", "claimed", "effective"} <= set(f["ruler_table"][0])
+    share = f["ruler_below_claim"]
+    assert share["n"] + f["ruler_undecided"] == f["ruler_models"]
+    assert share["ci95"][0] <= share["value"] == f["ruler_n_below_claim"] / share["n"] <= share["ci95"][1]
+    assert (f["ours_reach_claim"], f["ours_models"]) == (1, 2)
+    assert f["ruler_gpt4"].startswith("64K of 128K")

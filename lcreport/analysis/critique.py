@@ -10,11 +10,14 @@ import numpy as np
 import torch
 
 from ..exhibits import exhibit
+from .stats import wilson
 
 #: RULER (Hsieh et al. 2024, Table 3 and the repository's README): claimed vs effective context,
 #: effective = longest length whose average score beats Llama-2-7B's at 4K (85.6). Literature
 #: figures, cited, not measured here; kept as data beside this module.
 RULER_FILE = Path(__file__).with_name("ruler.csv")
+#: where ruler.csv comes from: every model row of one version of RULER's README (tools/ruler_table.py)
+RULER_SOURCE = "NVIDIA/RULER README.md at commit c3f5e3b4f87f97e048793bb510a3a6b19a46bf3a"
 
 
 def ruler_rows():
@@ -176,7 +179,7 @@ def gradient_table(train_length: int, seed: int = 0):
 
 #: the RULER rows the ledger quotes for vendor claims: figure name → (model, how the figure is labelled)
 RULER_QUOTED = {"ruler_gpt4": ("GPT-4-1106-preview", ""),
-                "ruler_chatglm": ("ChatGLM3-6B-128K", " (ChatGLM3-6B-128K)"),
+                "ruler_chatglm": ("GLM3 (6B)", " (ChatGLM3-6B-128K)"),
                 "ruler_gemini": ("Gemini-1.5-pro", " (tested up to 128K)")}
 #: a model "delivers half its window or less" at this effective/claimed ratio
 HALF = 0.5
@@ -200,6 +203,19 @@ def ruler_comparison(effective_table):
     ours = ours.assign(model="this book: " + ours.configuration, **{"effective / claimed": ours.effective / ours.claimed})
     figures["ruler_below_half"] = int(((ruler["effective / claimed"] <= HALF) & ~ruler["lower bound"]).sum())
     figures["ruler_models"] = len(ruler)
+    figures["ruler_source"] = RULER_SOURCE
+    figures["ruler_lower_bounds"] = int(ruler["lower bound"].sum())
+    # below the claim: measured short of it; a lower bound (">128K") under a longer claim decides nothing
+    decided = ~ruler["lower bound"] | (ruler["effective / claimed"] >= 1)
+    below = (ruler["effective / claimed"] < 1) & ~ruler["lower bound"]
+    n_decided, n_below = int(decided.sum()), int(below.sum())
+    figures["ruler_below_claim"] = {"value": n_below / n_decided, "ci95": wilson(n_below, n_decided), "n": n_decided}
+    figures["ruler_n_below_claim"] = n_below
+    figures["ruler_undecided"] = int((~decided).sum())
+    figures["ruler_table"] = ruler[["model", "claimed", "effective (RULER)", "reported by"]].rename(
+        columns={"effective (RULER)": "effective"}).to_dict(orient="records")
+    figures["ours_reach_claim"] = int((ours.effective >= ours.claimed).sum())
+    figures["ours_models"] = len(ours)
     return ruler, ours, figures
 
 
