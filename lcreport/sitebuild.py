@@ -121,6 +121,26 @@ class ResultsDownloads(SphinxDirective):
         return [_table(head, rows, classes=["lcreport-downloads"])]
 
 
+class LedgerZh(SphinxDirective):
+    """The Chinese ledger (``book/ledger_zh.md``): the MyST cards the critique chapter rendered from the
+    claims registry (figure ``ledger_zh`` of ``results/critique.json``), parsed here so that their
+    links to the chapters' sections resolve like any other cross-reference."""
+
+    has_content = False
+
+    def run(self):
+        from .paths import results_dir
+
+        self.env.lcreport_download_docs = getattr(self.env, "lcreport_download_docs", set()) | {self.env.docname}
+        path = results_dir() / "critique.json"
+        try:
+            markdown = json.loads(path.read_text(encoding="utf-8"))["figures"]["ledger_zh"]["value"]
+        except (OSError, ValueError, KeyError):
+            raise self.error(f"{path} has no figure 'ledger_zh': execute the critique chapter first "
+                             "(python -m lcreport run critique)") from None
+        return self.parse_text_to_nodes(markdown)
+
+
 def _table(head: list[str], rows: list[list[nodes.Node]], classes: list[str]) -> nodes.table:
     table = nodes.table(classes=classes)
     group = nodes.tgroup(cols=len(head))
@@ -262,6 +282,7 @@ def setup(app):
     app.add_css_file("lcreport.css")
     app.add_js_file("lcreport.js")
     app.add_directive("results-downloads", ResultsDownloads)
+    app.add_directive("ledger-zh", LedgerZh)
     app.connect("config-inited", add_version_footer)
     app.connect("doctree-resolved", add_chapter_downloads)
     app.connect("build-finished", copy_results)

@@ -123,15 +123,20 @@ return Array.from(document.querySelectorAll('.lcreport-claim')).map(card => {
 """
 
 
-def test_every_ledger_verdict_is_in_view(site_url, browser, viewport):
-    """One card per claim; its verdict sits inside the screen's width, on a laptop and on a phone."""
+@pytest.mark.parametrize("page", ["notebooks/06_critique.html", "book/ledger_zh.html"])
+def test_every_ledger_verdict_is_in_view(site_url, browser, viewport, page):
+    """One card per claim, in English and in Chinese; its verdict sits inside the screen's width, on a
+    laptop and on a phone, and its evidence link works."""
     from lcreport.claims import CLAIMS
 
-    _open(browser, f"{site_url}/notebooks/06_critique.html")
+    _open(browser, f"{site_url}/{page}")
     cards = browser.execute_script(VERDICTS_JS)
-    assert len(cards) == len(CLAIMS), f"{len(cards)} claim cards for {len(CLAIMS)} claims"
+    assert len(cards) == len(CLAIMS), f"{page}: {len(cards)} claim cards for {len(CLAIMS)} claims"
     hidden = [c for c in cards if not (c["inside"] and c["text"])]
-    assert not hidden, f"{viewport}: verdicts out of view: {hidden[:5]}"
+    assert not hidden, f"{viewport} {page}: verdicts out of view: {hidden[:5]}"
+    links = browser.execute_script(
+        "return Array.from(document.querySelectorAll('.lcreport-claim a.reference.internal')).map(a => a.href);")
+    assert len(links) >= len(CLAIMS), f"{page}: {len(links)} evidence links"
 
 
 def _svg_min_text_px(svg: str, shown_width: float) -> float:

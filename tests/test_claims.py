@@ -96,3 +96,26 @@ def test_ledger_markdown_one_card_per_claim_verdict_first_markup_escaped():
     assert first[3].startswith("[") and "{.lcreport-verdict" in first[3]  # the verdict opens the card
     assert "\\<\\| input\\_ids" in md  # markup characters of a quotation are escaped, not rendered
     assert "$$\n1024 \\times 512" in md  # TeX from an article is typeset as math
+
+
+def test_chinese_ledger_has_every_claim_a_chinese_verdict_and_rule():
+    from lcreport.claims.ledger import VERDICTS_ZH
+
+    figures = {k: 1 for c in cl.CLAIMS for k in c.evidence}
+    table = cl.ledger(figures | {"bert.truncation_steps": [{"a": "truncate 256", "b": "truncate 512", "diff": 0.1,
+                                                            "p": 0.01, "n": 9}],
+                                 "critique.seed002_errors": ["x"],
+                                 "bert.needle_window_comparison": {"diff": 0.0, "ci95": [-0.1, 0.1], "n": 9},
+                                 "longrope.ppl_lr_vs_pi": {"ci95": [-1, -0.5], "n": 3},
+                                 "longrope.ppl_lr_vs_yarn": {"ci95": [-1, 0.5], "n": 3},
+                                 "tokens.han_per_token_by_tokenizer": {"a": 1.0},
+                                 "critique.ruler_gpt4": "64K", "critique.ruler_chatglm": "4K",
+                                 "critique.ruler_gemini": ">128K"})
+    md = cl.ledger_markdown_zh(table)
+    assert md.count(":class-card: lcreport-claim") == len(cl.CLAIMS)
+    assert md.count("{ref}`§ <") == len(cl.CLAIMS)
+    for verdict in set(table.verdict):
+        assert f"[{VERDICTS_ZH[verdict]}]" in md
+    broken = table.assign(rule_zh=[""] * len(table))
+    with pytest.raises(ValueError, match="rule_zh"):
+        cl.ledger_markdown_zh(broken)

@@ -82,7 +82,7 @@ def ledger(figures: dict, claims=CLAIMS):
         verdict, measured = assess(c, figures)
         rows.append({"id": c.id, "category": c.category, "seed": f"{c.seed}:{c.line}", "original": c.quote,
                      "claim": c.gloss, "claimed": c.claimed, "measured": measured, "verdict": verdict,
-                     "rule": c.rule_text, "section": c.section})
+                     "rule": c.rule_text, "rule_zh": c.rule_zh, "section": c.section})
     return pd.DataFrame(rows)
 
 
@@ -154,4 +154,41 @@ def ledger_markdown(table) -> str:
             continue
         parts.append(f"**{category}** ({len(rows)})")
         parts += [claim_card(row) for row in rows.itertuples(index=False)]
+    return "\n\n".join(parts)
+
+
+#: the verdict scale and the categories in Chinese (the Chinese ledger page)
+VERDICTS_ZH = {"supported": "成立", "supported with caveat": "成立，但有保留", "misleading": "误导",
+               "wrong": "错误", "unverifiable here": "本书无法验证", "opinion": "观点"}
+CATEGORIES_ZH = {"complexity": "计算复杂度", "units": "单位：词元与字", "architecture": "模型结构",
+                 "BERT": "BERT", "LongRoPE": "LongRoPE", "vendor figure": "厂商数据", "opinion": "观点"}
+
+
+def claim_card_zh(row) -> str:
+    """One claim for the Chinese ledger: verdict first, the original sentence, the rule in Chinese,
+    the measured figure (as the English ledger gives it) and the link to the evidence."""
+    verdict = VERDICTS_ZH[row.verdict]
+    lines = [f"::::{{card}} {row.id}", ":class-card: lcreport-claim", "",
+             f"[{verdict}]{{.lcreport-verdict .verdict-{row.verdict.replace(' ', '-')}}}", "",
+             f"**原文**（文章 {row.seed.replace(':', '，第 ')} 行）：{_md_quote(row.original)}", ""]
+    if row.verdict == "opinion":
+        lines += ["**理由**：观点，只记录，不检验。", ""]
+    else:
+        lines += [f"**理由**：{_md_text(row.rule_zh)}。", "", f"**实测**：{_md_text(row.measured)}", ""]
+    lines += [f"**证据**：{{ref}}`§ <{row.section}>`（英文）", "::::"]
+    return "\n".join(lines)
+
+
+def ledger_markdown_zh(table) -> str:
+    """The ledger in Chinese, from the same table as ``ledger_markdown``: one card per claim."""
+    missing = [r.id for r in table.itertuples() if r.verdict != "opinion" and not r.rule_zh]
+    if missing:
+        raise ValueError(f"claims without a Chinese rule (rule_zh in claims.yaml): {', '.join(missing)}")
+    parts = []
+    for category in CATEGORIES:
+        rows = table[table.category == category]
+        if rows.empty:
+            continue
+        parts.append(f"**{CATEGORIES_ZH[category]}**（{len(rows)} 条）")
+        parts += [claim_card_zh(row) for row in rows.itertuples(index=False)]
     return "\n\n".join(parts)

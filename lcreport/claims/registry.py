@@ -50,6 +50,7 @@ class Claim:
     evidence: tuple[str, ...] = ()
     rule: Callable | None = None  # (figures) → (verdict, measured)
     rule_text: str = ""
+    rule_zh: str = ""             # the rule in Chinese, for the Chinese ledger
 
 
 class RegistryError(ValueError):
@@ -70,7 +71,7 @@ def load_claims(path: Path = REGISTRY_FILE) -> tuple[Claim, ...]:
             rule = fn(**entry["rule_args"]) if "rule_args" in entry else fn
         claims.append(Claim(entry["id"], entry["article"], entry["line"], entry["quote"], entry["gloss"],
                             entry["category"], entry["claimed"], entry["section"], tuple(entry.get("evidence", ())),
-                            rule, entry.get("rule_text", "")))
+                            rule, entry.get("rule_text", ""), entry.get("rule_zh", "")))
     return tuple(claims)
 
 
