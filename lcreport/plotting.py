@@ -81,13 +81,13 @@ def log_x(ax, base: int = 2) -> None:
 
 
 def log_y(ax, base: int = 10) -> None:
-    """A logarithmic y axis with ticks at 1, 2 and 5 of each decade (or every power of ``base``), as plain numbers."""
+    """A logarithmic y axis with ticks at 1, 2, 3, 5 and 7 of each decade (or every power of ``base``), as plain numbers."""
     ax.set_yscale("log", base=base)
     _readable_log(ax.yaxis, base)
 
 
 def _readable_log(axis, base: int) -> None:
-    subs = (1.0, 2.0, 5.0) if base == 10 else (1.0,)
+    subs = (1.0, 2.0, 3.0, 5.0, 7.0) if base == 10 else (1.0,)  # at least two ticks within any factor of 3
     axis.set_major_locator(LogLocator(base=base, subs=subs))
     axis.set_major_formatter(FuncFormatter(_plain))
     axis.set_minor_formatter(NullFormatter())

@@ -74,5 +74,6 @@ def plot_convergence(searches: dict):
         h = pd.DataFrame(r.history)
         ax.plot(h.evaluations, h.best, marker=".", label=f"s={s}, seed {sd}")
     log_y(ax); ax.set_xlabel("fitness evaluations"); ax.set_ylabel("best search perplexity (log scale)")
-    ax.set_title("Convergence of the evolutionary search"); ax.legend()
+    ax.set_title("Convergence of the evolutionary search")
+    legend_below(fig, ax)
     return fig
