@@ -68,9 +68,11 @@ def subplots(nrows: int = 1, ncols: int = 1, **kwargs):
 
 
 def _plain(value, _pos=None) -> str:
-    """A tick label without powers: 256, 4,096, 0.5, 50."""
+    """A tick label without powers: 256, 4,096, 50, 0.5, and 1/256 for a small reciprocal."""
     if value >= 1:
         return f"{value:,.0f}"
+    if value > 0 and abs(1 / value - round(1 / value)) < 1e-9 and 1 / value >= 8:
+        return f"1/{round(1 / value):,}"
     return f"{value:g}"
 
 

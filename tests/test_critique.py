@@ -39,3 +39,8 @@ def test_ruler_table_is_one_named_version_with_every_row():
     assert share["ci95"][0] <= share["value"] == f["ruler_n_below_claim"] / share["n"] <= share["ci95"][1]
     assert (f["ours_reach_claim"], f["ours_models"]) == (1, 2)
     assert f["ruler_gpt4"].startswith("64K of 128K")
+
+
+def test_short_model_names_stay_unique():
+    names = ["Qwen2 (72B)", "Llama3.1 (70B)", "Llama3.1 (8B)", "Gemini-1.5-pro"]
+    assert cr.short_model_names(names) == ["Qwen2", "Llama3.1 (70B)", "Llama3.1 (8B)", "Gemini-1.5-pro"]

@@ -43,3 +43,7 @@ def test_smallest_text_is_readable_on_a_phone():
     smallest = min(matplotlib.rcParams[k] for k in ("font.size", "xtick.labelsize", "ytick.labelsize",
                                                     "legend.fontsize", "axes.labelsize"))
     assert smallest * 358 / (72 * plotting.WIDTH) >= 9
+
+
+def test_small_tick_values_read_as_fractions():
+    assert [plotting._plain(v) for v in (4096, 0.5, 0.25, 1 / 256, 0.3)] == ["4,096", "0.5", "0.25", "1/256", "0.3"]

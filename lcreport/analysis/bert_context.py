@@ -210,6 +210,6 @@ def plot_accuracy_vs_context(table, n_classes: int, folds: int):
     log_x(ax)
     ax.set_xlabel("tokens of the passage the encoder reads (log scale)")
     ax.set_ylabel(f"accuracy ({folds}-fold CV, ± s.e.)")
-    ax.set_title("Naming the novel from a passage: accuracy vs. context read")
+    ax.set_title("Naming the novel from a passage:\naccuracy vs. context read")
     ax.legend()
     return fig

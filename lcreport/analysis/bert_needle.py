@@ -151,6 +151,6 @@ def plot_accuracy_by_position(frame, candidates: int):
     ax.axhline(1 / candidates, color="k", ls=":", lw=1, label="chance")
     ax.set_xlabel("position of the needle (tokens from the start)")
     ax.set_ylabel(f"top-1 retrieval accuracy among {candidates}")
-    ax.set_title("Finding a planted sentence: accuracy vs. its position")
+    ax.set_title("Finding a planted sentence:\naccuracy vs. its position")
     ax.legend()
     return fig

@@ -138,7 +138,7 @@ def plot_quadratic_share(lengths=SHARE_CURVE_LENGTHS):
     log_x(ax)
     ax.set_xlabel("context length n (tokens, log scale)")
     ax.set_ylabel("share of forward FLOPs in the n² terms")
-    ax.set_title("Attention's quadratic terms take over only at long contexts")
+    ax.set_title("Attention's quadratic terms take over\nonly at long contexts")
     ax.legend()
     return fig
 
@@ -259,7 +259,7 @@ def plot_timings(timings: pd.DataFrame, profile, device):
     log_y(ax)
     ax.set_xlabel("sequence length n (tokens, log scale)")
     ax.set_ylabel("time per attention call (s, log scale)")
-    ax.set_title(f"Attention time vs. length ({profile.attention_heads} heads × {profile.attention_head_dim}, {device})")
+    ax.set_title(f"Attention time vs. length\n({profile.attention_heads} heads × {profile.attention_head_dim}, {device})")
     ax.legend()
     return fig
 
@@ -308,6 +308,6 @@ def plot_memory(memory: pd.DataFrame):
     log_y(ax)
     ax.set_xlabel("sequence length n (tokens, log scale)")
     ax.set_ylabel("extra peak memory (MiB, log scale)")
-    ax.set_title("Memory of one attention call: materialised vs. fused")
+    ax.set_title("Memory of one attention call:\nmaterialised vs. fused")
     ax.legend()
     return fig

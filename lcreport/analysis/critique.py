@@ -219,28 +219,42 @@ def ruler_comparison(effective_table):
     return ruler, ours, figures
 
 
+def short_model_names(names) -> list[str]:
+    """RULER's model names without their size in parentheses, where the name stays unique
+    ("Qwen2 (72B)" → "Qwen2"; both "Llama3.1 (70B)" and "Llama3.1 (8B)" keep theirs)."""
+    stripped = [re.sub(r"\s*\([^)]*\)$", "", n) for n in names]
+    return [s if stripped.count(s) == 1 else n for s, n in zip(stripped, names)]
+
+
 def plot_claimed_vs_effective(ruler, ours):
-    """Horizontal bars of effective / claimed, RULER's published rows and this book's measured ones."""
+    """Horizontal bars of effective / claimed, RULER's published rows and this book's measured ones;
+    a hatched bar is a lower bound (the model passed at the longest length RULER tests)."""
     import pandas as pd
-
-    from ..plotting import log_x, subplots, legend_below
-
-    shown = ruler.assign(model=[m + (" (lower bound)" if b else "") for m, b in zip(ruler.model, ruler["lower bound"])])
-    both = pd.concat([shown[["model", "effective / claimed"]].assign(source="RULER (published)"),
-                      ours[["model", "effective / claimed"]].assign(source="this book (measured)")])
-    colors = {"RULER (published)": "#1f77b4", "this book (measured)": "#d62728"}
     from matplotlib.patches import Patch
 
-    fig, ax = subplots(figsize=(5.0, 1.2 + 0.26 * len(both)))
+    from ..plotting import legend_below, log_x, subplots
+
+    both = pd.concat([ruler.assign(model=short_model_names(list(ruler.model)), source="RULER (published)"),
+                      ours.assign(model=[m.replace("this book: ", "") for m in ours.model], source="this book (measured)",
+                                  **{"lower bound": False})])
+    colors = {"RULER (published)": "#1f77b4", "this book (measured)": "#d62728"}
+    fig, ax = subplots(figsize=(5.0, 1.6 + 0.24 * len(both)))
     y = np.arange(len(both))
     ratio = both["effective / claimed"].clip(lower=1 / 512).to_numpy()
-    ax.barh(y, ratio, color=[colors[s] for s in both.source])
+    bars = ax.barh(y, ratio, color=[colors[s] for s in both.source])
+    for bar, lower in zip(bars, both["lower bound"]):
+        if lower:
+            bar.set_hatch("///")
+            bar.set_edgecolor("white")
     ax.set_yticks(y, both.model)
-    ax.invert_yaxis()
+    ax.set_ylim(len(both) - 0.5, -0.5)
     log_x(ax)
     ax.axvline(1, color="k", lw=1)
-    ax.set_xlabel("effective window / claimed window (log scale; 1 = as claimed)")
+    ax.set_xlabel("effective / claimed window (log scale)")
     # the legend is drawn from the same colour table as the bars, below the axes (it covers no bar)
-    legend_below(fig, handles=[Patch(color=c, label=s) for s, c in colors.items()])
-    ax.set_title("Claimed windows against measured ones")
+    handles = [Patch(color=c, label=s) for s, c in colors.items()]
+    handles.append(Patch(facecolor=colors["RULER (published)"], hatch="///", edgecolor="white",
+                         label="lower bound (passed at the longest length tested)"))
+    legend_below(fig, handles=handles)
+    ax.set_title("Effective ÷ claimed window")
     return fig

@@ -14,7 +14,7 @@ def plot_training_loss(history: pd.DataFrame, n_params: int, L: int):
     fig, ax = subplots()
     ax.plot(history.tokens / 1e6, history.loss)
     ax.set_xlabel("training tokens (millions)"); ax.set_ylabel("training loss (nats/token, weighted)")
-    ax.set_title(f"Training the {n_params / 1e6:.1f}M-parameter Llama at L = {L}")
+    ax.set_title(f"Training the {n_params / 1e6:.1f}M-parameter Llama\nat L = {L}")
     return fig
 
 

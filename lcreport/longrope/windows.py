@@ -72,7 +72,7 @@ def plot_windows(effective: pd.DataFrame):
     ax.set_yticks(y, effective.index); log_x(ax)
     ax.set_xlabel("context length (tokens, log scale)"); ax.invert_yaxis()
     legend_below(fig, ax)
-    ax.set_title("Claimed vs effective window of each configuration")
+    ax.set_title("Claimed vs effective window")
     return fig
 
 
@@ -131,7 +131,8 @@ def plot_length_profiles(curves: pd.DataFrame):
     log_x(ax); log_y(ax)
     ax.set_xlabel("evaluation length / training length L₀ (log scale)")
     ax.set_ylabel("perplexity of the last L₀ tokens (log scale)")
-    ax.set_title("Every depth × width degrades past the training length"); ax.legend(title="layers × width")
+    ax.set_title("Past the training length,\nevery depth × width degrades")
+    legend_below(fig, ax, title="layers × width")
     return fig
 
 
