@@ -140,6 +140,17 @@ def claim_card(row) -> str:
     return "\n".join(lines)
 
 
+def _cards(table, card, heading) -> str:
+    """One heading per category (``heading(category, n)``), then ``card(row)`` for each of its claims."""
+    parts = []
+    for category in CATEGORIES:
+        rows = table[table.category == category]
+        if not rows.empty:
+            parts.append(heading(category, len(rows)))
+            parts += [card(row) for row in rows.itertuples(index=False)]
+    return "\n\n".join(parts)
+
+
 def ledger_markdown(table) -> str:
     """The ledger as MyST Markdown: one heading per category, one card per claim (verdict first),
     each linking to its evidence.
@@ -147,14 +158,7 @@ def ledger_markdown(table) -> str:
     The links are MyST ``{ref}`` cross-references, so a renamed section breaks the strict build
     instead of leaving a dead link. Cards stack on a phone; nothing is wider than the column.
     """
-    parts = []
-    for category in CATEGORIES:
-        rows = table[table.category == category]
-        if rows.empty:
-            continue
-        parts.append(f"**{category}** ({len(rows)})")
-        parts += [claim_card(row) for row in rows.itertuples(index=False)]
-    return "\n\n".join(parts)
+    return _cards(table, claim_card, lambda category, n: f"**{category}** ({n})")
 
 
 #: the verdict scale and the categories in Chinese (the Chinese ledger page)
@@ -184,11 +188,4 @@ def ledger_markdown_zh(table) -> str:
     missing = [r.id for r in table.itertuples() if r.verdict != "opinion" and not r.rule_zh]
     if missing:
         raise ValueError(f"claims without a Chinese rule (rule_zh in claims.yaml): {', '.join(missing)}")
-    parts = []
-    for category in CATEGORIES:
-        rows = table[table.category == category]
-        if rows.empty:
-            continue
-        parts.append(f"**{CATEGORIES_ZH[category]}**（{len(rows)} 条）")
-        parts += [claim_card_zh(row) for row in rows.itertuples(index=False)]
-    return "\n\n".join(parts)
+    return _cards(table, claim_card_zh, lambda category, n: f"**{CATEGORIES_ZH[category]}**（{n} 条）")
