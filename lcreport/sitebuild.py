@@ -277,6 +277,8 @@ def site_prefix(app, config) -> None:
 
 
 def setup(app):
+    # MathJax on every page, not only those with MyST math: a table cell may hold a quoted formula
+    app.set_html_assets_policy("always")
     app.connect("source-read", reader_view)
     app.connect("config-inited", site_prefix)
     app.add_css_file("lcreport.css")

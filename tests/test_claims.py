@@ -95,6 +95,9 @@ def test_ledger_markdown_one_card_per_claim_verdict_first_markup_escaped():
     first = md.split("::::{card}")[1].splitlines()
     assert first[3].startswith("[") and "{.lcreport-verdict" in first[3]  # the verdict opens the card
     assert "\\<\\| input\\_ids" in md  # markup characters of a quotation are escaped, not rendered
+    from lcreport.claims.ledger import _md_text
+
+    assert _md_text("fails at `1 <| x_y`; a_b <c>") == "fails at `1 <| x_y`; a\\_b \\<c\\>"  # code spans kept
     assert "$$\n1024 \\times 512" in md  # TeX from an article is typeset as math
 
 

@@ -116,9 +116,14 @@ _MD_SPECIAL = re.compile(r"([\\`*_\[\]{}<>$|#])")
 _TEX = re.compile(r"\\[A-Za-z]+")
 
 
+_CODE_SPAN = re.compile(r"(`[^`\n]+`)")
+
+
 def _md_text(text) -> str:
-    """Plain text as MyST Markdown: every markup character escaped, on one line."""
-    return _MD_SPECIAL.sub(r"\\\1", str(text).replace("\n", " "))
+    """Plain text as MyST Markdown, on one line: every markup character escaped, except that a code
+    span (`` `1 <| input_ids` ``) stays a code span (its content is literal in Markdown anyway)."""
+    parts = _CODE_SPAN.split(str(text).replace("\n", " "))
+    return "".join(p if i % 2 else _MD_SPECIAL.sub(r"\\\1", p) for i, p in enumerate(parts))
 
 
 def _md_quote(quote: str) -> str:
