@@ -173,8 +173,12 @@ def test_every_glue_name_the_prose_uses_is_produced(fake_experiment):
     step = bc.paired_comparison("a", "b", 1, np.ones(4), np.ones(4))
     table = pd.DataFrame([{"position table": "1024", "classification accuracy": 0.9,
                            "cosine to original embedding (same 512 tokens)": 0.8}]).set_index("position table")
-    produced = {"seed001_syntax_error", *ctx.figures, *bert_positions.stretch_figures(table, step),
-                *bert_needle.needle_figures(frame, PROFILE, "sliding 128/32", step)}
+    figures = {**ctx.figures, **bert_positions.stretch_figures(table, step),
+               **bert_needle.needle_figures(frame, PROFILE, "sliding 128/32", step)}
+    # notebook.glue also glues an estimate's interval and n as <name>_lo, <name>_hi and <name>_n
+    derived = {f"{k}_{s}" for k, v in figures.items() if isinstance(v, dict)
+               for s in (("lo", "hi") if v.get("ci95") is not None else ()) + (("n",) if v.get("n") is not None else ())}
+    produced = {"seed001_syntax_error", *figures, *derived}
     missing = _glue_names_in_prose(ROOT / "notebooks" / "03_bert.ipynb") - produced
     assert not missing
 
