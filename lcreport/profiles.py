@@ -81,6 +81,16 @@ class Profile:
     needle_depths: tuple[float, ...]
     needle_candidates: int
     needle_sets: int
+    bert_repeats: int              # the stratified k-fold cross-validation is repeated this many times
+    # BERT chapter, section 6: fine-tuned B/I/O tagging of direct speech (``analysis.bert_tagging``)
+    tag_doc_tokens: int            # tokens per held-out document
+    tag_test_docs: int             # held-out documents scored
+    tag_contexts: tuple[int, ...]  # context lengths trained and read at ([CLS] and [SEP] included)
+    tag_overlap: int               # tokens shared by consecutive sliding windows of the longest context
+    tag_steps: int                 # fine-tuning steps per context and seed
+    tag_batch_tokens: int          # tokens per step (the batch is this over the context)
+    tag_lr: float
+    tag_seeds: tuple[int, ...]
     # LongRoPE chapters: the model, the extension scales, the search, the evaluation
     llama: LlamaSpec = None
     scales: tuple[int, ...] = ()

@@ -49,8 +49,12 @@ def test_needle_figures_split_truncation_at_the_window_edge():
     rows += [{"strategy": s, "depth": 0.1, "needle token": 100.0, "accuracy": a}
              for s, a in (("sliding 128/32", 0.5), ("sliding 128/64", 1.0), ("stretched to 1024, whole", 0.75))]
     step = {"p": 1.0, "diff": 0.0, "ci95": [0, 0], "n": 1}
-    f = bn.needle_figures(pd.DataFrame(rows), PROFILE, "sliding 128/32", step)
-    assert f["needle_trunc_inside"] == 1.0 and f["needle_trunc_outside"] == 0.25  # 505 is neither
+    trials = [{"arm": r["strategy"], "depth": r["depth"], "needle_token": r["needle token"], "value": r["accuracy"]}
+              for r in rows]
+    f = bn.needle_figures(pd.DataFrame(rows), PROFILE, "sliding 128/32", step, trials)
+    assert f["needle_trunc_inside"]["value"] == 1.0 and f["needle_trunc_outside"]["value"] == 0.25  # 505 is neither
+    assert f["needle_trunc_inside"]["n"] == 1 and f["needle_stretch_first"]["value"] == 0.75
+    assert f["needle_queries_per_depth"] == 3 and f["needle_first_depth"] == 0.1
     assert f["needle_slide_mean"] == 0.5 and f["needle_slide128_mean"] == 1.0
     assert f["needle_stretch_mean"] == 0.75 and f["stretch_max"] == 1024 and f["needle_chance"] == pytest.approx(1 / 3)
     assert f["window_size_finding"].startswith("the shorter windows")
@@ -62,7 +66,9 @@ def test_needle_by_depth_records_one_trial_per_query_and_arm(encoder):
     run = Run("bert", PROFILE, "cpu", seed=0)
     result = bn.needle_by_depth(run, model, tokenizer, stretched={})
     arms = ["truncate 512", "sliding 128/32", "sliding 128/64"]
-    assert list(result.table.index) == sorted(arms) and list(result.table.columns) == [0.1, 0.9]
+    assert list(result.table.index) == arms and list(result.table.columns) == [0.1, 0.9]
+    assert len(result.intervals) == len(arms) * 2 and (result.intervals["queries"] == 3).all()
+    assert (result.intervals["95% CI low"] <= result.intervals.accuracy).all()
     assert len(run.trials) == len(arms) * 2 * 3
     assert all(set(TRIAL_COLUMNS) <= set(t) and t["experiment"] == "needle" for t in run.trials)
     assert sorted({t["unit"] for t in run.trials}) == list(range(6))
@@ -73,6 +79,12 @@ def test_needle_by_depth_records_one_trial_per_query_and_arm(encoder):
     assert means["truncate 512"] == pytest.approx(np.mean([t["value"] for t in run.trials if t["arm"] == "truncate 512"]))
     assert [c["id"] for c in run.comparisons] == ["needle_sliding_128_32_vs_sliding_128_64"]
     assert isinstance(bn.plot_accuracy_by_position(result.frame, 3), matplotlib.figure.Figure)
+
+
+def test_wilson_estimate_counts_ties_fractionally_and_handles_no_queries():
+    e = bn.wilson_estimate([1, 0, 0.5, 0.5])
+    assert e["value"] == 0.5 and e["n"] == 4 and e["ci95"][0] < 0.5 < e["ci95"][1]
+    assert bn.wilson_estimate([])["n"] == 0
 
 
 def test_too_long_report_names_all_three_reactions(encoder):

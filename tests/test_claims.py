@@ -45,13 +45,11 @@ def test_categories_sections_and_evidence_are_well_formed():
 
 def test_committed_results_hold_every_evidence_key():
     """The published book: every claim can be judged from the committed results files."""
+    from lcreport.claims.ledger import chapter_figures
+
     figures = {}
     for path in (ROOT / "results").glob("*.json"):
-        data = json.loads(path.read_text())
-        for key, entry in data["figures"].items():
-            figures[f"{path.stem}.{key}"] = entry["value"]
-        for comparison in data.get("comparisons", []):
-            figures[f"{path.stem}.{comparison['id']}"] = comparison
+        figures.update(chapter_figures(path.stem, json.loads(path.read_text())))
     cl.validate(figures)
     table = cl.ledger(figures)
     assert set(table.verdict) <= set(cl.VERDICTS) and len(table) == len(cl.CLAIMS)
@@ -68,30 +66,69 @@ def test_missing_evidence_fails_loudly():
         cl.assess(broken[0], {})
 
 
+def full_figures():
+    """Synthetic figures for every evidence key (those of the rules' unit tests) and the real bibliography check."""
+    from test_claims_rules import BASE
+
+    return {**BASE, "critique.references": cl.load_references()}
+
+
 def test_verdicts_follow_the_numbers():
     """A rule is a function of the figures: move a figure across its line and the verdict moves."""
     c = cl.BY_ID["C001-4"]
     assert cl.assess(c, {"complexity.seed001_base_recomputed": 8.05e8})[0] == "wrong"
     assert cl.assess(c, {"complexity.seed001_base_recomputed": 5.1e11})[0] == "supported"
     c = cl.BY_ID["C003-7"]
-    assert cl.assess(c, {"tokens.han_per_token_by_tokenizer": {"a": 0.7, "b": 1.0}})[0] == "wrong"
-    assert cl.assess(c, {"tokens.han_per_token_by_tokenizer": {"a": 0.7, "b": 1.7}})[0] == "supported with caveat"
-    assert cl.assess(c, {"tokens.han_per_token_by_tokenizer": {"a": 1.8, "b": 1.7}})[0] == "supported"
+    one = lambda v: {"value": v, "ci95": [v, v], "n": 20}
+    han = {"a": one(0.7), "b": one(1.0)}
+    assert cl.assess(c, {"tokens.zh_chars_per_token_ci": {"a": one(0.7), "b": one(1.0)},
+                         "tokens.han_per_token_ci": han})[0] == "wrong"
+    assert cl.assess(c, {"tokens.zh_chars_per_token_ci": {"a": one(0.7), "b": one(1.7)},
+                         "tokens.han_per_token_ci": han})[0] == "supported with caveat"
+    assert cl.assess(c, {"tokens.zh_chars_per_token_ci": {"a": one(1.8), "b": one(1.7)},
+                         "tokens.han_per_token_ci": han})[0] == "supported"
     assert cl.assess(cl.BY_ID["C000-5"], {}) == ("opinion", "recorded, not tested")
 
 
+def test_every_judged_claim_says_what_would_change_its_verdict():
+    for c in cl.CLAIMS:
+        if c.category != "opinion":
+            assert c.rule_text and c.rule_zh and c.flip and c.flip_zh, c.id
+
+
+def test_evidence_is_described_with_its_interval_and_n():
+    assert cl.describe("bert.x", {"value": 0.05, "ci95": [0.02, 0.08], "n": 40, "p": 0.001}) == \
+        "bert.x = 0.05 (95% CI 0.02 to 0.08, n = 40, p = 0.001)"
+    comparison = {"a": "PI", "b": "LongRoPE", "diff": -0.68, "ci95": [-0.73, -0.63], "n": 24,
+                  "test": "paired bootstrap (percentile)"}
+    assert cl.describe("longrope.c", comparison) == \
+        "longrope.c: LongRoPE − PI: -0.68 (95% CI -0.73 to -0.63, n = 24; paired bootstrap (percentile))"
+    assert "no interval" in cl.describe("complexity.k", 4096)
+    assert "a table of 2 entries" in cl.describe("tokens.t", {"a": 1, "b": 2})
+    per = {"Qwen": {"value": 1.5, "ci95": [1.48, 1.59], "n": 20}}
+    assert cl.describe("tokens.r", per) == "tokens.r: Qwen 1.5 (95% CI 1.48 to 1.59, n = 20)"
+    table = [{"configuration": "PI (fine-tuned)", "claimed": 1024, "effective": 0}]
+    assert cl.describe("longrope2.e", table).endswith("PI (fine-tuned) 0 of 1,024")
+
+
+def test_interval_figures_keep_their_interval_when_loaded():
+    from lcreport.claims.ledger import chapter_figures
+
+    data = {"figures": {"a": {"value": 1.0, "ci95": [0.5, 1.5], "n": 9}, "b": {"value": 3}},
+            "comparisons": [{"id": "c", "diff": 0.1, "ci95": [0.0, 0.2], "n": 5}]}
+    figures = chapter_figures("ch", data)
+    assert figures["ch.a"] == {"value": 1.0, "ci95": [0.5, 1.5], "n": 9}
+    assert figures["ch.b"] == 3 and figures["ch.c"]["diff"] == 0.1
+
+
 def test_ledger_markdown_one_card_per_claim_verdict_first_markup_escaped():
-    figures = {k: 1 for c in cl.CLAIMS for k in c.evidence}
-    step = {"a": "truncate 256", "b": "truncate 512", "diff": 0.1, "p": 0.01, "n": 9}
-    table = cl.ledger(figures | {"bert.truncation_steps": [step], "critique.seed002_errors": ["x"],
-                                 "bert.needle_window_comparison": {"diff": 0.0, "ci95": [-0.1, 0.1], "n": 9},
-                                 "longrope.ppl_lr_vs_pi": {"ci95": [-1, -0.5], "n": 3},
-                                 "longrope.ppl_lr_vs_yarn": {"ci95": [-1, 0.5], "n": 3},
-                                 "tokens.han_per_token_by_tokenizer": {"a": 1.0},
-                                 "critique.ruler_gpt4": "64K", "critique.ruler_chatglm": "4K", "critique.ruler_gemini": ">128K"})
+    table = cl.ledger(full_figures())
     md = cl.ledger_markdown(table)
     assert md.count("{ref}`§ <") == len(cl.CLAIMS)
     assert md.count(":class-card: lcreport-claim") == len(cl.CLAIMS)
+    judged = sum(c.category != "opinion" for c in cl.CLAIMS)
+    assert md.count("**What would have changed the verdict:**") == md.count("**Rests on:**") == judged
+    assert "95% CI" in md  # the evidence carries its intervals
     first = md.split("::::{card}")[1].splitlines()
     assert first[3].startswith("[") and "{.lcreport-verdict" in first[3]  # the verdict opens the card
     assert "\\<\\| input\\_ids" in md  # markup characters of a quotation are escaped, not rendered
@@ -104,21 +141,24 @@ def test_ledger_markdown_one_card_per_claim_verdict_first_markup_escaped():
 def test_chinese_ledger_has_every_claim_a_chinese_verdict_and_rule():
     from lcreport.claims.ledger import VERDICTS_ZH
 
-    figures = {k: 1 for c in cl.CLAIMS for k in c.evidence}
-    table = cl.ledger(figures | {"bert.truncation_steps": [{"a": "truncate 256", "b": "truncate 512", "diff": 0.1,
-                                                            "p": 0.01, "n": 9}],
-                                 "critique.seed002_errors": ["x"],
-                                 "bert.needle_window_comparison": {"diff": 0.0, "ci95": [-0.1, 0.1], "n": 9},
-                                 "longrope.ppl_lr_vs_pi": {"ci95": [-1, -0.5], "n": 3},
-                                 "longrope.ppl_lr_vs_yarn": {"ci95": [-1, 0.5], "n": 3},
-                                 "tokens.han_per_token_by_tokenizer": {"a": 1.0},
-                                 "critique.ruler_gpt4": "64K", "critique.ruler_chatglm": "4K",
-                                 "critique.ruler_gemini": ">128K"})
+    table = cl.ledger(full_figures())
     md = cl.ledger_markdown_zh(table)
     assert md.count(":class-card: lcreport-claim") == len(cl.CLAIMS)
     assert md.count("{ref}`§ <") == len(cl.CLAIMS)
+    assert md.count("**何时会改判**") == sum(c.category != "opinion" for c in cl.CLAIMS)
     for verdict in set(table.verdict):
         assert f"[{VERDICTS_ZH[verdict]}]" in md
     broken = table.assign(rule_zh=[""] * len(table))
     with pytest.raises(ValueError, match="rule_zh"):
         cl.ledger_markdown_zh(broken)
+    broken = table.assign(flip_zh=[""] * len(table))
+    with pytest.raises(ValueError, match="flip_zh"):
+        cl.ledger_markdown_zh(broken)
+
+
+def test_references_table_reads_the_bibliography_check():
+    refs = cl.load_references()
+    assert {"auli2016", "bishop_mathematics", "prompt_tuning_for_prompt_engineering"} <= set(refs)
+    assert not refs["auli2016"]["exists"] and refs["vaswani2017"]["exists"]
+    table = cl.references_table(refs)
+    assert len(table) == len(refs) and set(table["exists as cited"]) == {"yes", "not found"}

@@ -1,5 +1,7 @@
 """The critique chapter's own experiments: the seed's Transformer code, gradients by length, RULER."""
+import numpy as np
 import pytest
+import torch
 
 from lcreport.analysis import critique as cr
 
@@ -15,10 +17,43 @@ def test_seed002_code_fails_where_we_say_it_does():
     assert "batch_first = False" in results[5]
 
 
-def test_gradient_ratios_are_finite_and_positive():
-    rows = cr.gradient_ratios((8, 32), hidden=32, layers=2, heads=2, vocab=64, batch=2, repeats=1)
-    assert [r["context"] for r in rows] == [8, 32]
-    assert all(r["first / last"] > 0 for r in rows)
+def tiny_llama(seed: int = 0):
+    from transformers import LlamaConfig, LlamaForCausalLM
+
+    torch.manual_seed(seed)
+    cfg = LlamaConfig(vocab_size=64, hidden_size=32, intermediate_size=64, num_hidden_layers=2,
+                      num_attention_heads=2, num_key_value_heads=2, max_position_embeddings=64)
+    return LlamaForCausalLM(cfg)
+
+
+def test_embedding_gradients_reach_every_context_position_and_none_beyond():
+    model = tiny_llama()
+    ids = torch.randint(0, 64, (3, 9))
+    norms = cr.embedding_gradient_norms(model, ids)
+    assert norms.shape == (3, 8) and (norms > 0).all()
+    assert all(p.grad is None for p in model.parameters())  # only the inputs' gradient is taken
+
+
+def test_gradient_reach_compares_the_same_tokens_at_the_same_distances():
+    model = tiny_llama()
+    stream = np.random.default_rng(0).integers(0, 64, 400)
+    rows, change = cr.gradient_reach(model, stream, (8, 16, 32), windows=6)
+    assert [r["context"] for r in rows] == [8, 16, 32]
+    assert change["n"] == 6 and change["ci95"][0] <= change["value"] <= change["ci95"][1]
+    far = [v for k, v in rows[0].items() if k.startswith("far tokens")][0]
+    assert far > 0 and "distance 7–8" in [k for k in rows[0] if k.startswith("far")][0]
+    # the same context on both sides changes nothing: the factor is exactly 1
+    _, same = cr.gradient_reach(model, stream, (8, 8), windows=4)
+    assert same["value"] == pytest.approx(1.0) and same["ci95"] == pytest.approx([1.0, 1.0])
+
+
+def test_gradient_table_spans_a_quarter_to_the_whole_training_length():
+    model = tiny_llama()
+    stream = np.random.default_rng(1).integers(0, 64, 300)
+    table, figures = cr.gradient_table(model, stream, 32, windows=4)
+    assert list(table.index) == [8, 16, 32]
+    assert (figures["grad_context_short"], figures["grad_context_long"]) == (8, 32)
+    assert set(figures["grad_far_change"]) == {"value", "ci95", "n"}
 
 
 def test_ruler_lengths_parse():
@@ -39,6 +74,10 @@ def test_ruler_table_is_one_named_version_with_every_row():
     assert share["ci95"][0] <= share["value"] == f["ruler_n_below_claim"] / share["n"] <= share["ci95"][1]
     assert (f["ours_reach_claim"], f["ours_models"]) == (1, 2)
     assert f["ruler_gpt4"].startswith("64K of 128K")
+    # the quoted rows as numbers, for the vendor rule
+    gpt4 = f["ruler_lengths"]["ruler_gpt4"]
+    assert (gpt4["claimed"], gpt4["effective"], gpt4["lower_bound"]) == (131072, 65536, False)
+    assert f["ruler_lengths"]["ruler_gemini"]["lower_bound"]
 
 
 def test_short_model_names_stay_unique():

@@ -33,6 +33,10 @@ GLUE_KEYS = {
     "smollm_status", "stage_table", "switch_agreement", "switch_ppl_cached", "switch_ppl_recomputed",
     "switch_readjusted_agreement", "switch_recompute_seconds", "switch_short_long_distance", "train_minutes_all",
     "train_minutes_this_run", "yarn_ft_passkey_SL", "yarn_ft_ppl_SL",
+    # quoted in the prose (lcreport.prose: no typed numbers): settings, tolerances, the paper's and SmolLM2's facts
+    "ci_level", "dw_base_hidden", "dw_base_layers", "paper_ft_k_first", "paper_ft_k_second", "paper_ft_steps_first",
+    "paper_ft_steps_second", "paper_top_k", "passkey_tolerance", "ppl_tolerance", "smollm_asset",
+    "smollm_gpu_longest", "smollm_gpu_shortest",
 }
 
 

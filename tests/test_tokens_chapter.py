@@ -61,6 +61,31 @@ def test_han_verdict_counts_each_definition_of_characters(counted):
     assert list(table.index) == ["dense", "GPT-2"]  # sorted by measured characters per token
 
 
+def test_per_tokenizer_intervals_hold_the_median_and_its_bootstrap_interval(counted):
+    counts, _, _ = counted
+    _, figures = ch.han_per_token_section(counts)
+    every, han = figures["zh_chars_per_token_ci"], figures["han_per_token_ci"]
+    assert set(every) == set(han) == set(TOKS)
+    assert every["dense"]["value"] == pytest.approx(1.75) and every["dense"]["n"] == 2
+    assert han["dense"]["ci95"][0] <= han["dense"]["value"] <= han["dense"]["ci95"][1]
+    assert figures["claim175_claimed"] == HAN_PER_TOKEN_CLAIMED
+    spread = ch.median_interval([1.0, 2.0, 3.0, 4.0, 5.0])
+    assert spread["value"] == 3.0 and spread["ci95"][0] < 3.0 < spread["ci95"][1] and spread["n"] == 5
+
+
+def test_novels_are_counted_in_every_tokenizer_and_the_article_novel_converted(counted):
+    counts, _, _ = counted
+    novels = [SimpleNamespace(key="austen/Short", text="a" * 700), SimpleNamespace(key="austen/Long", text="b" * 1400)]
+    table, figures = ch.novel_section(TOKS, counts, novels)
+    assert table.loc["Long", "GPT-2"] == 1400 and table.loc["Short", "dense"] == 400
+    assert (figures["novel_longest_title"], figures["novel_longest_tokenizer"]) == ("Long", "GPT-2")
+    assert figures["novel_tokens_longest"] == 1400
+    # the article's 400,000 字 in the tokenizer with the fewest characters per token (GPT-2 here: 1 per token)
+    assert figures["seed003_novel_tokenizer"] == "GPT-2"
+    assert figures["seed003_novel_tokens_max"]["value"] == pytest.approx(400_000)
+    assert figures["novels_per_window_min"] == pytest.approx(2_000_000 / 400_000)
+
+
 def test_the_threshold_is_the_claims_rule():
     assert (HAN_PER_TOKEN_CLAIMED, HAN_PER_TOKEN_TOLERANCE) == (1.75, 0.15)
     edge = tk.Tokenizer("edge", lambda t: list(range(round(len(t) / (1.75 * 0.84)))), 1000)
@@ -74,7 +99,9 @@ def test_vendor_figures_span_the_measured_ratios(counted):
     assert figures["kimi_tokens_low"] == pytest.approx(2_000_000 / 1.75)
     assert figures["kimi_tokens_high"] == pytest.approx(2_000_000)
     assert figures["seed003_han_high"] == pytest.approx(350_000)
-    assert figures["qwen_over_kimi"] == 5
+    assert figures["qwen_over_kimi"] == 5 == figures["qwen_over_kimi_claimed"]
+    assert (figures["kimi_chars"], figures["qwen_chars"]) == (2_000_000, 10_000_000)
+    assert (figures["gpt4t_tokens"], figures["seed003_tokens"]) == (128_000, 200_000)
     assert list(vendor.index) == [c for c, *_ in ch.VENDOR_FIGURES]
     assert vendor.loc["C000-1", "own tokenizer"] == "not public"  # Kimi's tokenizer is not published
     assert vendor.loc["C000-2", "own tokenizer"] == "cl100k_base"
@@ -89,7 +116,8 @@ def test_vendor_figures_span_the_measured_ratios(counted):
 def test_gpt2_window_words(counted):
     counts, _, _ = counted
     figures = ch.gpt2_window_words(counts)
-    assert figures == pytest.approx({"gpt2_tokens_per_word": 5.0, "gpt2_words_in_1024": 1024 / 5})
+    assert figures == pytest.approx({"gpt2_tokens_per_word": 5.0, "gpt2_words_in_1024": 1024 / 5,
+                                     "gpt2_positions": 1024})
 
 
 def test_speed_text_and_section():

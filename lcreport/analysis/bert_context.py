@@ -3,8 +3,9 @@
 Frozen all-MiniLM-L6-v2 embeddings of Austen passages under each context setting (truncation to
 the first n positions; sliding windows over the whole passage), a linear head cross-validated over
 the passages (``models.bert``), and, for every setting, whether each passage was named correctly.
-Neighbouring settings are compared on the same passages with an exact McNemar test
-(``analysis.stats.mcnemar``); the trials and comparisons are recorded in the chapter's results.
+Every setting is scored by the same repeated stratified cross-validation, and neighbouring settings
+are compared fold by fold with the corrected resampled t-test (``analysis.stats.corrected_resampled_t``);
+the trials and comparisons are recorded in the chapter's results.
 """
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from ..data.corpus import austen_documents
 from ..models import bert as bl
 from . import stats
 
-#: a step between two settings counts as a gain (or a loss) when its McNemar p-value is below this
+#: a step between two settings counts as a gain (or a loss) when its test's p-value is below this
 ALPHA = 0.05
 #: the trials/comparisons experiment name of this section
 EXPERIMENT = "context"
@@ -36,7 +37,8 @@ class ContextResult:
     n_classes: int
     slide_label: str
     features: dict = field(default_factory=dict)  # setting → document embeddings
-    correct: dict = field(default_factory=dict)   # setting → 0/1 per passage
+    correct: dict = field(default_factory=dict)   # setting → share of repeats that named each passage's novel
+    fold_accuracies: dict = field(default_factory=dict)  # setting → accuracy per (repeat, fold)
 
 
 def austen_passages(tokenizer, per_book: int, n_tokens: int) -> tuple[list[str], torch.Tensor, int]:
@@ -62,10 +64,16 @@ def tokens_read(strategy: bl.Strategy, passage_tokens: int) -> int:
 
 
 def accuracy_row(correct: np.ndarray, fold_accs, seconds: float) -> dict:
-    """Accuracy (mean over folds) ± its standard error, the Wilson 95% interval, and the cost."""
-    mean, sem = bl.mean_and_sem(fold_accs)
-    lo, hi = stats.wilson(int(np.sum(correct)), len(correct))
-    return {"accuracy": mean, "± s.e.": sem, "95% CI low": lo, "95% CI high": hi, "seconds / passage": seconds}
+    """Accuracy over every (repeat, passage) prediction ± the standard error over folds, a Wilson 95%
+    interval and the cost. ``correct`` is repeats × passages (0/1); the Wilson interval counts the
+    accuracy over the passages (n = passages, not repeats × passages: a repeat re-splits the same
+    passages, it does not add new ones)."""
+    correct = np.atleast_2d(correct)
+    n = correct.shape[1]
+    accuracy = float(correct.mean())
+    lo, hi = stats.wilson(round(accuracy * n), n)
+    return {"accuracy": accuracy, "± s.e.": bl.mean_and_sem(fold_accs)[1], "95% CI low": lo, "95% CI high": hi,
+            "seconds / passage": seconds}
 
 
 def correctness_trials(arm: str, scale: int, correct: np.ndarray, fold_of: np.ndarray, seed: int,
@@ -86,10 +94,13 @@ def comparison_id(a: str, b: str, experiment: str = EXPERIMENT) -> str:
     return f"{experiment}_{slug(a)}_vs_{slug(b)}"
 
 
-def paired_comparison(a: str, b: str, scale: int, correct_a, correct_b) -> dict:
-    """Accuracy of setting b minus setting a on the same passages, with an exact McNemar test."""
+def paired_comparison(a: str, b: str, scale: int, folds_a, folds_b, n_passages: int, k: int) -> dict:
+    """Accuracy of setting b minus setting a on the same folds of the same repeated k-fold
+    cross-validation, by the corrected resampled t-test (``stats.corrected_resampled_t``)."""
+    n_test = n_passages / k
     return {"id": comparison_id(a, b), "experiment": EXPERIMENT, "scale": int(scale), "metric": "accuracy",
-            "a": a, "b": b, **stats.mcnemar(correct_a, correct_b)}
+            "a": a, "b": b, "passages": int(n_passages),
+            **stats.corrected_resampled_t(folds_a, folds_b, n_train=n_passages - n_test, n_test=n_test)}
 
 
 def is_gain(comparison: dict) -> bool:
@@ -101,16 +112,15 @@ def comparison_phrase(comparison: dict) -> str:
     """The evidence in words: difference in percentage points, its 95% CI, McNemar's p and n."""
     lo, hi = comparison["ci95"]
     return (f"{100 * comparison['diff']:+.1f} percentage points, 95% CI {100 * lo:+.1f} to {100 * hi:+.1f}, "
-            f"exact McNemar p = {comparison['p']:.2g} over {comparison['n']} passages")
+            f"{comparison['test']} p = {comparison['p']:.2g} over {comparison['n']} folds")
 
 
 def gains_table(comparisons: list[dict]):
-    """One row per step: from, to, gain, its interval, McNemar's p, the discordant counts, significant."""
+    """One row per step: from, to, gain, its interval, the test's p, significant."""
     import pandas as pd
 
     return pd.DataFrame([{"from": c["a"], "to": c["b"], "gain": c["diff"], "95% CI low": c["ci95"][0],
-                          "95% CI high": c["ci95"][1], "p (McNemar)": c["p"],
-                          "only 'from' right": c["discordant"][0], "only 'to' right": c["discordant"][1],
+                          "95% CI high": c["ci95"][1], "p (corrected t)": c["p"], "folds": c["n"],
                           "significant": is_gain(c), "comparison id": c["id"]} for c in comparisons])
 
 
@@ -137,7 +147,7 @@ def headline_steps(comparisons: list[dict]) -> dict:
             raise ValueError(f"no {name.replace('_', ' ')} among the comparisons {[x['id'] for x in comparisons]}; "
                              "the profile needs at least two truncation lengths and a sliding window")
         out |= {f"{name}_gain": {"value": c["diff"], "ci95": tuple(c["ci95"]), "n": c["n"]},
-                f"{name}_p": c["p"], f"{name}_from": c["a"], f"{name}_to": c["b"]}
+                f"{name}_p": c["p"], f"{name}_from": c["a"], f"{name}_to": c["b"], f"{name}_test": c["test"]}
     return out
 
 
@@ -151,8 +161,10 @@ def context_figures(table, comparisons: list[dict], profile, n_classes: int, n_p
 
     return {
         "passage_tokens": profile.bert_passage_tokens, "folds": profile.bert_folds,
+        "repeats": profile.bert_repeats, "cv_folds_total": profile.bert_folds * profile.bert_repeats,
         "n_passages": n_passages, "per_book": profile.bert_passages_per_book,
         "window": profile.bert_window, "stride": profile.bert_stride,
+        "truncation_shortest": min(profile.bert_truncations), "truncation_longest": max(profile.bert_truncations),
         "cls_acc_shortest": estimate(trunc.iloc[0]), "cls_tokens_shortest": int(trunc["tokens read"].iloc[0]),
         "cls_acc_512": estimate(trunc.iloc[-1]), "cls_acc_slide": estimate(slide.iloc[0]),
         "cls_sem_slide": float(slide["± s.e."].iloc[0]), "cls_chance": 1 / n_classes,
@@ -166,34 +178,50 @@ def context_figures(table, comparisons: list[dict], profile, n_classes: int, n_p
     }
 
 
-def classify_by_context(run, model, tokenizer) -> ContextResult:
-    """Run section 3 on ``run.profile``: accuracy per setting, trials per passage, paired steps.
+def repeated_cv(x, y, n_classes: int, folds: int, repeats: int, seed: int):
+    """An r-times repeated stratified k-fold cross-validation of the linear head: (correct, fold_of,
+    fold accuracies), the first two repeats × examples, the last r·k values in (repeat, fold) order;
+    repeat j splits with seed ``seed + j`` (the same splits for every setting)."""
+    correct, fold_of, accs = [], [], []
+    for j in range(repeats):
+        predicted, f = bl.cross_validated_predictions(x, y, n_classes, folds=folds, seed=seed + j)
+        correct.append((predicted == y.numpy()).astype(int))
+        fold_of.append(f)
+        accs += bl.fold_accuracies(predicted, y, f, folds)
+    return np.array(correct), np.array(fold_of), accs
 
-    Records one trial row per (setting, passage) and one comparison per neighbouring pair of
-    settings (each truncation vs the next, the longest truncation vs sliding windows) in ``run``.
+
+def classify_by_context(run, model, tokenizer) -> ContextResult:
+    """Run section 3 on ``run.profile``: accuracy per setting, trials per passage and repeat, paired steps.
+
+    Every setting is scored by the same ``bert_repeats`` × ``bert_folds`` stratified cross-validation
+    (same splits); one trial row per (setting, repeat, passage), and one comparison per neighbouring
+    pair of settings (each truncation vs the next, the longest truncation vs sliding windows) by the
+    corrected resampled t-test over the folds.
     """
     import pandas as pd
 
     P, seed = run.profile, run.seed
     passages, y, n_classes = austen_passages(tokenizer, P.bert_passages_per_book, P.bert_passage_tokens)
     strategies = context_strategies(P)
-    rows, features, correct = [], {}, {}
+    rows, features, correct, fold_accs = [], {}, {}, {}
     for st in strategies:
         x, sec = bl.embed_all(model, tokenizer, passages, st)
         features[st.label] = x
-        predicted, fold_of = bl.cross_validated_predictions(x, y, n_classes, folds=P.bert_folds, seed=seed)
-        correct[st.label] = (predicted == y.numpy()).astype(int)
-        accs = bl.fold_accuracies(predicted, y, fold_of, P.bert_folds)
+        c, fold_of, fold_accs[st.label] = repeated_cv(x, y, n_classes, P.bert_folds, P.bert_repeats, seed)
+        correct[st.label] = c.mean(0)  # per passage: the share of repeats that named its novel
         rows.append({"strategy": st.label, "tokens read": tokens_read(st, P.bert_passage_tokens),
-                     **accuracy_row(correct[st.label], accs, sec)})
-        run.add_trials(correctness_trials(st.label, st.max_length, correct[st.label], fold_of, seed))
-    comparisons = [run.compare(paired_comparison(a.label, b.label, b.max_length, correct[a.label], correct[b.label]))
+                     **accuracy_row(c, fold_accs[st.label], sec)})
+        for j in range(P.bert_repeats):
+            run.add_trials(correctness_trials(st.label, st.max_length, c[j], fold_of[j], seed + j))
+    comparisons = [run.compare(paired_comparison(a.label, b.label, b.max_length, fold_accs[a.label],
+                                                 fold_accs[b.label], len(passages), P.bert_folds))
                    for a, b in zip(strategies, strategies[1:])]
     table = pd.DataFrame(rows).set_index("strategy")
     return ContextResult(table=table, gains=gains_table(comparisons),
                          figures=context_figures(table, comparisons, P, n_classes, len(passages)), passages=passages,
                          labels=y, n_classes=n_classes, slide_label=strategies[-1].label,
-                         features=features, correct=correct)
+                         features=features, correct=correct, fold_accuracies=fold_accs)
 
 
 def plot_accuracy_vs_context(table, n_classes: int, folds: int):
@@ -209,7 +237,7 @@ def plot_accuracy_vs_context(table, n_classes: int, folds: int):
     ax.axhline(1 / n_classes, color="k", ls=":", lw=1, label="chance")
     log_x(ax)
     ax.set_xlabel("tokens of the passage the encoder reads (log scale)")
-    ax.set_ylabel(f"accuracy ({folds}-fold CV, ± s.e.)")
+    ax.set_ylabel(f"accuracy (repeated {folds}-fold CV, ± s.e.)")
     ax.set_title("Naming the novel from a passage:\naccuracy vs. context read")
     ax.legend()
     return fig

@@ -38,6 +38,7 @@ class NeedleResult:
     table: object   # pandas.DataFrame: strategy × depth
     frame: object   # pandas.DataFrame: one row per (strategy, depth, set)
     figures: dict
+    intervals: object = None  # pandas.DataFrame: one row per (strategy, depth) with its Wilson interval
 
 
 def haystacks(tokenizer, n: int, n_tokens: int) -> list[str]:
@@ -87,8 +88,9 @@ def needle_by_depth(run, model, tokenizer, stretched: dict) -> NeedleResult:
     run.add_trials(trials)
     frame = pd.DataFrame(rows)
     window_step = run.compare(window_size_comparison(trials, variants[1][0], SHORT_WINDOWS.label, seed))
-    table = frame.groupby(["strategy", "depth"]).accuracy.mean().unstack("depth")
-    return NeedleResult(table, frame, needle_figures(frame, P, variants[1][0], window_step))
+    table = frame.groupby(["strategy", "depth"], sort=False).accuracy.mean().unstack("depth")
+    return NeedleResult(table, frame, needle_figures(frame, P, variants[1][0], window_step, trials),
+                        interval_table(trials))
 
 
 def window_size_comparison(trials: list[dict], long_arm: str, short_arm: str, seed: int) -> dict:
@@ -119,16 +121,47 @@ def _mean(frame, **where) -> float:
     return float(frame.accuracy.mean()) if len(frame) else float("nan")
 
 
-def needle_figures(frame, profile, slide_label: str, window_step: dict) -> dict:
-    """Glue figures of section 4 (names as the prose and the claims registry use them)."""
-    trunc = frame[frame.strategy == TRUNCATION.label]
-    inside, outside = trunc[trunc["needle token"] < INSIDE_BEFORE], trunc[trunc["needle token"] > OUTSIDE_FROM]
+def wilson_estimate(scores) -> dict:
+    """Mean top-1 score of some queries with a Wilson 95% interval over them (a tie among m counts
+    1/m of a success; the count is rounded to whole queries); NaN with n = 0 when there are none."""
+    scores = np.asarray(scores, dtype=float)
+    if len(scores) == 0:
+        return {"value": float("nan"), "ci95": (float("nan"), float("nan")), "n": 0}
+    lo, hi = stats.wilson(round(float(scores.sum())), len(scores))
+    return {"value": float(scores.mean()), "ci95": (lo, hi), "n": int(len(scores))}
+
+
+def interval_table(trials: list[dict]):
+    """One row per (strategy, depth): queries, accuracy and its Wilson 95% interval."""
+    import pandas as pd
+
+    t = pd.DataFrame(trials)
+    rows = []
+    for (arm, depth), g in t.groupby(["arm", "depth"], sort=False):
+        e = wilson_estimate(g["value"])
+        rows.append({"strategy": arm, "depth": depth, "queries": e["n"], "accuracy": e["value"],
+                     "95% CI low": e["ci95"][0], "95% CI high": e["ci95"][1]})
+    return pd.DataFrame(rows)
+
+
+def needle_figures(frame, profile, slide_label: str, window_step: dict, trials: list[dict]) -> dict:
+    """Glue figures of section 4 (names as the prose and the claims registry use them); the truncation
+    inside/outside the window and the stretched table at the shallowest depth carry Wilson intervals
+    over their queries (each query's own needle position decides inside or outside)."""
     big = max(profile.bert_stretch)
+    first = min(profile.needle_depths)
+    trunc = [t for t in trials if t["arm"] == TRUNCATION.label]
     slide_mean, short_mean = _mean(frame, strategy=slide_label), _mean(frame, strategy=SHORT_WINDOWS.label)
     return {
         "haystack_tokens": profile.needle_haystack_tokens, "candidates": profile.needle_candidates,
-        "needle_trunc_inside": float(inside.accuracy.mean()) if len(inside) else float("nan"),
-        "needle_trunc_outside": float(outside.accuracy.mean()) if len(outside) else float("nan"),
+        "needle_queries_per_depth": profile.needle_candidates * profile.needle_sets,
+        "needle_depth_count": len(profile.needle_depths), "needle_first_depth": first,
+        "needle_trunc_inside": wilson_estimate([t["value"] for t in trunc if t["needle_token"] < INSIDE_BEFORE]),
+        "needle_trunc_outside": wilson_estimate([t["value"] for t in trunc if t["needle_token"] > OUTSIDE_FROM]),
+        "needle_stretch_first": wilson_estimate([t["value"] for t in trials
+                                                 if t["arm"] == stretched_label(big) and t["depth"] == first]),
+        "needle_slide_first": wilson_estimate([t["value"] for t in trials
+                                               if t["arm"] == slide_label and t["depth"] == first]),
         "needle_slide_mean": slide_mean, "needle_slide128_mean": short_mean,
         "needle_stretch_mean": _mean(frame, strategy=stretched_label(big)), "stretch_max": big,
         "needle_chance": 1 / profile.needle_candidates,
@@ -144,8 +177,9 @@ def plot_accuracy_by_position(frame, candidates: int):
 
     fig, ax = subplots()
     for label, g in frame.groupby("strategy", sort=False):
-        g = g.groupby("needle token").accuracy.mean()
-        ax.plot(g.index, g.values, marker="o", label=label)
+        by_depth = g.groupby("depth")
+        x, acc = by_depth["needle token"].mean(), by_depth.accuracy.mean()
+        ax.plot(x.values, acc.values, marker="o", label=label)
     ax.axvline(tokens_read(TRUNCATION, TRUNCATION.max_length), color="k", ls="--", lw=1,
                label="end of a 512-token window")
     ax.axhline(1 / candidates, color="k", ls=":", lw=1, label="chance")

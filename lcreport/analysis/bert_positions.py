@@ -16,7 +16,7 @@ import torch
 
 from ..data.corpus import documents
 from ..models import bert as bl
-from .bert_context import (ALPHA, ContextResult, accuracy_row, comparison_phrase, correctness_trials,
+from .bert_context import (ALPHA, ContextResult, accuracy_row, comparison_phrase, correctness_trials, repeated_cv,
                            paired_comparison)
 
 #: the 512-token truncation whose embeddings the stretched encoders are compared with
@@ -58,6 +58,12 @@ def too_long_report(model, tokenizer, text: str) -> str:
     except bl.InputTooLongError as e:
         lines.append(f"lcreport says: {e}")
     return "\n".join(lines)
+
+
+def encoder_facts(model) -> dict:
+    """The encoder's shape as the chapter quotes it: layers, width, learned positions."""
+    c = model.config
+    return {"layers": c.num_hidden_layers, "width": c.hidden_size, "positions": c.max_position_embeddings}
 
 
 def position_table_summary(model) -> str:
@@ -107,16 +113,16 @@ def stretched_classification(run, model, tokenizer, stretched: dict, context: Co
         emb_short, _ = bl.embed_all(m, tokenizer, passages, ORIGINAL_WINDOW, desc=f"stretched {n}, first 512")
         drift = torch.nn.functional.cosine_similarity(base_emb, emb_short, dim=-1)
         x, sec = bl.embed_all(m, tokenizer, passages, bl.Strategy("whole", n))
-        predicted, fold_of = bl.cross_validated_predictions(x, y, n_classes, folds=P.bert_folds, seed=seed)
-        correct = (predicted == y.numpy()).astype(int)
-        accs = bl.fold_accuracies(predicted, y, fold_of, P.bert_folds)
+        correct, fold_of, accs = repeated_cv(x, y, n_classes, P.bert_folds, P.bert_repeats, seed)
         row = accuracy_row(correct, accs, sec)
         rows.append({"position table": f"{n} rows (stretched)", "tokens read": min(n - 2, P.bert_passage_tokens),
                      "classification accuracy": row.pop("accuracy"), **row,
                      "cosine to original embedding (same 512 tokens)": float(drift.mean())})
-        run.add_trials(correctness_trials(stretched_label(n), n, correct, fold_of, seed))
+        for j in range(P.bert_repeats):
+            run.add_trials(correctness_trials(stretched_label(n), n, correct[j], fold_of[j], seed + j))
         comparisons.append(run.compare(paired_comparison(slide_label, stretched_label(n), n,
-                                                          context.correct[slide_label], correct)))
+                                                          context.fold_accuracies[slide_label], accs,
+                                                          len(passages), P.bert_folds)))
     table = pd.DataFrame(rows).set_index("position table")
     return StretchResult(table, stretch_figures(table, comparisons[-1]))
 

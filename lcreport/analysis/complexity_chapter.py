@@ -23,6 +23,8 @@ SHORT, LONG = 512, 4096
 KV_LENGTHS = (4096, 32768, 131072, 1048576)
 #: context lengths of the parameter table, after each model's native one
 PARAM_LENGTHS = (4096, 32768)
+#: the lengths the prose quotes: the KV cache at 128k tokens, BERT's position table stretched to 4,096
+KV_QUOTED, POSITIONS_QUOTED = 131072, 4096
 #: glue name → (row of ``complexity.seed_arithmetic``, by its expression; column)
 SEED_FIGURES = {
     "seed001_base_recomputed": ("1024 · 512 · (1024 + 512)", "recomputed"),
@@ -96,6 +98,7 @@ def whole_model_section() -> tuple[pd.DataFrame, dict]:
         "llama7_per_token_ratio_4096_512": cx.cost_ratio(SHORT, LONG, llama7) / (LONG // SHORT),
         "llama7_share_4096": quadratic_share(LONG, llama7),
         "llama7_training_flops_4096": _with_unit(cx.training_flops(LONG, llama7), "FLOPs per sequence"),
+        "seed004_short_n": _with_unit(SHORT, "tokens"), "seed004_long_n": _with_unit(LONG, "tokens"),
     }
     return table, figures
 
@@ -155,11 +158,13 @@ def kv_cache_section(lengths=KV_LENGTHS) -> tuple[pd.DataFrame, dict]:
     llama7, llama3 = cx.MODEL_SHAPES["Llama-2-7B"], cx.MODEL_SHAPES["Llama-3-8B (GQA)"]
     figures = {
         "llama7_kv_kib_per_token": _with_unit(cx.kv_cache_bytes(llama7) / KIB, "KiB"),
-        "llama7_kv_gib_128k": _with_unit(cx.kv_cache_bytes(llama7, 131072) / GIB, "GiB"),
+        "llama7_kv_gib_128k": _with_unit(cx.kv_cache_bytes(llama7, KV_QUOTED) / GIB, "GiB"),
         "llama7_weights_gib": _with_unit(cx.parameter_count(llama7) * 2 / GIB, "GiB"),
-        "llama7_kv_128k_over_weights": cx.kv_cache_bytes(llama7, 131072) / (cx.parameter_count(llama7) * 2),
+        "llama7_kv_128k_over_weights": cx.kv_cache_bytes(llama7, KV_QUOTED) / (cx.parameter_count(llama7) * 2),
         "llama3_kv_kib_per_token": _with_unit(cx.kv_cache_bytes(llama3) / KIB, "KiB"),
         "llama3_kv_gib_1m": _with_unit(cx.kv_cache_bytes(llama3, 1048576) / GIB, "GiB"),
+        "kv_tokens_128k": _with_unit(KV_QUOTED, "tokens"),
+        "llama3_q_heads": llama3.n_heads, "llama3_kv_heads": llama3.n_kv_heads,
     }
     return table, figures
 
@@ -177,8 +182,9 @@ def parameter_section(lengths=PARAM_LENGTHS) -> tuple[pd.DataFrame, dict]:
     figures = {
         "llama_param_growth": cx.parameter_count(llama7, 32768) - cx.parameter_count(llama7, 4096),
         "bert_params_512": cx.parameter_count(bert),
-        "bert_growth_4096": cx.parameter_count(bert, 4096) / cx.parameter_count(bert) - 1,
-        "bert_position_params_4096": cx.position_parameters(bert, 4096),
+        "bert_growth_4096": cx.parameter_count(bert, POSITIONS_QUOTED) / cx.parameter_count(bert) - 1,
+        "bert_position_params_4096": cx.position_parameters(bert, POSITIONS_QUOTED),
+        "bert_positions_4096": _with_unit(POSITIONS_QUOTED, "positions"),
     }
     return table, figures
 

@@ -1,5 +1,6 @@
-"""Small experiments of the critique chapter: the seed's Transformer code run as written, gradients
-against context length, and the published effective-context table it sets the vendors' figures against.
+"""Small experiments of the critique chapter: the seed's Transformer code run as written, how far
+gradients reach in a trained model at several context lengths, and the published effective-context
+table it sets the vendors' figures against.
 """
 from __future__ import annotations
 
@@ -120,36 +121,57 @@ def run_seed002_code(vocab: int = 100, seq: int = 12, batch: int = 2) -> list[di
     return rows
 
 
-# --- C002-2: do longer contexts relieve vanishing or exploding gradients? --------------------------
+# --- C002-2: do longer contexts relieve vanishing gradients? ------------------------------------------
 
-def gradient_ratios(lengths, *, hidden: int = 128, layers: int = 6, heads: int = 4, vocab: int = 512,
-                    batch: int = 4, repeats: int = 3, seed: int = 0) -> list[dict]:
-    """Gradient norm of the first vs the last decoder layer of a fresh LlamaForCausalLM, by context length.
+#: the share of the shortest window whose tokens are "far": its first quarter, the tokens most distant
+#: from the prediction (distances 3/4·n to n); the "near" tokens are its last quarter
+GRADIENT_EDGE = 0.25
 
-    Vanishing gradients show as a first/last ratio far below 1, exploding ones far above; the seed's
-    claim predicts the ratio moves towards 1 as the context grows.
+
+def embedding_gradient_norms(model, ids: torch.Tensor) -> np.ndarray:
+    """Norm of the gradient of the loss at the last position w.r.t. each input embedding.
+
+    ``ids`` is (batch, n + 1): n tokens of context and the token to predict after them. Returns
+    (batch, n): how strongly each context position can still move that one prediction.
     """
-    from transformers import LlamaConfig, LlamaForCausalLM
+    model.eval()
+    emb = model.get_input_embeddings()(ids[:, :-1]).detach().requires_grad_(True)
+    logits = model(inputs_embeds=emb).logits[:, -1]
+    loss = torch.nn.functional.cross_entropy(logits.float(), ids[:, -1], reduction="sum")
+    (grad,) = torch.autograd.grad(loss, emb)
+    return grad.norm(dim=-1).detach().cpu().numpy()
 
-    torch.manual_seed(seed)
-    cfg = LlamaConfig(vocab_size=vocab, hidden_size=hidden, intermediate_size=2 * hidden, num_hidden_layers=layers,
-                      num_attention_heads=heads, num_key_value_heads=heads, max_position_embeddings=max(lengths))
-    model = LlamaForCausalLM(cfg)
-    gen = torch.Generator().manual_seed(seed)
-    rows = []
+
+def gradient_reach(model, stream, lengths, *, windows: int = 48, seed: int = 0, device="cpu"):
+    """(rows, change): how much gradient the same distant tokens receive at each context length.
+
+    Every length's window ends at the same held-out predictions, so the shortest window's tokens are
+    present, at the same distances, in every longer one. For each length: the mean gradient norm of the
+    loss at the last position w.r.t. the shortest window's far tokens (its first ``GRADIENT_EDGE``) and
+    near tokens (its last). Vanishing over distance shows as far ≪ near; the claim that a longer
+    context relieves it predicts that the same far tokens get *more* gradient in a longer context.
+    ``change``: far-token gradient in the longest context ÷ in the shortest, per prediction, as a factor
+    with the paired bootstrap interval of its log (``stats.paired_diff``).
+    """
+    from .stats import paired_diff
+
+    stream = np.asarray(stream)
+    short, long = min(lengths), max(lengths)
+    k = max(1, int(round(GRADIENT_EDGE * short)))
+    rng = np.random.default_rng(seed)
+    ends = np.sort(rng.choice(np.arange(long, len(stream) - 1), size=windows, replace=False))
+    far, rows = {}, []
     for n in lengths:
-        first, last = [], []
-        for _ in range(repeats):
-            model.zero_grad(set_to_none=True)
-            ids = torch.randint(0, vocab, (batch, n), generator=gen)
-            model(input_ids=ids, labels=ids).loss.backward()
-            norm = lambda layer: torch.sqrt(sum((p.grad ** 2).sum() for p in layer.parameters())).item()
-            first.append(norm(model.model.layers[0]))
-            last.append(norm(model.model.layers[-1]))
-        rows.append({"context": n, "first-layer grad norm": float(np.mean(first)),
-                     "last-layer grad norm": float(np.mean(last)),
-                     "first / last": float(np.mean(first) / np.mean(last))})
-    return rows
+        ids = torch.from_numpy(np.stack([stream[e - n:e + 1] for e in ends]).astype(np.int64)).to(device)
+        same = embedding_gradient_norms(model, ids)[:, -short:]  # the shortest window's tokens, same distances
+        far[n], near = same[:, :k].mean(1), same[:, -k:].mean(1)
+        rows.append({"context": n, f"far tokens (distance {short - k + 1}–{short})": float(far[n].mean()),
+                     f"near tokens (distance 1–{k})": float(near.mean()),
+                     "far / near": float(far[n].mean() / near.mean())})
+    c = paired_diff(np.log(far[short]), np.log(far[long]), seed=seed)
+    change = {"value": float(np.exp(c["diff"])), "ci95": [float(np.exp(c["ci95"][0])), float(np.exp(c["ci95"][1]))],
+              "n": c["n"]}
+    return rows, change
 
 
 def seed_code_table():
@@ -164,15 +186,17 @@ def seed_code_table():
         return pd.DataFrame(run_seed002_code())
 
 
-def gradient_table(train_length: int, seed: int = 0):
-    """(table, figures): first/last gradient-norm ratio at L/4, L and 4L."""
+def gradient_table(model, stream, train_length: int, *, windows: int = 48, seed: int = 0, device="cpu"):
+    """(table, figures): far/near gradient ratios of the trained base Llama at L/4, L/2 and L (within the
+    length it was trained on: past it, a change would be the position encoding's failure, not the
+    context's), and their change from L/4 to L."""
     import pandas as pd
 
-    grads = pd.DataFrame(gradient_ratios((train_length // 4, train_length, 4 * train_length), seed=seed))
-    ratio = grads["first / last"]
-    figures = {"grad_ratio_spread": float(ratio.max() / ratio.min()), "grad_ratio_min": float(ratio.min()),
-               "grad_ratio_max": float(ratio.max())}
-    return grads.set_index("context"), figures
+    lengths = (train_length // 4, train_length // 2, train_length)
+    rows, change = gradient_reach(model, stream, lengths, windows=windows, seed=seed, device=device)
+    figures = {"grad_far_change": change, "grad_context_short": lengths[0], "grad_context_long": lengths[-1],
+               "grad_edge": GRADIENT_EDGE, "grad_windows": windows}
+    return pd.DataFrame(rows).set_index("context"), figures
 
 
 # --- RULER's claimed vs effective windows beside this book's ----------------------------------------
@@ -204,6 +228,12 @@ def ruler_comparison(effective_table):
     figures["ruler_below_half"] = int(((ruler["effective / claimed"] <= HALF) & ~ruler["lower bound"]).sum())
     figures["ruler_models"] = len(ruler)
     figures["ruler_source"] = RULER_SOURCE
+    # the quoted rows as numbers, for the vendor rule: claimed and effective in tokens, and whether the
+    # effective length is a lower bound (passed at the longest length tested)
+    figures["ruler_lengths"] = {key: {"model": m, "claimed": parse_k(lookup.loc[m, "claimed"]),
+                                      "effective": parse_k(lookup.loc[m, "effective (RULER)"]),
+                                      "lower_bound": lookup.loc[m, "effective (RULER)"].startswith(">")}
+                                for key, (m, _) in RULER_QUOTED.items()}
     figures["ruler_lower_bounds"] = int(ruler["lower bound"].sum())
     # below the claim: measured short of it; a lower bound (">128K") under a longer claim decides nothing
     decided = ~ruler["lower bound"] | (ruler["effective / claimed"] >= 1)

@@ -5,6 +5,9 @@
 - ``paired_diff``: mean of per-unit differences b − a with a paired bootstrap 95% CI.
 - ``mcnemar``: exact McNemar test of two arms' 0/1 outcomes on the same units (a binomial test
   on the discordant pairs).
+- ``corrected_resampled_t``: two settings scored on the same folds of a repeated cross-validation,
+  compared by Nadeau & Bengio's (2003) corrected resampled t-test (the folds overlap, so the plain
+  t-test's variance is inflated by n_test/n_train).
 - ``detectable_difference``: the smallest paired mean difference the design could detect.
 
 Every comparison returned here is a dict in the shape of ``results.COMPARISON_FIELDS``.
@@ -65,6 +68,31 @@ def mcnemar(a, b) -> dict:
     out = paired_diff(a.astype(float), b.astype(float))
     out.update(test="exact McNemar", p=p, discordant=[only_a, only_b])
     return out
+
+
+def corrected_resampled_t(fold_a, fold_b, *, n_train: int, n_test: int, level: float = LEVEL) -> dict:
+    """Mean of b − a over the k·r folds of an r-times repeated k-fold cross-validation, with the
+    corrected resampled t-test of Nadeau & Bengio (2003): variance (1/(k·r) + n_test/n_train)·s²,
+    k·r − 1 degrees of freedom (Bouckaert & Frank 2004). ``n`` is the number of folds."""
+    a, b = np.asarray(fold_a, dtype=float), np.asarray(fold_b, dtype=float)
+    if a.shape != b.shape or a.ndim != 1 or len(a) < 2:
+        raise ValueError(f"need the same two or more folds for both arms, got {a.shape} and {b.shape}")
+    if n_train <= 0 or n_test <= 0:
+        raise ValueError(f"n_train and n_test must be positive, got {n_train} and {n_test}")
+    d = b - a
+    k = len(d)
+    diff = float(d.mean())
+    se = float(np.sqrt((1 / k + n_test / n_train) * d.var(ddof=1)))
+    dist = stats.t(df=k - 1)
+    if se == 0:
+        lo = hi = diff
+        p = 1.0 if diff == 0 else 0.0
+    else:
+        half = float(dist.ppf(1 - (1 - level) / 2) * se)
+        lo, hi = diff - half, diff + half
+        p = float(2 * dist.sf(abs(diff) / se))
+    return {"diff": diff, "ci95": [lo, hi], "n": int(k), "p": p,
+            "test": "corrected resampled t-test (Nadeau & Bengio 2003)"}
 
 
 def excludes_zero(comparison: dict) -> bool:

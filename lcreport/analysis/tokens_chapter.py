@@ -44,6 +44,12 @@ VENDOR_FIGURES = [
 VENDOR_TOKENIZER = {"C000-2": "cl100k_base", "C000-4": "Qwen"}
 #: GPT-2's learned positions (C002-1: "512 or 1024 words")
 GPT2_POSITIONS = 1024
+#: article 000, line 7: Qwen's figure is "是Kimi的5倍" (the ratio it states)
+SEED000_QWEN_OVER_KIMI = 5
+#: article 003, lines 10 and 12: a 2,000,000-token window, and a novel of "不到 40 万个字"
+SEED003_WINDOW, SEED003_NOVEL_CHARS = 2_000_000, 400_000
+#: bootstrap resamples and seed of the per-tokenizer intervals of a median
+MEDIAN_RESAMPLES, MEDIAN_SEED = 2000, 0
 
 
 # --- 1. the tokenizers -----------------------------------------------------------------------
@@ -139,6 +145,26 @@ def plot_chars_per_token(summary: pd.DataFrame, names):
 
 # --- 4. "200k tokens ≈ 350k 汉字" --------------------------------------------------------------
 
+def median_interval(values) -> dict:
+    """``{"value", "ci95", "n"}``: the median of per-passage ratios, with a percentile bootstrap interval."""
+    from scipy import stats
+
+    x = np.asarray(values, dtype=float)
+    med = float(np.median(x))
+    if len(x) < 2 or np.all(x == x[0]):
+        return {"value": med, "ci95": [med, med], "n": int(len(x))}
+    res = stats.bootstrap((x,), np.median, confidence_level=0.95, n_resamples=MEDIAN_RESAMPLES, method="percentile",
+                          rng=np.random.default_rng(MEDIAN_SEED))
+    return {"value": med, "ci95": [float(res.confidence_interval.low), float(res.confidence_interval.high)],
+            "n": int(len(x))}
+
+
+def per_tokenizer_intervals(counts: pd.DataFrame, source: str, column: str) -> dict:
+    """``{tokenizer: {"value", "ci95", "n"}}``: each tokenizer's median ratio over a source's passages."""
+    sub = counts[counts.source == source]
+    return {name: median_interval(g[column]) for name, g in sub.groupby("tokenizer")}
+
+
 def han_per_token_section(counts: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
     """Seed 003's 1.75 characters per token against each tokenizer, on the news passages.
 
@@ -164,9 +190,13 @@ def han_per_token_section(counts: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
         "han_per_token_min": han.min(), "han_per_token_max": han.max(),
         "chars_per_token_zh_min": every.min(), "chars_per_token_zh_max": every.max(),
         "claim175_worst_error": float(checks["all characters"].relative_error.astype(float).min()),
+        "claim175_claimed": HAN_PER_TOKEN_CLAIMED, "claim175_tolerance": HAN_PER_TOKEN_TOLERANCE,
         "han_per_token": han.to_dict(),
         "han_per_token_by_tokenizer": han.to_dict(),
         "zh_chars_per_token_by_tokenizer": every.to_dict(),
+        # the same medians with their bootstrap intervals (the claims registry reads these)
+        "zh_chars_per_token_ci": per_tokenizer_intervals(counts, NEWS, "chars_per_token"),
+        "han_per_token_ci": per_tokenizer_intervals(counts, NEWS, "han_per_token"),
     }
     return table, figures
 
@@ -203,11 +233,38 @@ def vendor_section(counts: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
         "qwen_kv_gib_gqa": v["C000-4"]["KV GiB, GQA 8B (high)"],
         "gpt4t_han_low": v["C000-2"]["汉字 (low)"], "gpt4t_han_high": v["C000-2"]["汉字 (high)"],
         "seed003_han_low": v["C003-7"]["汉字 (low)"], "seed003_han_high": v["C003-7"]["汉字 (high)"],
-        "qwen_over_kimi": QWEN_CHARS / KIMI_CHARS,
+        "qwen_over_kimi": QWEN_CHARS / KIMI_CHARS, "qwen_over_kimi_claimed": SEED000_QWEN_OVER_KIMI,
+        "kimi_chars": KIMI_CHARS, "qwen_chars": QWEN_CHARS,
+        "gpt4t_tokens": v["C000-2"]["tokens (low)"], "seed003_tokens": v["C003-7"]["tokens (low)"],
         "qwen_tokens_own": v["C000-4"]["tokens (own)"], "gpt4t_han_own": v["C000-2"]["汉字 (own)"],
         "vendor_conversions": vendor.reset_index().to_dict(orient="records"),
     }
     return vendor, figures
+
+
+def novel_section(toks: dict, counts: pd.DataFrame, novels=None) -> tuple[pd.DataFrame, dict]:
+    """How many novels a 2M-token window holds (article 003, lines 10 and 12): Austen's six novels counted
+    in every tokenizer, and the article's own novel of 400,000 字 converted with each tokenizer's median
+    characters per token on the news passages (its bootstrap interval carried through the division)."""
+    from ..data.corpus import austen_documents
+
+    novels = austen_documents() if novels is None else novels
+    table = pd.DataFrame({name: {d.key.split("/")[-1]: len(tok.encode(d.text)) for d in novels}
+                          for name, tok in toks.items()})
+    longest = table.max(axis=1).idxmax()
+    heaviest = table.loc[longest].idxmax()
+    ratios = per_tokenizer_intervals(counts, NEWS, "chars_per_token")
+    worst = min(ratios, key=lambda k: ratios[k]["value"])
+    r = ratios[worst]
+    zh = {"value": SEED003_NOVEL_CHARS / r["value"],
+          "ci95": [SEED003_NOVEL_CHARS / r["ci95"][1], SEED003_NOVEL_CHARS / r["ci95"][0]], "n": r["n"]}
+    figures = {"novel_tokens_longest": int(table.loc[longest, heaviest]), "novel_longest_title": longest,
+               "novel_longest_tokenizer": heaviest, "novel_count": len(table),
+               "novel_window_tokens": SEED003_WINDOW, "seed003_novel_chars": SEED003_NOVEL_CHARS,
+               "seed003_novel_tokens_max": zh, "seed003_novel_tokenizer": worst,
+               "novels_per_window_min": SEED003_WINDOW / max(int(table.loc[longest, heaviest]), zh["value"]),
+               "novel_tokens": table.to_dict(orient="index")}
+    return table, figures
 
 
 def whole_numbers(table: pd.DataFrame):
@@ -219,7 +276,8 @@ def whole_numbers(table: pd.DataFrame):
 def gpt2_window_words(counts: pd.DataFrame) -> dict:
     """GPT-2's median tokens per English word, and how many words its 1,024 positions hold."""
     tokens_per_word = float(per_tokenizer_median(counts, ENGLISH, "tokens_per_word").loc["GPT-2"])
-    return {"gpt2_tokens_per_word": tokens_per_word, "gpt2_words_in_1024": GPT2_POSITIONS / tokens_per_word}
+    return {"gpt2_tokens_per_word": tokens_per_word, "gpt2_words_in_1024": GPT2_POSITIONS / tokens_per_word,
+            "gpt2_positions": GPT2_POSITIONS}
 
 
 # --- 7. speed --------------------------------------------------------------------------------

@@ -13,8 +13,23 @@ class MissingEvidenceError(LookupError):
     pass
 
 
+def chapter_figures(chapter: str, data: dict) -> dict:
+    """One results file's figures and comparisons under ``"<chapter>.<name>"``.
+
+    A figure measured with an interval keeps it: ``{"value", "ci95", "n", …}`` (the rules read its value
+    with ``rules.value_of`` and the ledger shows its interval); any other figure is its value; a
+    comparison is its dict (``diff``, ``ci95``, ``n``, ``test``, ``p``).
+    """
+    figures = {}
+    for key, entry in data["figures"].items():
+        figures[f"{chapter}.{key}"] = dict(entry) if "ci95" in entry else entry["value"]
+    for comparison in data.get("comparisons", []):
+        figures[f"{chapter}.{comparison['id']}"] = comparison
+    return figures
+
+
 def load_figures(chapters=None) -> dict:
-    """``{"<chapter>.<figure>": value}`` for every results file present (all chapters by default)."""
+    """``{"<chapter>.<figure>": figure}`` for every results file present (all chapters by default)."""
     figures = {}
     names = chapters or sorted({e.split(".")[0] for c in CLAIMS for e in c.evidence})
     for chapter in names:
@@ -22,11 +37,60 @@ def load_figures(chapters=None) -> dict:
             data = load_results(chapter)
         except MissingResultError:
             continue
-        for key, entry in data["figures"].items():
-            figures[f"{chapter}.{key}"] = entry["value"]
-        for comparison in data.get("comparisons", []):
-            figures[f"{chapter}.{comparison['id']}"] = comparison
+        figures.update(chapter_figures(chapter, data))
     return figures
+
+
+def _number(x) -> str:
+    if isinstance(x, bool) or not isinstance(x, (int, float)):
+        return str(x)
+    return f"{x:,.0f}" if float(x).is_integer() and abs(x) >= 1 else f"{x:.3g}"
+
+
+def _is_comparison(x) -> bool:
+    return isinstance(x, dict) and "diff" in x and "ci95" in x
+
+
+def _is_interval(x) -> bool:
+    return isinstance(x, dict) and "value" in x and "ci95" in x
+
+
+def _comparison_text(x) -> str:
+    lo, hi = x["ci95"]
+    p = f", p = {x['p']:.2g}" if x.get("p") is not None else ""
+    arms = f"{x['b']} − {x['a']}: " if "a" in x and "b" in x else ""
+    return (f"{arms}{x['diff']:+.3g} (95% CI {lo:+.3g} to {hi:+.3g}, n = {x.get('n', '?')}"
+            f"{'; ' + x['test'] if x.get('test') else ''}{p})")
+
+
+def _interval_text(x) -> str:
+    lo, hi = x["ci95"]
+    p = f", p = {x['p']:.2g}" if x.get("p") is not None else ""
+    return f"{_number(x['value'])} (95% CI {_number(lo)} to {_number(hi)}, n = {x.get('n', '?')}{p})"
+
+
+def describe(key: str, x) -> str:
+    """One piece of evidence in words: its name, value, 95% interval and n where it has them.
+
+    A comparison gives b − a with its interval, n, test and p; a figure with an interval its value,
+    interval and n; a table of intervals (one per tokenizer, say) or of comparisons each entry so; the
+    effective-window table each configuration's effective of claimed window; any other table its size.
+    """
+    if _is_comparison(x):
+        return f"{key}: {_comparison_text(x)}"
+    if _is_interval(x):
+        return f"{key} = {_interval_text(x)}"
+    if isinstance(x, dict) and x and all(_is_interval(v) for v in x.values()):
+        return f"{key}: " + "; ".join(f"{k} {_interval_text(v)}" for k, v in x.items())
+    if isinstance(x, list) and x and all(_is_comparison(v) for v in x):
+        return f"{key}: " + "; ".join(_comparison_text(v) for v in x)
+    if isinstance(x, list) and x and all(isinstance(v, dict) and {"configuration", "claimed", "effective"} <= set(v)
+                                         for v in x):
+        return f"{key} (effective of configured window, tokens): " + "; ".join(
+            f"{v['configuration']} {_number(v['effective'])} of {_number(v['claimed'])}" for v in x)
+    if isinstance(x, (list, dict)):
+        return f"{key}: a table of {len(x)} entries (in the chapter)"
+    return f"{key} = {_number(x)} (no interval recorded)"
 
 
 def problems(figures: dict, claims=CLAIMS) -> list[str]:
@@ -82,8 +146,19 @@ def ledger(figures: dict, claims=CLAIMS):
         verdict, measured = assess(c, figures)
         rows.append({"id": c.id, "category": c.category, "seed": f"{c.seed}:{c.line}", "original": c.quote,
                      "claim": c.gloss, "claimed": c.claimed, "measured": measured, "verdict": verdict,
-                     "rule": c.rule_text, "rule_zh": c.rule_zh, "section": c.section})
+                     "evidence": [describe(k, figures[k]) for k in c.evidence],
+                     "rule": c.rule_text, "rule_zh": c.rule_zh, "flip": c.flip, "flip_zh": c.flip_zh,
+                     "section": c.section})
     return pd.DataFrame(rows)
+
+
+def references_table(references: dict):
+    """The bibliography check (``registry.load_references``) as a table: one row per cited work."""
+    import pandas as pd
+
+    return pd.DataFrame([{"cited": r["cited"], "exists as cited": "yes" if r["exists"] else "not found",
+                          "says what it is cited for": "yes" if r["supports"] else "no", "what it is": r["finding"]}
+                         for r in references.values()])
 
 
 def claims_table(chapter: str):
@@ -108,6 +183,8 @@ def verdict_table(chapter: str, figures: dict | None = None):
             verdict, measured = assess(c, figures)
         except MissingEvidenceError:
             verdict, measured = "pending", "needs " + ", ".join(k for k in c.evidence if k not in figures)
+        except (KeyError, StopIteration) as e:  # evidence of another chapter not yet in the shape the rule reads
+            verdict, measured = "pending", f"needs {e!s} (re-execute the chapter that records it)"
         rows.append({"id": c.id, "verdict": verdict, "evidence": measured})
     return pd.DataFrame(rows)  # shown in full by lcreport.tables (no 50-character cut)
 
@@ -140,7 +217,9 @@ def claim_card(row) -> str:
              f"**Original:** {_md_quote(row.original)}", ""]
     if row.verdict != "opinion":
         lines += [f"**Claimed:** {_md_text(row.claimed)}", "", f"**Measured:** {_md_text(row.measured)}", "",
-                  f"**Rule:** {_md_text(row.rule)}", ""]
+                  "**Rests on:**", "", *[f"- {_md_text(e)}" for e in row.evidence], "",
+                  f"**Rule:** {_md_text(row.rule)}", "",
+                  f"**What would have changed the verdict:** {_md_text(row.flip)}", ""]
     lines += [f"**Evidence:** {{ref}}`§ <{row.section}>`", "::::"]
     return "\n".join(lines)
 
@@ -170,7 +249,7 @@ def ledger_markdown(table) -> str:
 VERDICTS_ZH = {"supported": "成立", "supported with caveat": "成立，但有保留", "misleading": "误导",
                "wrong": "错误", "unverifiable here": "本书无法验证", "opinion": "观点"}
 CATEGORIES_ZH = {"complexity": "计算复杂度", "units": "单位：词元与字", "architecture": "模型结构",
-                 "BERT": "BERT", "LongRoPE": "LongRoPE", "vendor figure": "厂商数据", "opinion": "观点"}
+                 "BERT": "BERT", "LongRoPE": "LongRoPE", "vendor figure": "厂商数据", "references": "参考文献", "opinion": "观点"}
 
 
 def claim_card_zh(row) -> str:
@@ -183,7 +262,9 @@ def claim_card_zh(row) -> str:
     if row.verdict == "opinion":
         lines += ["**理由**：观点，只记录，不检验。", ""]
     else:
-        lines += [f"**理由**：{_md_text(row.rule_zh)}。", "", f"**实测**：{_md_text(row.measured)}", ""]
+        lines += [f"**理由**：{_md_text(row.rule_zh)}。", "", f"**实测**：{_md_text(row.measured)}", "",
+                  "**依据**：", "", *[f"- {_md_text(e)}" for e in row.evidence], "",
+                  f"**何时会改判**：{_md_text(row.flip_zh)}。", ""]
     lines += [f"**证据**：{{ref}}`§ <{row.section}>`（英文）", "::::"]
     return "\n".join(lines)
 
@@ -193,4 +274,7 @@ def ledger_markdown_zh(table) -> str:
     missing = [r.id for r in table.itertuples() if r.verdict != "opinion" and not r.rule_zh]
     if missing:
         raise ValueError(f"claims without a Chinese rule (rule_zh in claims.yaml): {', '.join(missing)}")
+    missing = [r.id for r in table.itertuples() if r.verdict != "opinion" and not r.flip_zh]
+    if missing:
+        raise ValueError(f"claims without a Chinese flip (flip_zh in claims.yaml): {', '.join(missing)}")
     return _cards(table, claim_card_zh, lambda category, n: f"**{CATEGORIES_ZH[category]}**（{n} 条）")

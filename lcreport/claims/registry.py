@@ -19,7 +19,7 @@ from . import rules as R
 REGISTRY_FILE = Path(__file__).with_name("claims.yaml")
 
 VERDICTS = ("supported", "supported with caveat", "misleading", "wrong", "unverifiable here", "opinion")
-CATEGORIES = ("complexity", "units", "architecture", "BERT", "LongRoPE", "vendor figure", "opinion")
+CATEGORIES = ("complexity", "units", "architecture", "BERT", "LongRoPE", "vendor figure", "references", "opinion")
 #: the five source articles (Chinese web articles on context length), by the number the book cites them by
 SEED_FILES = {
     "000": "000_e02f09121f78159e.txt",
@@ -51,6 +51,8 @@ class Claim:
     rule: Callable | None = None  # (figures) → (verdict, measured)
     rule_text: str = ""
     rule_zh: str = ""             # the rule in Chinese, for the Chinese ledger
+    flip: str = ""                # what result would have changed the verdict
+    flip_zh: str = ""             # the same in Chinese
 
 
 class RegistryError(ValueError):
@@ -71,8 +73,25 @@ def load_claims(path: Path = REGISTRY_FILE) -> tuple[Claim, ...]:
             rule = fn(**entry["rule_args"]) if "rule_args" in entry else fn
         claims.append(Claim(entry["id"], entry["article"], entry["line"], entry["quote"], entry["gloss"],
                             entry["category"], entry["claimed"], entry["section"], tuple(entry.get("evidence", ())),
-                            rule, entry.get("rule_text", ""), entry.get("rule_zh", "")))
+                            rule, entry.get("rule_text", ""), entry.get("rule_zh", ""), entry.get("flip", ""),
+                            entry.get("flip_zh", "")))
     return tuple(claims)
+
+
+#: the book's check of the works the articles cite (data): whether each exists and says what it is cited for
+REFERENCES_FILE = Path(__file__).with_name("references.yaml")
+
+
+def load_references(path: Path = REFERENCES_FILE) -> dict:
+    """``{key: {"cited", "exists", "supports", "finding"}}``: what chapter 06 records as ``references``."""
+    import yaml
+
+    table = yaml.safe_load(path.read_text(encoding="utf-8"))
+    for key, entry in table.items():
+        missing = {"cited", "exists", "supports", "finding"} - set(entry)
+        if missing or not isinstance(entry["exists"], bool) or not isinstance(entry["supports"], bool):
+            raise RegistryError(f"references.yaml, {key}: needs cited, finding and boolean exists, supports")
+    return table
 
 
 CLAIMS: tuple[Claim, ...] = load_claims()

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from ..results import load_results
 from .registry import VERDICTS
-from .rules import han_holds
+from .rules import han_holds, value_of
 
 #: one colour per verdict (the same in every figure)
 VERDICT_COLORS = {"supported": "#2ca02c", "supported with caveat": "#98df8a", "misleading": "#ff7f0e",
@@ -48,17 +48,30 @@ def plot_verdicts_by_article(counts):
     return fig
 
 
-def error_figures(f: dict) -> dict:
-    """The figures quoted by the section on the most consequential errors, read from the chapters' results."""
-    han = f["tokens.han_per_token_by_tokenizer"]
-    return {"e_han_min": min(han.values()), "e_han_max": max(han.values()),
-            "e_han_n": f"{sum(han_holds(v) for v in han.values())} of {len(han)}",
-            "e_overstated": f["complexity.seed001_base_overstated"],
-            "e_crossover": f["complexity.llama7_crossover"], "e_ratio": f["complexity.llama7_ratio_4096_512"],
-            "e_bert_dw": f["longrope2.bert_depth_times_width"], "e_dw_base": f["longrope2.dw_base_window"],
-            "e_dw_pred": f["longrope2.dw_base_predicted"], "e_paper_steps": f["longrope2.paper_ft_steps"],
-            "e_ft_gain": f["longrope2.ft_gain_longrope"], "e_lr_vs_yarn": f["longrope.lr_vs_yarn"],
-            "e_top_scale": f["longrope.top_scale"]}
+def error_figures(f: dict, spec=None) -> dict:
+    """The figures quoted by the section on the most consequential errors (and the introduction), read
+    from the chapters' results; ``spec``: the base Llama's shape (the profile's ``LlamaSpec``), if given.
+
+    Seed 003's characters per token are counted as its rule counts them (every character, ``e_zh_*``)
+    and strictly (汉字 alone, ``e_han_*``)."""
+    every = {k: value_of(v) for k, v in f["tokens.zh_chars_per_token_ci"].items()}
+    han = {k: value_of(v) for k, v in f["tokens.han_per_token_ci"].items()}
+    v = {k: value_of(x) for k, x in f.items()}
+    out = {"e_zh_min": min(every.values()), "e_zh_max": max(every.values()),
+           "e_zh_n": f"{sum(han_holds(x) for x in every.values())} of {len(every)}",
+           "e_han_min": min(han.values()), "e_han_max": max(han.values()),
+           "e_han_n": f"{sum(han_holds(x) for x in han.values())} of {len(han)}",
+           "e_overstated": v["complexity.seed001_base_overstated"],
+           "e_crossover": v["complexity.llama7_crossover"], "e_ratio": v["complexity.llama7_ratio_4096_512"],
+           "e_ratio_claimed": v["complexity.seed004_ratio_scores"],
+           "e_bert_dw": v["longrope2.bert_depth_times_width"], "e_bert_positions": v["longrope2.bert_positions"],
+           "e_dw_base": v["longrope2.dw_base_window"],
+           "e_dw_pred": v["longrope2.dw_base_predicted"], "e_paper_steps": v["longrope2.paper_ft_steps"],
+           "e_ft_gain": v["longrope2.ft_gain_longrope"], "e_ft_scale": v["longrope2.ft_scale"],
+           "e_lr_vs_yarn": v["longrope.lr_vs_yarn"], "e_top_scale": v["longrope.top_scale"]}
+    if spec is not None:
+        out.update(e_base_layers=spec.layers, e_base_width=spec.hidden)
+    return out
 
 
 def run_costs(f: dict):

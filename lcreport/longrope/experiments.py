@@ -20,6 +20,7 @@ from ..models.lm_data import Data
 from ..profiles import PROFILES, LlamaSpec, Profile
 from . import evaluation as ev
 from .extension import extended_model
+from .evolution import SearchSpace
 from .search import search
 
 #: Pass keys judge the extension methods only if the model recovers the whole key this often at L;
@@ -214,7 +215,9 @@ def longrope_searches(base: BaseModel, P: Profile, *, progress=None) -> Section:
                "search_generations": P.search.generations,
                "search_results": summary.reset_index().to_dict(orient="records"),
                "searched_factors": {str(s): list(searches[(s, first)].best.factors) for s in P.scales},
-               "paper_evaluations": paper_evaluations()}
+               "paper_evaluations": paper_evaluations(), "search_grid_step": SearchSpace.step,
+               **{f"paper_{k}": getattr(PROFILES["gpu"].search, k) for k in ("population", "generations",
+                                                                            "mutations", "crossovers")}}
     return Section(summary, figures, results=searches)
 
 
@@ -255,7 +258,7 @@ def methods_by_scale(base: BaseModel, P: Profile, searches: dict, *, seed: int) 
             trials += passkey_trial_rows(pk_trials, "passkey_noft", label, s, arm_seed)
     results = pd.DataFrame(rows)
     table = results.pivot_table(index="method", columns="scale", values="ppl last L", sort=False)
-    figures = {"eval_chunks": P.eval_chunks, "method_table": results.to_dict(orient="records")}
+    figures = {"eval_chunks": P.eval_chunks, "method_table": results.to_dict(orient="records"), "ci_level": stats.LEVEL}
     return Section(table, figures, trials, results={"methods": results, "by_depth": pd.DataFrame(depth_rows)})
 
 

@@ -15,7 +15,7 @@ import pandas as pd
 from tqdm import tqdm
 
 from .. import results
-from ..analysis.stats import paired_diff
+from ..analysis.stats import LEVEL, paired_diff
 from ..models import checkpoints
 from ..models.lm_data import Data
 from ..plotting import COLORS, subplots, log_x, log_y, legend_below
@@ -26,6 +26,10 @@ from .search import search
 
 #: Ding et al. 2024, §4.1: LLaMA2 is fine-tuned 400 steps at 128k, then 600 at 256k
 PAPER_FT_STEPS = (400, 600)
+#: the lengths of those two fine-tunes, in thousands of tokens as the paper writes them ("128k", "256k")
+PAPER_FT_LENGTHS_K = (128, 256)
+#: the paper's final window (§3.3), reached by searching again on the model fine-tuned at 256k
+PAPER_TOP_LENGTH_K = 2048
 #: the fine-tuned arms of section 1, in training order: name → method (``control`` = plain RoPE at L)
 FT_ARMS = {"PI": "linear", "YaRN": "yarn", "LongRoPE": "longrope", "control": "control"}
 #: the configurations scored without fine-tuning: name → method (plain RoPE is configured for 2S, only to admit 2S·L)
@@ -134,6 +138,8 @@ def fine_tune_arms(ctx: Part2):
     spec = ctx.spec
     figures = {"ft_steps": P.ft_steps, "ft_scale": S, "ft_tokens": int(ft.loc["LongRoPE", "tokens"]),
                "ft_minutes_each": float(ft.minutes.mean()), "paper_ft_steps": sum(PAPER_FT_STEPS),
+               "paper_ft_steps_first": PAPER_FT_STEPS[0], "paper_ft_steps_second": PAPER_FT_STEPS[1],
+               "paper_ft_k_first": PAPER_FT_LENGTHS_K[0], "paper_ft_k_second": PAPER_FT_LENGTHS_K[1],
                "ft_share_of_pretraining": int(ft.loc["LongRoPE", "tokens"]) / (spec.steps * spec.batch_size * spec.train_length)}
     return ft, figures
 
@@ -170,7 +176,7 @@ def stage_evaluation(ctx: Part2):
     base_L, base_key_L = ctx.base_reference()
     at = lambda m, s, n, col="ppl last L": float(stages.query("method == @m and stage == @s and length == @n")[col].iloc[0])
     SL = S * L
-    figures = {"base_ppl_L": base_L, "base_passkey_L": base_key_L,
+    figures = {"base_ppl_L": base_L, "base_passkey_L": base_key_L, "ci_level": LEVEL,
                "lr_noft_ppl_SL": at("LongRoPE", "no fine-tuning", SL), "lr_ft_ppl_SL": at("LongRoPE", "fine-tuned", SL),
                "pi_noft_ppl_SL": at("PI", "no fine-tuning", SL), "pi_ft_ppl_SL": at("PI", "fine-tuned", SL),
                "yarn_ft_ppl_SL": at("YaRN", "fine-tuned", SL), "control_ppl_SL": at("control", "fine-tuned", SL),
@@ -249,5 +255,5 @@ def progressive_extension(ctx: Part2):
     held = lambda stage: float(prog.loc[(top, stage), "held-out ppl (last L)"])
     figures = {"prog_top_scale": top, "progressive_vs_oneshot": held("progressive") / held("one-shot"),
                "prog_ppl_top": held("progressive"), "oneshot_ppl_top": held("one-shot"),
-               "progressive_table": prog.reset_index().to_dict(orient="records")}
+               "progressive_table": prog.reset_index().to_dict(orient="records"), "paper_top_k": PAPER_TOP_LENGTH_K}
     return prog, figures

@@ -10,9 +10,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..data.asset_table import ASSETS
 from ..data.corpus import documents, split_documents
 from ..models import pretrained
 from ..models import rope as rp
+from ..profiles import PROFILES
 from . import evaluation as ev
 
 #: name → RoPE method; LongRoPE gets YaRN's factors as its long factors (no search on this model)
@@ -50,11 +52,15 @@ def extension_perplexities(model, ids: np.ndarray, lengths, *, native: int | Non
 
 def smollm2_extension(profile, device, seed: int = 0):
     """Section 8: (table, figures). On a profile without ``smollm_lengths`` the table only says so."""
+    # what the prose says of the model and of the gpu profile's lengths, whatever this profile runs
+    gpu_lengths = PROFILES["gpu"].smollm_lengths
+    about = {"smollm_asset": ASSETS["smollm2"].description, "smollm_gpu_shortest": min(gpu_lengths),
+             "smollm_gpu_longest": max(gpu_lengths)}
     if not profile.smollm_lengths:
         status = f"not run on the {profile.name} profile"
         return (pd.DataFrame({"SmolLM2 section": [f"{status} (set profile='gpu' on a GPU runner)"]}),
-                {"smollm_status": status})
+                {"smollm_status": status, **about})
     model, tokenizer = pretrained.load_smollm2(device)
     rows = extension_perplexities(model, heldout_ids(tokenizer), profile.smollm_lengths, seed=seed)
     table = pd.DataFrame(rows).pivot_table(index="method", columns="length", values=PPL_COLUMN)
-    return table, {"smollm_status": "run on this profile", "smollm_table": rows}
+    return table, {"smollm_status": "run on this profile", "smollm_table": rows, **about}

@@ -59,7 +59,8 @@ def effective_windows(ctx: Part2):
     figures = {"effective_rows": len(effective),
                "effective_short_of_claimed": int((effective.effective < effective.claimed).sum()),
                "effective_table": effective.reset_index().to_dict(orient="records"),
-               "progressive_effective": int(effective.iloc[-1].effective)}
+               "progressive_effective": int(effective.iloc[-1].effective),
+               "ppl_tolerance": st.PPL_TOLERANCE, "passkey_tolerance": st.PASSKEY_TOLERANCE}
     return effective, figures
 
 
@@ -116,6 +117,7 @@ def depth_width(ctx: Part2):
     base_window = int(ctx.effective.loc[BASE_CONFIGURATION, "effective"])
     figures.update({"dw_window_growth": float(growth), "dw_predicted_growth": float(products.max() / products.min()),
                     "dw_base_predicted": spec.layers * spec.hidden, "dw_base_window": base_window,
+                    "dw_base_layers": spec.layers, "dw_base_hidden": spec.hidden,
                     "dw_base_window_over_predicted": base_window / (spec.layers * spec.hidden),
                     "dw_max_window_over_L": float(dw["measured / L₀"].max()),
                     "dw_table": dw.reset_index().to_dict(orient="records")})

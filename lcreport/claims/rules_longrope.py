@@ -1,0 +1,124 @@
+"""The verdict rules of the LongRoPE claims and of the cited references (see ``rules`` for the
+contract every rule keeps: it reads figures from ``results/`` and returns (verdict, what was measured))."""
+from __future__ import annotations
+
+import math
+
+from .rules_common import *  # noqa: F401,F403
+
+
+# --- LongRoPE -----------------------------------------------------------------------------------------
+
+def plain_rope(f):
+    r = value_of(f["longrope.plain_last_ratio"])
+    return ("supported" if r > PLAIN_ROPE_RISE else "misleading",
+            f"plain RoPE perplexity ×{r:.1f} at {f['longrope.top_scale']}× L")
+
+
+def eight_x(f):
+    """Article 003, line 6: 8× extension without fine-tuning. Read strictly: supported only if LongRoPE
+    without fine-tuning, at the top scale, keeps the model's quality (perplexity within KEPT_RATIO of the
+    model at L), beats the strongest baseline (YaRN) by a material margin (the whole 95% interval of its NLL
+    minus YaRN's below −MATERIAL_NATS) and delivers its window (chapter 05's effective window at least
+    DELIVERED_SHARE of the configured one); with caveat if it keeps quality and delivers but does not
+    materially beat YaRN; misleading otherwise (whatever it does against PI, the weakest baseline)."""
+    ratio = value_of(f["longrope.lr_vs_base_L"])
+    vs_pi, vs_yarn = f["longrope.ppl_lr_vs_pi"], f["longrope.ppl_lr_vs_yarn"]
+    row = effective_row(f["longrope2.effective_table"], LONGROPE_NO_FT)
+    kept, reaches = ratio < KEPT_RATIO, delivered(row)
+    beats_yarn = vs_yarn["ci95"][1] < -MATERIAL_NATS
+    verdict = ("supported" if kept and reaches and beats_yarn else "supported with caveat" if kept and reaches
+               else "misleading")
+    return verdict, (f"LongRoPE without fine-tuning at {f['longrope.top_scale']}× L: perplexity ×{ratio:.2f} of the "
+                     f"model at L; NLL minus YaRN's {cmp_text(vs_yarn, ' nats')}, minus PI's {cmp_text(vs_pi, ' nats')}; "
+                     f"pass key {pct(f['longrope.lr_passkey_top'])}; effective window {row['effective']:,} of "
+                     f"{row['claimed']:,} configured (chapter 05)")
+
+
+def short_kept(f):
+    """Article 003, line 4: extends the window to 2M tokens *while* keeping short-context performance.
+    Both halves are read: perplexity at L after extension and readjustment (within SHORT_KEPT of the base:
+    supported; within SHORT_KEPT_CAVEAT: with caveat) and the paper's full recipe (progressive extension)
+    delivering its window (effective window ≥ DELIVERED_SHARE of the configured one). Misleading if short
+    context is not kept or the extended window is not delivered."""
+    kept = value_of(f["longrope2.short_readjusted_vs_base"])
+    row = effective_row(f["longrope2.effective_table"], PROGRESSIVE_PREFIX)
+    verdict = ("misleading" if not delivered(row) or kept >= SHORT_KEPT_CAVEAT else
+               "supported" if kept < SHORT_KEPT else "supported with caveat")
+    return verdict, (f"perplexity at L after extension and readjustment: ×{kept:.2f} of the base model; the "
+                     f"progressive recipe's effective window {row['effective']:,} of {row['claimed']:,} configured")
+
+
+def progressive(f):
+    """Article 003, line 6: fine-tune at 256k, interpolate again, reach 2048k. Supported if progressive
+    extension has a lower NLL than one-shot search at the top scale (paired 95% interval below 0) and
+    its effective window reaches the configured one; with caveat if it is lower and delivers at least
+    DELIVERED_SHARE of it; misleading if it does not deliver (or is not lower)."""
+    c = f["longrope2.progressive_vs_oneshot_top"]
+    row = effective_row(f["longrope2.effective_table"], PROGRESSIVE_PREFIX)
+    better = lower(c)
+    verdict = ("supported" if better and row["effective"] >= row["claimed"] else
+               "supported with caveat" if better and delivered(row) else "misleading")
+    return verdict, (f"at {f['longrope2.prog_top_scale']}× L, progressive minus one-shot NLL {cmp_text(c, ' nats')}; "
+                     f"progressive's effective window {row['effective']:,} of {row['claimed']:,} configured")
+
+
+def readjust(f):
+    """Article 003, line 6: readjusting at short lengths recovers short-context performance. Supported if
+    the re-searched short factors lower the NLL at L by a material margin (95% interval below
+    −MATERIAL_NATS); with caveat if they change nothing material (interval within ±MATERIAL_NATS); wrong if
+    they make it materially worse."""
+    c = f["longrope2.readjusted_vs_long_at_L"]
+    lo, hi = c["ci95"]
+    verdict = ("supported" if hi < -MATERIAL_NATS else "wrong" if lo > MATERIAL_NATS else "supported with caveat")
+    return verdict, f"at L, re-searched short factors minus long factors: NLL {cmp_text(c, ' nats')}"
+
+
+def no_training(f):
+    """Article 003, line 8: "no extra training". Misleading if a short fine-tune lowers LongRoPE's NLL at
+    4× L by more than log(FINETUNE_GAIN) nats (paired 95% interval below 0 and the estimate beyond that);
+    supported with caveat otherwise."""
+    c = f["longrope2.ft_longrope_vs_noft_SL"]
+    gains = lower(c) and c["diff"] < -math.log(FINETUNE_GAIN)
+    return ("misleading" if gains else "supported with caveat",
+            f"{f['longrope2.ft_steps']} fine-tuning steps change LongRoPE's NLL at 4× L by {cmp_text(c, ' nats')} "
+            f"(the paper: {f['longrope2.paper_ft_steps']:,} steps)")
+
+
+def in_use(f):
+    return ("wrong" if f["longrope.transformers_has_longrope"] else "supported",
+            "transformers ships rope_type 'longrope' (Phi-3 long-context configs)")
+
+
+def linear(f):
+    """Article 004: linear position scaling (PI) turns a Llama into a long-context model. Supported with
+    caveat if, after fine-tuning, PI's perplexity at L is within PI_WORKS of the base *and* its effective
+    window reaches DELIVERED_SHARE of the configured one; misleading otherwise."""
+    after = value_of(f["longrope2.pi_ft_vs_base"])
+    before = value_of(f["longrope.pi_ppl_top"])
+    row = effective_row(f["longrope2.effective_table"], PI_FINETUNED)
+    verdict = "supported with caveat" if after < PI_WORKS and delivered(row) else "misleading"
+    return verdict, (f"PI without fine-tuning: perplexity {before:.0f}{interval(f['longrope.pi_ppl_top'])} at "
+                     f"{f['longrope.top_scale']}× L; fine-tuned at 4× L: ×{after:.2f} of the base at L, but its "
+                     f"effective window is {row['effective']:,} of {row['claimed']:,} configured")
+
+
+# --- references -----------------------------------------------------------------------------------------
+
+def references(refs):
+    """A cited work, checked against the book's bibliography check (``lcreport/claims/references.yaml``,
+    recorded by chapter 06 as ``critique.references``). Wrong if a cited work does not exist as cited;
+    misleading if it exists but does not say what it is cited for; supported otherwise."""
+    def rule(f):
+        table = f["critique.references"]
+        rows = [table[r] for r in refs]
+        missing = [r["cited"] for r in rows if not r["exists"]]
+        off = [r["cited"] for r in rows if r["exists"] and not r["supports"]]
+        verdict = "wrong" if missing else "misleading" if off else "supported"
+        if len(rows) == 1:
+            return verdict, f"{rows[0]['cited']}: {rows[0]['finding']}"
+        return verdict, (f"{len(rows) - len(missing)} of {len(rows)} cited works exist as cited, "
+                         f"{len(rows) - len(missing) - len(off)} say what they are cited for"
+                         + "".join(f"; not found: {m}" for m in missing))
+    rule.__name__ = "references"
+    return rule
