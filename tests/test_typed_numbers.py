@@ -75,3 +75,13 @@ def test_every_allowed_kind_says_why_and_every_file_is_read():
         assert comment.lstrip().startswith("#"), kind
     assert {p.name for p in FILES} >= {"01_complexity.ipynb", "intro.md", "glossary.md"}
     assert all(markdown_sources(p) for p in FILES)
+
+
+def test_cross_document_glue_names_its_format():
+    """myst-nb splits `doc::key` on its last colon: without a format spec (`doc::key:d`) the key is lost."""
+    import re
+
+    bare = [(p.name, m) for p in sorted((ROOT / "book").glob("*.md"))
+            for m in re.findall(r"\{glue:text\}`([^`]*::[^`]*)`", p.read_text(encoding="utf-8"))
+            if ":" not in m.split("::", 1)[1]]
+    assert not bare, f"cross-document glue without a format spec: {bare}"
