@@ -45,6 +45,9 @@ const wide = [];
 for (const el of document.querySelectorAll('.bd-article *')) {
   const r = el.getBoundingClientRect();
   if (r.width === 0 || r.right <= vw + 1) continue;
+  // a formula's last glyph may overhang its line box by a pixel or two (italic correction of a
+  // subscript); the page itself does not widen for it (checked by scrollWidth above): not a wide element
+  if (el.closest('mjx-container:not([display="true"])') && r.right <= vw + 4) continue;
   // inside a box that scrolls sideways: the reader sees a scroller, the page does not widen
   let p = el.parentElement, scrolls = false;
   while (p && p !== document.body) {
