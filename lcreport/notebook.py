@@ -107,7 +107,7 @@ def glue_all(run: Run, figures: dict) -> None:
 def glue_comparisons(run: Run) -> None:
     """Glue every paired comparison the chapter recorded, for its findings and prose:
     ``cmp_<id>`` (the difference b − a), ``cmp_<id>_lo`` / ``_hi`` (its 95% interval), ``cmp_<id>_n``
-    and, for an exact test, ``cmp_<id>_p``. Nothing is recorded twice: the comparisons are already in
+    and, for an exact test, ``cmp_<id>_p``; with a smallest detectable difference, ``cmp_<id>_mde``. Nothing is recorded twice: the comparisons are already in
     ``results/<chapter>.json``."""
     from myst_nb import glue as _glue
 
@@ -119,3 +119,5 @@ def glue_comparisons(run: Run) -> None:
         _glue(f"{key}_n", int(c["n"]), display=False)
         if c.get("p") is not None:
             _glue(f"{key}_p", float(c["p"]), display=False)
+        if c.get("detectable") is not None:
+            _glue(f"{key}_mde", float(c["detectable"]), display=False)

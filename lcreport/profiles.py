@@ -107,6 +107,7 @@ class Profile:
     stage_search: SearchSettings = None  # the searches of part 2 (progressive extension, readjustment)
     stage_chunks: int = 0
     stage_trials: int = 0
+    stage_depths: tuple[float, ...] = ()  # pass-key depths of part 2's evaluations
     dw_models: tuple[tuple[int, int], ...] = ()  # (layers, hidden)
     dw_length: int = 0
     dw_steps: int = 0

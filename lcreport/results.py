@@ -25,10 +25,18 @@ TRIAL_COLUMNS = ("experiment", "arm", "scale", "seed", "unit", "metric", "value"
 COMPARISON_FIELDS = ("id", "experiment", "scale", "metric", "a", "b", "diff", "ci95", "n", "test")
 
 
+#: the files of the package that shape a number: code, and the data it reads (profiles, claims and their
+#: rules' inputs, tolerances, the asset table, reference tables, the quoted exhibits)
+SOURCE_SUFFIXES = (".py", ".yaml", ".csv", ".txt")
+
+
 def source_hash() -> str:
-    """SHA-256 over lcreport's Python sources (sorted by path): which code made a number."""
+    """SHA-256 over lcreport's sources and data files (``SOURCE_SUFFIXES``, sorted by path): which code and
+    settings made a number."""
     parts = []
-    for path in sorted(PACKAGE_DIR.rglob("*.py")):
+    files = (p for p in PACKAGE_DIR.rglob("*") if p.is_file() and p.suffix in SOURCE_SUFFIXES
+             and "__pycache__" not in p.parts)
+    for path in sorted(files):
         parts.append(path.relative_to(PACKAGE_DIR).as_posix().encode() + b"\0" + path.read_bytes())
     return content_key(b"".join(parts))
 

@@ -79,6 +79,7 @@ TOKENS = {"tokens.en_chars_per_token_min": 3.9, "tokens.en_chars_per_token_max":
 LONGROPE = {"longrope.plain_last_ratio": 3.0, "longrope.top_scale": 8, "longrope.lr_vs_base_L": 1.05,
             "longrope.ppl_lr_vs_pi": CMP_LOWER, "longrope.ppl_lr_vs_yarn": cmp(-0.1, -0.15, -0.06),
             "longrope.lr_passkey_top": 0.9, "longrope.transformers_has_longrope": True,
+            "longrope.grid_factors_part": cmp(-0.05, -0.08, -0.02), "longrope.search_gain_chosen": fig(-0.01, -0.02, 0.0, 100),
             "longrope.pi_ppl_top": fig(150.0, 129.0, 175.0, 24),
             "longrope2.short_readjusted_vs_base": 1.04, "longrope2.effective_table": effective(progressive=8192, lr_noft=1024),
             "longrope2.progressive_vs_oneshot_top": CMP_LOWER, "longrope2.prog_top_scale": 32,

@@ -144,3 +144,36 @@ def test_effective_length_is_the_longest_passing_length():
     assert ev.effective_length(lengths, ppl, reference=10.0, tolerance=0.2) is None
     acc = [0.95, 0.9, 0.5, 0.1]
     assert ev.effective_length(lengths, acc, reference=0.95, tolerance=0.1, higher_is_better=True) == 512
+
+
+def test_the_unseen_template_differs_in_wording_and_key_format(data):
+    """The held-out template's key (digit groups joined by a hyphen) ends the sequence whole; its wording and
+    format share nothing with the training template's."""
+    rng = np.random.default_rng(3)
+    ids, answer = lm_data.passkey_example(data, 96, 0.5, rng, template=lm_data.HELD_OUT_TEMPLATE)
+    key = data.tokenizer.decode(ids[answer]).strip()
+    assert len(ids) == 96 and answer.stop == 96
+    groups = key.split("-")
+    assert [len(g) for g in groups] == list(lm_data.HELD_OUT_TEMPLATE.groups) and all(g.isdigit() for g in groups)
+    t, h = lm_data.TRAINING_TEMPLATE, lm_data.HELD_OUT_TEMPLATE
+    assert "pass key" not in h.needle + h.question and t.separator != h.separator
+
+
+def test_the_training_template_draws_the_keys_it_always_drew(data):
+    """Training data must not change with the templates: the key is the same draw of five digits as before."""
+    a, b = np.random.default_rng(11), np.random.default_rng(11)
+    ids, answer = lm_data.passkey_example(data, 64, 0.4, a)
+    expected = "".join(str(d) for d in b.integers(0, 10, lm_data.KEY_DIGITS))
+    assert data.tokenizer.decode(ids[answer]).strip() == expected and answer == slice(59, 64)
+
+
+def test_answer_argmax_with_kept_logits_equals_full_logits(data, state):
+    model = llama.build_model(SPEC, state)
+    rng = np.random.default_rng(5)
+    ids, answer = lm_data.passkey_example(data, 64, 0.5, rng)
+    x = torch.tensor([ids])
+    with torch.inference_mode():
+        full = model(input_ids=x).logits[:, answer.start - 1:answer.stop - 1].argmax(-1)
+    assert torch.equal(ev.answer_argmax(model, x, answer), full)
+    with pytest.raises(ValueError, match="end the sequence"):
+        ev.answer_argmax(model, x, slice(10, 15))

@@ -29,19 +29,26 @@ def base():
 
 @pytest.fixture(scope="module")
 def searches():
-    """Two stand-in search results per scale (searching itself is tested in test_longrope_search.py)."""
+    """Two stand-in search results per scale (searching itself is tested in test_longrope_search.py); seed 5
+    (PI's factors, n̂ = 0) stands as the one chosen on validation."""
     dim = SPEC.hidden // SPEC.heads
     out = {}
     for s in P.scales:
         for sd, f in zip(P.search.seeds, (rp.factors_yarn, rp.factors_pi)):
             factors = tuple(float(x) for x in f(s, dim, SPEC.rope_theta, SPEC.train_length))
-            out[(s, sd)] = SearchResult(Candidate(factors, 4 if sd == 3 else 0), 10.0)
-    return out
+            out[(s, sd)] = SearchResult(Candidate(factors, 4 if sd == 3 else 0), 10.0,
+                                        initial={"PI": 12.0, "NTK": 11.0, "YaRN": 10.5})
+    return ex.Section(None, {}, results={"searches": out, "chosen": {s: 5 for s in P.scales}})
 
 
 @pytest.fixture(scope="module")
 def methods(base, searches):
     return ex.methods_by_scale(base, P, searches, seed=0)
+
+
+@pytest.fixture(scope="module")
+def grid(base, searches, methods):
+    return ts.temperature_grid(base, P, searches, methods, seed=0)
 
 
 def test_retrieval_bar_decides_the_sentence():
@@ -67,48 +74,139 @@ def test_per_trial_pass_keys_leave_the_aggregates_unchanged(base):
 
 
 def test_method_trials_reproduce_the_table(methods):
-    """Every method at every scale has one nll row per chunk and one pass-key row per trial; the
-    per-unit rows average back to the table's figures; LongRoPE rows carry their search seed."""
+    """Every method at every scale has one nll row per window; the per-unit rows average back to the
+    table's figures; LongRoPE is the search chosen on validation."""
     import pandas as pd
     trials = pd.DataFrame(methods.trials)
     assert set(TRIAL_COLUMNS) <= set(trials.columns)
     table = methods.results["methods"].set_index("method")
-    assert list(table.index) == [rp.LABELS[m] for m in ex.FIXED_METHODS] + ["LongRoPE (seed 3)", "LongRoPE (seed 5)"]
+    assert list(table.index) == [rp.LABELS[m] for m in ex.FIXED_METHODS] + [ts.LR]
     for label, row in table.iterrows():
         nll = ts.unit_values(trials, "ppl_noft", label, 2, "nll_last_L")
         assert len(nll) == P.eval_chunks
         assert np.exp(nll.mean()) == pytest.approx(row["ppl last L"], rel=1e-5)
-        exact = ts.unit_values(trials, "passkey_noft", label, 2, "exact")
-        assert len(exact) == P.passkey_trials * len(P.passkey_depths) and set(exact) <= {0.0, 1.0}
-        assert exact.mean() == pytest.approx(row["pass key exact"])
+        assert nll == pytest.approx(methods.results["scored"][label])
         assert row["last lo"] <= row["ppl last L"] <= row["last hi"]
-    seeds = trials[trials.arm == "LongRoPE (seed 5)"].seed.unique()
-    assert list(seeds) == [5] and set(trials[trials.arm == "YaRN"].seed) == {0}
-    assert "depth" in trials[trials.experiment == "passkey_noft"].columns
 
 
-def test_comparisons_use_the_first_search_seed_and_pair_by_chunk(methods):
-    comps = ts.top_scale_comparisons(methods.trials, 2, P.search.seeds[0], seed=0)
-    assert [c["id"] for c in comps] == ["ppl_lr_vs_pi", "ppl_lr_vs_yarn", "ppl_pi_vs_plain"]
-    for c in comps:
-        assert set(COMPARISON_FIELDS) <= set(c) and c["n"] == P.eval_chunks
-    lr = ts.unit_values(methods.trials, "ppl_noft", "LongRoPE (seed 3)", 2, "nll_last_L")
-    pi = ts.unit_values(methods.trials, "ppl_noft", rp.LABELS["linear"], 2, "nll_last_L")
-    assert comps[0]["b"] == "LongRoPE (seed 3)" and comps[0]["diff"] == pytest.approx((lr - pi).mean())
-    with pytest.raises(KeyError, match="no nll_last_L trials"):
-        ts.unit_values(methods.trials, "ppl_noft", "LongRoPE (seed 9)", 2, "nll_last_L")
+def test_the_chosen_search_is_the_one_applied(base, searches, methods):
+    from lcreport.longrope.extension import extended_model
+    kw = ex.chosen_kwargs(searches, 2)
+    assert kw["n_hat"] == 0 and kw["long_factor"] == searches.results["searches"][(2, 5)].best.factors
+    m = extended_model(base.state, SPEC, "longrope", 2, **kw)
+    nll = ev.perplexity(m, ex.evaluation_chunks(base, 2 * SPEC.train_length, P, 0), SPEC.train_length)["nll_last_chunks"]
+    assert nll == pytest.approx(methods.results["scored"][ts.LR])
 
 
-def test_top_scale_findings_glue_the_words_of_the_comparisons(base, methods):
+def test_searches_are_chosen_on_the_validation_split(base):
+    """A real (tiny) search per seed; the chosen seed has the lowest validation perplexity, and the
+    validation split shares no token position with the search book's fitness part."""
+    tiny = dataclasses.replace(P, search=dataclasses.replace(SMOKE.search, population=3, generations=1, mutations=1,
+                                                             crossovers=1, samples=2, seeds=(0, 1)))
+    section = ex.longrope_searches(base, tiny)
+    rows = section.table.reset_index()
+    best = rows.loc[rows["validation ppl"].idxmin(), "seed"]
+    assert section.results["chosen"][2] == best and section.figures["search_chosen_top"] == best
+    assert (rows.chosen == "✓").sum() == 1
+    assert section.figures["searched_factors"]["2"] == list(section.results["searches"][(2, best)].best.factors)
+    d = base.data
+    assert len(d.search) + len(d.validation) > 0 and len(d.validation) >= 2 * 2 * SPEC.train_length
+    assert len(d.search) == int((len(d.search) + len(d.validation)) * lm_data.SEARCH_SHARE)
+
+
+def test_top_scale_comparisons_pair_by_window(methods, base):
     plain = ex.plain_rope_by_length(base, P, seed=0)
     found = ts.top_scale_findings(methods, plain, P, seed=0)
     by_id = {c["id"]: c for c in found.comparisons}
-    assert found.figures["lr_vs_pi"] == stats.relation(by_id["ppl_lr_vs_pi"])
-    assert found.figures["pi_vs_plain"] == stats.relation(by_id["ppl_pi_vs_plain"])
-    lr = methods.results["methods"].query("kind == 'longrope'")["ppl last L"]
-    assert found.figures["lr_best_ppl"] == pytest.approx(lr.min())
-    assert found.figures["lr_vs_base_L"] == pytest.approx(lr.min() / plain.table.loc[SPEC.train_length,
-                                                                                       "ppl (last L tokens)"])
+    assert list(by_id) == [cid for cid, *_ in ts.COMPARISONS]
+    scored = methods.results["scored"]
+    for cid, key, a, b in ts.COMPARISONS:
+        c = by_id[cid]
+        assert set(COMPARISON_FIELDS) <= set(c) and c["n"] == P.eval_chunks and c["detectable"] > 0
+        assert c["diff"] == pytest.approx((scored[b] - scored[a]).mean())
+        assert found.figures[key] == stats.relation(c)
+    assert found.figures["lr_best_ppl"]["value"] == pytest.approx(np.exp(scored[ts.LR].mean()))
+    assert found.figures["lr_vs_base_L"] == pytest.approx(np.exp(scored[ts.LR].mean()) /
+                                                          plain.table.loc[SPEC.train_length, "ppl (last L tokens)"])
+
+
+def test_grid_cells_that_are_library_methods_match_them(base, searches, methods):
+    """The grid reuses a method's scores for the cells of ``SAME_AS_METHOD``: computed through the longrope
+    type with that temperature, each gives the same NLL as the library's own type."""
+    from lcreport.longrope.extension import extended_model
+    chunks = ex.evaluation_chunks(base, 2 * SPEC.train_length, P, 0)
+    dim = SPEC.hidden // SPEC.heads
+    for (name, temp), label in ts.SAME_AS_METHOD.items():
+        method = ts.FACTOR_SETS[name]
+        kw = ex.chosen_kwargs(searches, 2) if method is None else \
+            {"long_factor": rp.FACTOR_FUNCTIONS[method](2, dim, SPEC.rope_theta, SPEC.train_length)}
+        m = extended_model(base.state, SPEC, "longrope", 2, attention_factor=rp.TEMPERATURES[temp](2, SPEC.train_length), **kw)
+        nll = ev.perplexity(m, chunks, SPEC.train_length)["nll_last_chunks"]
+        assert nll == pytest.approx(methods.results["scored"][label], abs=1e-4), (name, temp)
+
+
+def test_grid_splits_longrope_minus_yarn_into_factors_and_temperature(grid, methods):
+    by_id = {c["id"]: c for c in grid.comparisons}
+    scored = methods.results["scored"]
+    total = (scored[ts.LR] - scored[rp.LABELS["yarn"]]).mean()
+    assert by_id["grid_factors_part"]["diff"] + by_id["grid_temperature_part"]["diff"] == pytest.approx(total, abs=1e-6)
+    assert grid.table.shape == (len(ts.FACTOR_SETS), len(rp.TEMPERATURES))
+    assert grid.table.loc["PI", "none"] == pytest.approx(np.exp(scored[rp.LABELS["linear"]].mean()))
+    assert len(grid.trials) == len(ts.FACTOR_SETS) * len(rp.TEMPERATURES) * P.eval_chunks
+
+
+def test_temperature_shares():
+    scored = {("PI", "none"): np.array([3.0]), ("YaRN", "none"): np.array([2.5]), ("YaRN", "YaRN's"): np.array([2.0]),
+              ("searched", "none"): np.array([2.2]), ("searched", "LongRoPE's"): np.array([2.0])}
+    shares = ts.temperature_shares(scored)
+    assert shares["yarn_gain_over_pi"] == pytest.approx(1.0) and shares["yarn_temperature_share"] == pytest.approx(0.5)
+    assert shares["lr_temperature_share"] == pytest.approx(0.2)
+
+
+def test_search_heldout_sets_each_seed_against_its_best_start(base, searches, grid):
+    section = ts.search_heldout(base, P, searches, grid, seed=0)
+    assert [c["id"] for c in section.comparisons] == ["search_gain_seed3", "search_gain_seed5"]
+    start = section.table["starting point"].iloc[0]
+    assert start == "YaRN"  # the lowest initial search fitness of the stand-ins
+    c = section.comparisons[1]  # the chosen seed reuses the grid's scores
+    expected = grid.results["scored"][("searched", "LongRoPE's")] - grid.results["scored"][("YaRN", "LongRoPE's")]
+    assert c["diff"] == pytest.approx(expected.mean()) and c["a"] == ts.grid_arm("YaRN", "LongRoPE's")
+    assert section.figures["search_gain_chosen"]["value"] == pytest.approx(c["diff"])
+
+
+def test_pass_keys_at_the_top_scale_pair_the_same_prompts(base, searches):
+    section = ts.passkeys_top(base, P, searches, seed=0)
+    import pandas as pd
+    trials = pd.DataFrame(section.trials)
+    per_arm = P.passkey_trials * len(P.passkey_depths)
+    for experiment in ("passkey_noft", "passkey_ood"):
+        units = trials[(trials.experiment == experiment) & (trials.metric == "exact")].groupby("arm").unit.apply(list)
+        assert len(units) == len(ts.PASSKEY_METHODS) and all(u == list(range(per_arm)) for u in units)
+    ids = [c["id"] for c in section.comparisons]
+    assert ids == ["passkey_lr_vs_yarn", "passkey_lr_vs_pi", "passkey_ood_lr_vs_yarn", "passkey_ood_lr_vs_pi"]
+    assert all(c["test"] == "exact McNemar" and c["n"] == per_arm for c in section.comparisons)
+    lo, hi = section.figures["lr_passkey_top"]["ci95"]
+    assert lo <= section.figures["lr_passkey_top"]["value"] <= hi
+
+
+def test_retrieval_relation_reads_the_mcnemar_test():
+    assert ts.retrieval_relation({"p": 0.01, "diff": 0.2}) == "more often than"
+    assert ts.retrieval_relation({"p": 0.01, "diff": -0.2}) == "less often than"
+    assert ts.retrieval_relation({"p": 0.2, "diff": 0.2}) == "not detectably more or less often than"
+
+
+def test_n_hat_of_zero_needs_no_second_arm(base, searches, methods):
+    section = ts.n_hat_ablation(base, P, searches, methods, seed=0)
+    c = section.comparisons[0]
+    assert section.figures["nhat_value"] == 0 and c["diff"] == 0 and c["ci95"] == [0.0, 0.0]
+
+
+def test_retrieval_at_L_scores_both_templates(base):
+    section = ex.retrieval_at_L(base, P, seed=0)
+    experiments = {r["experiment"] for r in section.trials}
+    assert experiments == {"passkey_at_L", "passkey_ood"}
+    assert section.figures["passkey_ood_exact_at_L"]["n"] == P.passkey_trials * len(P.passkey_depths)
+    assert "-" in section.figures["unseen_key_example"]
 
 
 def test_record_glues_figures_and_keeps_trials_and_comparisons(tmp_results):
@@ -128,9 +226,9 @@ def test_training_summary_reports_the_cache_and_the_raw_loss_curve(base):
     assert section.table.loc["training length L", "value"] == SPEC.train_length
 
 
-def test_methods_plot_fades_only_the_other_search_seeds(methods):
+def test_methods_plot_draws_every_method(methods):
     from lcreport.longrope import experiment_plots as plots
-    fig = plots.plot_methods(methods.results["methods"], SPEC.train_length, "LongRoPE (seed 3)")
+    fig = plots.plot_methods(methods.results["methods"], SPEC.train_length, ts.LR)
     assert len(fig.axes) == 2
-    alphas = {c.get_label(): c.lines[0].get_alpha() for c in fig.axes[1].containers}
-    assert alphas["LongRoPE (seed 5)"] == 0.5 and alphas["LongRoPE (seed 3)"] == alphas["YaRN"] == 0.9
+    labels = {c.get_label() for c in fig.axes[1].containers}
+    assert labels == {rp.LABELS[m] for m in ex.FIXED_METHODS} | {ts.LR}

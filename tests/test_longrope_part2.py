@@ -47,7 +47,8 @@ def test_helpers():
     assert wn.claimed_window("control", 64, 4) == wn.claimed_window("plain RoPE", 64, 4) == 64
     assert wn.claimed_window("PI", 64, 4) == 256
     s = sf.short_search_settings(PROFILES["cpu"])
-    assert s.samples == PROFILES["cpu"].eval_chunks and dataclasses.replace(s, samples=2) == PROFILES["cpu"].stage_search
+    assert s.samples == sf.readjust_windows(PROFILES["cpu"]) == 2 * PROFILES["cpu"].stage_chunks
+    assert dataclasses.replace(s, samples=2) == PROFILES["cpu"].stage_search
     assert sum(fs.PAPER_FT_STEPS) == 1000
 
 

@@ -56,6 +56,10 @@ def test_source_hash_changes_when_any_source_changes(tmp_path, monkeypatch):
     changed = source_hash()
     (copy / "longrope" / "search_renamed.py").rename(target)
     assert changed != source_hash()
+    restored = source_hash()
+    settings = copy / "profiles.yaml"  # the settings count too, not only the code
+    settings.write_text(settings.read_text() + "\n# a comment\n")
+    assert source_hash() != restored
 
 
 def test_comparisons_and_trials_follow_the_contract(tmp_results):

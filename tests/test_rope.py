@@ -53,3 +53,15 @@ def test_bad_inputs_are_rejected():
         rope.rope_parameters("alibi", 2, L)
     with pytest.raises(ValueError, match="long_factor"):
         rope.rope_parameters("longrope", 2, L)
+
+
+def test_attention_temperatures():
+    assert rope.yarn_attention_factor(8, L) == pytest.approx(0.1 * np.log(8) + 1)
+    assert rope.TEMPERATURES["none"](8, L) == 1.0 and rope.yarn_attention_factor(1, L) == 1.0
+    assert rope.TEMPERATURES["LongRoPE's"](8, L) == rope.longrope_attention_factor(8, L)
+    params, _ = rope.rope_parameters("longrope", 8, L, long_factor=np.ones(DIM // 2), attention_factor=1.0)
+    assert params["attention_factor"] == 1.0
+    _, attention = transformers_inv_freq("longrope", 8, 8 * L, long_factor=np.ones(DIM // 2), attention_factor=1.3)
+    assert attention == pytest.approx(1.3)
+    with pytest.raises(ValueError, match="through the longrope type"):
+        rope.rope_parameters("yarn", 8, L, attention_factor=1.0)

@@ -1,5 +1,6 @@
 """The one training loop, run through accelerate: on one process it is the plain PyTorch loop, bit for bit."""
 import dataclasses
+import pytest
 
 import numpy as np
 import torch
@@ -51,3 +52,17 @@ def test_gradient_accumulation_changes_the_steps_not_the_data():
     diffs = [(a - b).abs().max().item() for a, b in zip(one.state_dict().values(), two.state_dict().values())]
     assert max(diffs) < 5e-2  # same data in two halves: close, not identical (weights per half differ)
     assert np.isfinite([h["loss"] for h in h2]).all()
+
+
+def test_typical_minutes_ignore_a_stall():
+    """Logged every 25 steps at 1 s a step, with one stretch ten times slower: the wall time counts the
+    stall, the median rate does not."""
+    from lcreport.models.training import typical_minutes
+    seconds, history = 0.0, []
+    for i, step in enumerate(range(0, 200, 25)):
+        history.append({"step": step, "seconds": seconds})
+        seconds += 25 * (10.0 if i == 3 else 1.0)
+    history.append({"step": 199, "seconds": history[-1]["seconds"] + 24})
+    assert history[-1]["seconds"] / 60 > 5.0
+    assert typical_minutes(history) == pytest.approx(200 / 60)
+    assert typical_minutes(history[:1]) == pytest.approx(0.0)

@@ -29,8 +29,11 @@ def eight_x(f):
     beats_yarn = vs_yarn["ci95"][1] < -MATERIAL_NATS
     verdict = ("supported" if kept and reaches and beats_yarn else "supported with caveat" if kept and reaches
                else "misleading")
+    factors, search_gain = f["longrope.grid_factors_part"], f["longrope.search_gain_chosen"]
     return verdict, (f"LongRoPE without fine-tuning at {f['longrope.top_scale']}× L: perplexity ×{ratio:.2f} of the "
-                     f"model at L; NLL minus YaRN's {cmp_text(vs_yarn, ' nats')}, minus PI's {cmp_text(vs_pi, ' nats')}; "
+                     f"model at L; NLL minus YaRN's {cmp_text(vs_yarn, ' nats')}, of which the factors at equal "
+                     f"temperature {cmp_text(factors, ' nats')}; the search against its best starting point "
+                     f"{value_of(search_gain):+.3g} nats{interval(search_gain)}; minus PI's {cmp_text(vs_pi, ' nats')}; "
                      f"pass key {pct(f['longrope.lr_passkey_top'])}; effective window {row['effective']:,} of "
                      f"{row['claimed']:,} configured (chapter 05)")
 

@@ -76,15 +76,17 @@ def error_figures(f: dict, spec=None) -> dict:
 
 def run_costs(f: dict):
     """(table, figures): each chapter's wall time in this run ("warm" when its models came from the cache)
-    and an estimate of a cold run (the recorded training time of every model it loaded added back).
+    and an estimate of a cold run (the training time of every model it loaded added back).
 
-    Trained models are cached; their training time is recorded with the weights, so a run that
-    loaded them can still say what a cold run costs.
+    Trained models are cached; their training log is recorded with the weights, so a run that loaded
+    them can still say what a cold run costs. The time added back is the median time per logged step
+    times the steps (``training.typical_minutes``): the wall time recorded with the weights also counts
+    stalls while the machine did other work.
     """
     import pandas as pd
 
     base_cached = f["longrope.from_cache"] == "loaded from the cache"
-    untimed = {"longrope": f["longrope.train_minutes"] if base_cached else 0.0,
+    untimed = {"longrope": f["longrope.train_minutes_typical"] if base_cached else 0.0,
                "longrope2": f["longrope2.train_minutes_all"] - f["longrope2.train_minutes_this_run"]}
     rows = []
     for ch in TIMED_CHAPTERS:
@@ -93,6 +95,7 @@ def run_costs(f: dict):
                      "this run (minutes)": minutes, "cold cache (minutes)": minutes + untimed.get(ch, 0.0)})
     cost = pd.DataFrame(rows)
     figures = {"book_minutes": float(cost["this run (minutes)"].sum()), "base_train_minutes": f["longrope.train_minutes"],
+               "base_train_minutes_typical": f["longrope.train_minutes_typical"],
                "book_cold_minutes": float(cost["cold cache (minutes)"].sum()),
                "part2_train_minutes": f["longrope2.train_minutes_all"],
                "run_times": cost.to_dict(orient="records")}

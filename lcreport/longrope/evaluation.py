@@ -7,7 +7,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ..models.lm_data import Data, passkey_example, repeat_example
+from ..models.lm_data import TRAINING_TEMPLATE, Data, PasskeyTemplate, passkey_example, repeat_example
 
 
 @torch.inference_mode()
@@ -43,20 +43,29 @@ def perplexity(model, chunks: torch.Tensor, last: int) -> dict:
 
 @torch.inference_mode()
 def answer_argmax(model, x: torch.Tensor, answer: slice) -> torch.Tensor:
-    """The model's argmax at each answer position given the true tokens before it (teacher forcing)."""
-    return model(input_ids=x).logits[:, answer.start - 1:answer.stop - 1].argmax(-1)
+    """The model's argmax at each answer position given the true tokens before it (teacher forcing).
+
+    The answer ends the sequence, so only the last ``len(answer) + 1`` positions' logits are computed
+    (``logits_to_keep``); the hidden states, and so the predictions, are the same as from full logits."""
+    length = x.shape[1]
+    if answer.stop != length:
+        raise ValueError(f"the answer must end the sequence ({answer} in a sequence of {length} tokens)")
+    keep = answer.stop - answer.start + 1
+    logits = model(input_ids=x, logits_to_keep=keep).logits
+    return logits[:, :-1].argmax(-1)
 
 
 @torch.inference_mode()
 def passkey_scores(model, data: Data, length: int, depths, trials: int, seed: int = 0, source=None, *,
-                   per_trial: bool = False):
+                   per_trial: bool = False, template: PasskeyTemplate = TRAINING_TEMPLATE, batch_size: int = 10):
     """Exact-match and per-digit accuracy of the pass key, by depth.
 
     One teacher-forced pass: the key is exactly right under greedy decoding iff every one of
     its tokens is the argmax given the correct ones before it, so exact match here equals
     greedy exact match; per-digit accuracy is the graded measure.
 
-    With ``per_trial=True`` returns ``(rows, trial_rows)``: the same by-depth rows (same draws, same
+    ``template`` sets the wording and key format (``lm_data.TEMPLATES``); trials are scored
+    ``batch_size`` at a time. With ``per_trial=True`` returns ``(rows, trial_rows)``: the same by-depth rows (same draws, same
     numbers) and one row per trial — ``unit`` (a running index over depths × trials, the same key and
     text for every model scored at this length and seed), ``depth``, ``exact`` (0/1) and ``per_digit``.
     """
@@ -66,11 +75,12 @@ def passkey_scores(model, data: Data, length: int, depths, trials: int, seed: in
     for depth in depths:
         seqs, answers = [], None
         for _ in range(trials):
-            ids, ans = passkey_example(data, length, depth, rng, source=source)
+            ids, ans = passkey_example(data, length, depth, rng, source=source, template=template)
             seqs.append(ids); answers = ans
-        x = torch.tensor(seqs, device=device)
-        pred = answer_argmax(model, x, answers).cpu()
-        truth = x[:, answers].cpu()
+        x = torch.tensor(seqs)
+        pred = torch.cat([answer_argmax(model, x[i:i + batch_size].to(device), answers).cpu()
+                          for i in range(0, trials, batch_size)])
+        truth = x[:, answers]
         correct = pred == truth
         rows.append({"length": length, "depth": depth, "exact": correct.all(1).float().mean().item(),
                      "per_digit": correct.float().mean().item(), "trials": trials})

@@ -48,8 +48,9 @@ def plot_methods(results: pd.DataFrame, L: int, emphasised: str):
     return fig
 
 
-def plot_searched_factors(searches: dict, spec, scales, search_seeds):
-    """One panel per scale: the searched λᵢ of every search seed against PI's, NTK's and YaRN's."""
+def plot_searched_factors(searches: dict, spec, scales, search_seeds, chosen: dict):
+    """One panel per scale: the searched λᵢ of every search seed against PI's, NTK's and YaRN's; the
+    search chosen on validation (``chosen``: scale → seed) drawn solid."""
     dim = spec.hidden // spec.heads
     L = spec.train_length
     fig, axes = subplots(len(scales), figsize=(5.0, 3.0 * len(scales) + 1.2), sharex=True)
@@ -59,8 +60,8 @@ def plot_searched_factors(searches: dict, spec, scales, search_seeds):
             ax.plot(i_idx, rp.FACTOR_FUNCTIONS[method](s, dim, spec.rope_theta, L), color=COLORS[method], label=name)
         for sd in search_seeds:
             r = searches[(s, sd)]
-            ax.plot(i_idx, r.best.factors, color=COLORS["longrope"], ls="-" if sd == search_seeds[0] else "--",
-                    label=f"searched (seed {sd}, n̂={r.best.n_hat})")
+            ax.plot(i_idx, r.best.factors, color=COLORS["longrope"], ls="-" if sd == chosen[s] else "--",
+                    label=f"searched (seed {sd}, n̂={r.best.n_hat}{', chosen' if sd == chosen[s] else ''})")
         ax.set_title(f"s = {s}"); ax.set_ylabel("rescale factor λᵢ")
     np.atleast_1d(axes)[-1].set_xlabel("frequency index i (high → low frequency)")
     legend_below(fig, np.atleast_1d(axes)[0])

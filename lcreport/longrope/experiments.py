@@ -1,9 +1,10 @@
 """LongRoPE part 1, extension without fine-tuning: the chapter's experiments, each returning a ``Section``.
 
 The small Llama trained at L; whether it retrieves at L; plain RoPE beyond L; the LongRoPE search for
-every scale and search seed; every method at every scale (perplexity and pass keys); copying across
-distance; and the n̂ ablation. The figures at the largest scale and the paired comparisons between
-methods are ``longrope.top_scale``; the plots are ``longrope.experiment_plots``.
+every scale and search seed, and the search chosen on the validation split; every method at every
+scale (perplexity); copying across distance. The paired comparisons at the largest scale (methods,
+the temperature × factors grid, the searches against their starting points, pass keys, n̂) are
+``longrope.top_scale``; the plots are ``longrope.experiment_plots``.
 """
 from __future__ import annotations
 
@@ -16,7 +17,8 @@ import pandas as pd
 from ..analysis import stats
 from ..models import rope as rp
 from ..models.checkpoints import trained_model
-from ..models.lm_data import Data
+from ..models.training import typical_minutes
+from ..models.lm_data import HELD_OUT_TEMPLATE, TRAINING_TEMPLATE, Data
 from ..profiles import PROFILES, LlamaSpec, Profile
 from . import evaluation as ev
 from .extension import extended_model
@@ -94,7 +96,7 @@ def training_summary(base: BaseModel) -> Section:
     spec, hist, n_params = base.spec, base.loss_frame, base.n_params
     minutes, tokens = hist.seconds.iloc[-1] / 60, int(hist.tokens.iloc[-1])
     figures = {"n_params": n_params, "train_length": base.L, "train_steps": spec.steps, "train_tokens": tokens,
-               "train_minutes": minutes,
+               "train_minutes": minutes, "train_minutes_typical": typical_minutes(base.history),
                "from_cache": "loaded from the cache" if base.from_cache else "trained in this run",
                "passkey_share": spec.passkey_share, "repeat_share": spec.repeat_share,
                "copy_share": spec.copy_share, "copy_warmup_steps": spec.copy_warmup_steps,
@@ -146,29 +148,54 @@ def nll_trial_rows(result: dict, experiment: str, arm: str, scale: float, seed: 
 
 
 def retrieval_at_L(base: BaseModel, P: Profile, *, seed: int) -> Section:
-    """Pass keys and copying across distance at the training length; whether pass keys can judge extension."""
+    """Pass keys (the training template and one never seen in training) and copying across distance at the
+    training length; whether pass keys can judge extension."""
     L, data = base.L, base.data
-    rows, trials = ev.passkey_scores(base.model, data, L, P.passkey_depths, P.passkey_trials, seed=seed,
-                                     source=data.heldout, per_trial=True)
-    at_L = pd.DataFrame(rows)
+    sections = {}
+    for template, experiment in ((TRAINING_TEMPLATE, "passkey_at_L"), (HELD_OUT_TEMPLATE, "passkey_ood")):
+        rows, trials = ev.passkey_scores(base.model, data, L, P.passkey_depths, P.passkey_trials, seed=seed,
+                                         source=data.heldout, per_trial=True, template=template)
+        sections[experiment] = (pd.DataFrame(rows), trials)
+    at_L, trials = sections["passkey_at_L"]
+    ood_L, ood_trials = sections["passkey_ood"]
     span = copy_span(L)
     distances = sorted({0, L // 8, L // 4, L // 2, L - 2 * span})
     rep_L = pd.DataFrame(ev.repeat_losses(base.model, data, L, distances, span=span, trials=COPY_TRIALS, seed=seed,
                                           source=data.heldout))
     ready, consequence = retrieval_readiness(at_L.exact.mean())
-    hits = sum(t["exact"] for t in trials)
-    figures = {"passkey_exact_at_L": {"value": float(at_L.exact.mean()), "ci95": stats.wilson(hits, len(trials)),
-                                      "n": len(trials)},
-               "passkey_digit_at_L": float(at_L.per_digit.mean()), "retrieval_bar": RETRIEVAL_BAR,
-               "retrieval_ready": ready, "retrieval_consequence": consequence,
+    figures = {"passkey_exact_at_L": exact_share(trials), "passkey_ood_exact_at_L": exact_share(ood_trials),
+               "passkey_digit_at_L": float(at_L.per_digit.mean()), "passkey_ood_digit_at_L": float(ood_L.per_digit.mean()),
+               "passkey_trials": P.passkey_trials, "passkey_depth_count": len(P.passkey_depths),
+               "retrieval_bar": RETRIEVAL_BAR, "retrieval_ready": ready, "retrieval_consequence": consequence,
                "copy_loss_at_L": float(rep_L.copy_loss.mean()),
-               "random_token_loss": float(np.log(base.spec.vocab_size))}
-    return Section(at_L, figures, passkey_trial_rows(trials, "passkey_at_L", rp.LABELS["rope"], 1, seed))
+               "random_token_loss": float(np.log(base.spec.vocab_size)),
+               "training_key_digits": len(TRAINING_TEMPLATE.key(np.random.default_rng(0))),
+               "unseen_key_example": HELD_OUT_TEMPLATE.key(np.random.default_rng(0))}
+    table = pd.concat({TRAINING_TEMPLATE.name: at_L.set_index("depth")[["exact", "per_digit"]],
+                       HELD_OUT_TEMPLATE.name: ood_L.set_index("depth")[["exact", "per_digit"]]}, axis=1)
+    rows = (passkey_trial_rows(trials, "passkey_at_L", rp.LABELS["rope"], 1, seed)
+            + passkey_trial_rows(ood_trials, "passkey_ood", rp.LABELS["rope"], 1, seed))
+    return Section(table, figures, rows)
+
+
+def exact_share(trials) -> dict:
+    """Share of whole keys recovered, with its Wilson 95% interval and n."""
+    hits = sum(t["exact"] for t in trials)
+    return {"value": hits / len(trials), "ci95": stats.wilson(hits, len(trials)), "n": len(trials)}
 
 
 def evaluation_chunks(base: BaseModel, length: int, P: Profile, seed: int):
-    """The evaluation windows at ``length`` (held-out books; the same for every method)."""
+    """The evaluation windows at ``length`` (held-out books; the same for every method): ``eval_chunks``
+    windows at evenly spaced offsets, so that at every scale the scored last L tokens of two windows never
+    overlap (the starts are more than L apart)."""
     return ev.eval_chunks(base.data.heldout, length, P.eval_chunks, seed)
+
+
+def validation_chunks(base: BaseModel, length: int):
+    """Windows of the validation split (the part of the search book the search never reads), as many
+    non-overlapping ones as it holds, at least two: where one search is chosen over another."""
+    count = max(2, len(base.data.validation) // length)
+    return ev.eval_chunks(base.data.validation, length, count)
 
 
 def plain_rope_by_length(base: BaseModel, P: Profile, *, seed: int) -> Section:
@@ -186,7 +213,7 @@ def plain_rope_by_length(base: BaseModel, P: Profile, *, seed: int) -> Section:
     figures = {"plain_ppl_L": float(plain.loc[L, "ppl (all tokens)"]),
                "plain_ppl_max": float(plain["ppl (all tokens)"].iloc[-1]),
                "plain_last_ppl_max": float(last.iloc[-1]), "plain_last_ratio": float(last.iloc[-1] / last.loc[L]),
-               "max_scale": max(P.scales)}
+               "max_scale": max(P.scales), "eval_chunks": P.eval_chunks}
     return Section(plain, figures, trials)
 
 
@@ -196,9 +223,11 @@ def paper_evaluations() -> int:
 
 
 def longrope_searches(base: BaseModel, P: Profile, *, progress=None) -> Section:
-    """The LongRoPE search for every scale and search seed (section 3); ``results`` maps (scale, seed) to
-    its ``SearchResult``. ``progress(iterable, desc=...)`` (e.g. tqdm) reports the generations."""
-    searches = {}
+    """The LongRoPE search for every scale and search seed (section 3), and, per scale, the search chosen
+    on the validation split (lowest NLL of the last L tokens). ``results``: ``searches`` maps (scale,
+    seed) to its ``SearchResult``, ``chosen`` maps a scale to the chosen seed.
+    ``progress(iterable, desc=...)`` (e.g. tqdm) reports the generations."""
+    searches, rows = {}, []
     t0 = time.time()
     for s in P.scales:
         for sd in P.search.seeds:
@@ -206,93 +235,88 @@ def longrope_searches(base: BaseModel, P: Profile, *, progress=None) -> Section:
             searches[(s, sd)] = search(base.state, base.spec, base.data, s, P.search, seed=sd, device=base.device,
                                        progress=bar)
     minutes = (time.time() - t0) / 60
-    summary = pd.DataFrame([{"scale": s, "seed": sd, "best search ppl": r.best_fitness, "n̂": r.best.n_hat,
-                             **{f"{k} seed ppl": v for k, v in r.initial.items()}, "evaluations": r.evaluations,
-                             "seconds": r.seconds} for (s, sd), r in searches.items()]).set_index(["scale", "seed"])
-    first = P.search.seeds[0]
-    figures = {"search_samples": P.search.samples, "search_minutes": minutes,
+    chosen = {}
+    for s in P.scales:
+        val = validation_chunks(base, int(s * base.L))
+        scores = {}
+        for sd in P.search.seeds:
+            best = searches[(s, sd)].best
+            m = extended_model(base.state, base.spec, "longrope", s, long_factor=best.factors, n_hat=best.n_hat,
+                               device=base.device)
+            scores[sd] = ev.perplexity(m, val, base.L)["ppl_last"]
+        chosen[s] = min(scores, key=scores.get)
+        rows += [{"scale": s, "seed": sd, "search ppl": searches[(s, sd)].best_fitness, "validation ppl": v,
+                  "n̂": searches[(s, sd)].best.n_hat, "evaluations": searches[(s, sd)].evaluations,
+                  "chosen": "✓" if sd == chosen[s] else ""} for sd, v in scores.items()]
+    summary = pd.DataFrame(rows).set_index(["scale", "seed"])
+    top = max(P.scales)
+    figures = {"search_samples": P.search.samples, "search_minutes": minutes, "search_seed_count": len(P.search.seeds),
                "search_evaluations": int(summary.evaluations.sum()), "search_population": P.search.population,
-               "search_generations": P.search.generations,
+               "search_generations": P.search.generations, "search_mutations": P.search.mutations,
+               "search_crossovers": P.search.crossovers,
                "search_results": summary.reset_index().to_dict(orient="records"),
-               "searched_factors": {str(s): list(searches[(s, first)].best.factors) for s in P.scales},
+               "search_chosen": {str(s): int(sd) for s, sd in chosen.items()},
+               "search_chosen_top": int(chosen[top]),
+               "validation_windows_top": len(validation_chunks(base, int(top * base.L))),
+               "searched_factors": {str(s): list(searches[(s, chosen[s])].best.factors) for s in P.scales},
+               "searched_n_hat": {str(s): int(searches[(s, chosen[s])].best.n_hat) for s in P.scales},
                "paper_evaluations": paper_evaluations(), "search_grid_step": SearchSpace.step,
+               "search_factor_ceiling": SearchSpace(1, 1.0).hi,
                **{f"paper_{k}": getattr(PROFILES["gpu"].search, k) for k in ("population", "generations",
                                                                             "mutations", "crossovers")}}
-    return Section(summary, figures, results=searches)
+    return Section(summary, figures, results={"searches": searches, "chosen": chosen})
 
 
-def longrope_label(search_seed: int) -> str:
-    return f"LongRoPE (seed {search_seed})"
+def chosen_kwargs(searches: Section, scale) -> dict:
+    """``extended_model`` arguments of the search chosen on validation at ``scale``."""
+    best = searches.results["searches"][(scale, searches.results["chosen"][scale])].best
+    return {"long_factor": best.factors, "n_hat": best.n_hat}
 
 
-def method_variants(scale: float, searches: dict, search_seeds) -> list[tuple[str, str, int | None, dict]]:
-    """(method, label, search seed, keyword arguments) of every method at ``scale``: the fixed ones (search
-    seed None), then one LongRoPE per search seed."""
-    variants = [(m, rp.LABELS[m], None, {}) for m in FIXED_METHODS]
-    return variants + [("longrope", longrope_label(sd), sd, {"long_factor": searches[(scale, sd)].best.factors,
-                                                              "n_hat": searches[(scale, sd)].best.n_hat})
-                       for sd in search_seeds]
+def method_variants(scale: float, searches: Section) -> list[tuple[str, str, dict]]:
+    """(method, label, keyword arguments) of every method at ``scale``: the fixed ones, then LongRoPE
+    with the search chosen on the validation split."""
+    return [(m, rp.LABELS[m], {}) for m in FIXED_METHODS] + \
+        [("longrope", rp.LABELS["longrope"], chosen_kwargs(searches, scale))]
 
 
-def methods_by_scale(base: BaseModel, P: Profile, searches: dict, *, seed: int) -> Section:
-    """Every method at every scale, without fine-tuning: perplexity (with bootstrap intervals) and pass keys
-    (section 4). ``results`` holds the long table (``methods``) and pass keys by depth (``by_depth``)."""
-    L, rows, depth_rows, trials = base.L, [], [], []
+def methods_by_scale(base: BaseModel, P: Profile, searches: Section, *, seed: int) -> Section:
+    """Every method at every scale, without fine-tuning: perplexity with bootstrap intervals over the same
+    windows for every method (section 4). ``results``: the long table (``methods``) and, at the top
+    scale, each arm's per-window NLL of the last L tokens (``scored``, label → array) for the paired
+    comparisons that follow."""
+    L, top, rows, trials, scored = base.L, max(P.scales), [], [], {}
     for s in P.scales:
         n = int(s * L)
         chunks = evaluation_chunks(base, n, P, seed)
-        for method, label, search_seed, kw in method_variants(s, searches, P.search.seeds):
+        for method, label, kw in method_variants(s, searches):
             m = extended_model(base.state, base.spec, method, s, device=base.device, **kw)
             r = ev.perplexity(m, chunks, L)
             _, (lo, hi) = stats.mean_ci(r["nll_all_chunks"], transform=np.exp, seed=seed)
             _, (llo, lhi) = stats.mean_ci(r["nll_last_chunks"], transform=np.exp, seed=seed)
-            pk_rows, pk_trials = ev.passkey_scores(m, base.data, n, P.passkey_depths, P.passkey_trials, seed=seed,
-                                                   source=base.data.heldout, per_trial=True)
-            pk = pd.DataFrame(pk_rows)
-            depth_rows += [{"scale": s, "method": label, **row} for row in pk_rows]
             rows.append({"scale": s, "method": label, "kind": method, "ppl all": r["ppl_all"], "all lo": lo,
-                         "all hi": hi, "ppl last L": r["ppl_last"], "last lo": llo, "last hi": lhi,
-                         "pass key exact": pk.exact.mean(), "pass key digits": pk.per_digit.mean()})
-            arm_seed = seed if search_seed is None else search_seed
-            trials += nll_trial_rows(r, "ppl_noft", label, s, arm_seed, n)
-            trials += passkey_trial_rows(pk_trials, "passkey_noft", label, s, arm_seed)
+                         "all hi": hi, "ppl last L": r["ppl_last"], "last lo": llo, "last hi": lhi})
+            trials += nll_trial_rows(r, "ppl_noft", label, s, seed, n)
+            if s == top:
+                scored[label] = np.asarray(r["nll_last_chunks"])
     results = pd.DataFrame(rows)
     table = results.pivot_table(index="method", columns="scale", values="ppl last L", sort=False)
     figures = {"eval_chunks": P.eval_chunks, "method_table": results.to_dict(orient="records"), "ci_level": stats.LEVEL}
-    return Section(table, figures, trials, results={"methods": results, "by_depth": pd.DataFrame(depth_rows)})
+    return Section(table, figures, trials, results={"methods": results, "scored": scored})
 
 
-def copying_by_method(base: BaseModel, P: Profile, searches: dict, *, seed: int) -> Section:
-    """Loss on a repeated span's second copy by method and distance at the largest scale, with LongRoPE's
-    first search seed: the second copy sits far beyond L."""
+def copying_by_method(base: BaseModel, P: Profile, searches: Section, *, seed: int) -> Section:
+    """Loss on a repeated span's second copy by method and distance at the largest scale, LongRoPE with the
+    search chosen on validation: the second copy sits far beyond L."""
     L, top = base.L, max(P.scales)
     n_top, span = int(top * L), copy_span(L)
     distances = sorted({L // 2, L, min(2 * L, n_top - 2 * span), n_top - 2 * span})
     rows = []
-    for method, label, _, kw in method_variants(top, searches, P.search.seeds[:1]):
+    for method, label, kw in method_variants(top, searches):
         m = extended_model(base.state, base.spec, method, top, device=base.device, **kw)
         rows += [{"method": label, **row} for row in ev.repeat_losses(m, base.data, n_top, distances, span=span,
                                                                       trials=COPY_TRIALS, seed=seed,
                                                                       source=base.data.heldout)]
     frame = pd.DataFrame(rows)
     table = frame.pivot_table(index="method", columns="distance", values="copy_loss", sort=False)
-    return Section(table, {"copy_by_method": frame.to_dict(orient="records")})
-
-
-def n_hat_ablation(base: BaseModel, P: Profile, searches: dict, *, seed: int) -> Section:
-    """The first search seed's factors with the searched n̂ and with n̂ forced to 0, at every scale."""
-    L, first, rows = base.L, P.search.seeds[0], []
-    for s in P.scales:
-        r, n = searches[(s, first)], int(s * L)
-        for label, n_hat in [("searched n̂", r.best.n_hat), ("n̂ forced to 0", 0)]:
-            m = extended_model(base.state, base.spec, "longrope", s, long_factor=r.best.factors, n_hat=n_hat,
-                               device=base.device)
-            res = ev.perplexity(m, evaluation_chunks(base, n, P, seed), L)
-            rows.append({"scale": s, "variant": label, "n̂": n_hat, "ppl last L": res["ppl_last"],
-                         "ppl all": res["ppl_all"]})
-    nhat = pd.DataFrame(rows).set_index(["scale", "variant"])
-    gain = [nhat.loc[(s, "n̂ forced to 0"), "ppl last L"] / nhat.loc[(s, "searched n̂"), "ppl last L"] - 1
-            for s in P.scales]
-    figures = {"nhat_gain_max": float(max(gain)),
-               "nhat_values": {str(s): int(searches[(s, first)].best.n_hat) for s in P.scales}}
-    return Section(nhat, figures)
+    return Section(table, {"copy_by_method": frame.to_dict(orient="records"), "copy_trials": COPY_TRIALS})

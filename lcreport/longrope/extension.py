@@ -43,11 +43,12 @@ def install_start_positions(model, n_hat: int) -> None:
 
 
 def extended_model(state, spec: LlamaSpec, method: str, scale: float, *, long_factor=None, short_factor=None,
-                   n_hat: int = 0, device="cpu"):
-    """The trained weights under a RoPE extension method for ``scale`` × the training length."""
+                   n_hat: int = 0, attention_factor: float | None = None, device="cpu"):
+    """The trained weights under a RoPE extension method for ``scale`` × the training length
+    (``attention_factor``: see ``models.rope.rope_parameters``)."""
     check_length(spec, int(round(scale * spec.train_length)))
     params, max_pos = rp.rope_parameters(method, scale, spec.train_length, long_factor=long_factor,
-                                         short_factor=short_factor)
+                                         short_factor=short_factor, attention_factor=attention_factor)
     model = build_model(spec, state, rope_parameters=params, max_positions=max_pos).to(device)
     if n_hat:
         if method != "longrope":

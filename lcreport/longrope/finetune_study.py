@@ -17,6 +17,7 @@ from tqdm import tqdm
 from .. import results
 from ..analysis.stats import LEVEL, paired_diff
 from ..models import checkpoints
+from ..models.training import typical_minutes
 from ..models.lm_data import Data
 from ..plotting import COLORS, subplots, log_x, log_y, legend_below
 from . import evaluation as ev
@@ -130,7 +131,7 @@ def fine_tune_arms(ctx: Part2):
             base_key=ctx.base_key, seed=ctx.seed)
         ctx.tuned[name] = model
         h = pd.DataFrame(hist)
-        ctx.train_log.append((h.seconds.iloc[-1] / 60, not cached))
+        ctx.train_log.append((typical_minutes(h.to_dict(orient="records")), not cached))
         rows.append({"method": name, "length": L if method == "control" else S * L, "steps": P.ft_steps,
                      "tokens": int(h.tokens.iloc[-1]), "minutes": h.seconds.iloc[-1] / 60,
                      "final loss": float(h.loss.iloc[-3:].mean()), "checkpoint": "cache" if cached else "trained now"})
@@ -163,7 +164,7 @@ def stage_evaluation(ctx: Part2):
         for name, model in tqdm(list(models.items()), desc=f"evaluating, {stage}"):
             found = []
             rows += [{"method": name, "stage": stage, **r}
-                     for r in st.evaluate(model, ctx.data, spec, lengths, chunks=P.stage_chunks, depths=P.passkey_depths,
+                     for r in st.evaluate(model, ctx.data, spec, lengths, chunks=P.stage_chunks, depths=P.stage_depths,
                                           trials=P.stage_trials, seed=ctx.seed, units=found)]
             units += [{"experiment": "stages", "arm": f"{name} ({stage})", "scale": u["length"] / L, "seed": ctx.seed,
                        "unit": u["window"], "metric": NLL_LAST, "value": u["nll last L"], "length": u["length"]}

@@ -29,9 +29,14 @@ SWITCH_SEQUENCES = 3
 
 
 def short_search_settings(profile):
-    """The readjustment search: the part-2 search, with fitness over ``eval_chunks`` windows of L tokens
+    """The readjustment search: the part-2 search, with fitness over ``readjust_windows`` windows of L tokens
     (fitness at L is cheap, and fewer windows overfit the search book)."""
-    return replace(profile.stage_search, samples=profile.eval_chunks)
+    return replace(profile.stage_search, samples=readjust_windows(profile))
+
+
+def readjust_windows(profile) -> int:
+    """Windows of the readjustment's fitness and of its evaluation at L/2 and L: twice part 2's windows."""
+    return 2 * profile.stage_chunks
 
 
 def readjustment(ctx: Part2):
@@ -56,7 +61,7 @@ def readjustment(ctx: Part2):
                      for i, v in enumerate(ppl["nll_all_chunks"]))
 
     for n in (L // 2, L):
-        chunks = ev.eval_chunks(ctx.data.heldout, n, P.eval_chunks, ctx.seed)
+        chunks = ev.eval_chunks(ctx.data.heldout, n, readjust_windows(P), ctx.seed)
         score(BASE_ROW, ctx.base, chunks, n)
         for name, sf in variants.items():
             m = extended_model(ctx.ft_state, spec, "longrope", S, long_factor=ctx.lr_factors, short_factor=sf, device=dev)

@@ -109,7 +109,7 @@ def switch_pitfall(model, ids: torch.Tensor, boundary: int) -> dict:
 
     *Cached*: prefill ``boundary`` tokens (short factors, since the sequence is still ≤ L), then feed the
     rest one token at a time with the KV cache; the new keys get the long factors, the cached ones keep the
-    short ones (the mismatch reported in transformers PR #33129, vLLM #27414, llama.cpp #8995).
+    short ones (the mismatch behind vLLM issue #27414 and the open point of llama.cpp PR #24875).
     *Recomputed*: one forward pass over the whole sequence (every position rotated with the long factors),
     which is what re-prefilling the cache at the switch gives. Returns NLLs of the continuation tokens,
     their agreement, and the times of both.

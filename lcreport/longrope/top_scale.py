@@ -1,9 +1,20 @@
-"""LongRoPE part 1 at the largest scale: the figures the claims read, and paired comparisons between methods.
+"""LongRoPE part 1 at the largest scale: the paired comparisons the chapter's findings and the claims rest on.
 
-Every method is scored on the same evaluation chunks, so two methods are compared by the per-chunk
-difference of the mean NLL over the last L tokens, with a paired bootstrap interval
-(``analysis.stats.paired_diff``). LongRoPE in a comparison is the search of the *first* search seed,
-fixed in advance: picking the best seed on the chunks that report the result would bias it.
+Every arm is scored on the same evaluation windows (or the same pass-key prompts), so two arms are
+compared unit by unit: the per-window difference of the mean NLL over the last L tokens with a paired
+bootstrap interval and the smallest difference the design detects (``analysis.stats``), and pass keys by
+exact McNemar on paired trials. LongRoPE is the search chosen on the validation split, never on the
+windows that report the result. Sections:
+
+- ``top_scale_findings``: every method against the others (perplexity);
+- ``temperature_grid``: PI, NTK, YaRN and the searched factors × no scaling, YaRN's and LongRoPE's
+  attention temperature, through transformers' ``longrope`` type (which reproduces the ``linear``,
+  ``dynamic`` and ``yarn`` types where they coincide: a unit test checks), so that the factors and the
+  temperature are changed one at a time;
+- ``search_heldout``: each search seed's result against the best of its starting points (PI, NTK or YaRN
+  factors at LongRoPE's temperature: what the search began from), on the held-out windows;
+- ``passkeys_top``: pass keys with the training template and with one never seen in training;
+- ``n_hat_ablation``: the chosen search's n̂ against n̂ = 0.
 """
 from __future__ import annotations
 
@@ -12,18 +23,35 @@ import pandas as pd
 
 from ..analysis import stats
 from ..models import rope as rp
+from ..models.lm_data import HELD_OUT_TEMPLATE, TRAINING_TEMPLATE
 from ..profiles import Profile
-from .experiments import Section, longrope_label
+from . import evaluation as ev
+from .experiments import (BaseModel, Section, chosen_kwargs, evaluation_chunks, exact_share, nll_trial_rows,
+                          passkey_trial_rows)
+from .extension import extended_model
 
-#: (comparison id, glue key, arm a, arm b): b − a of the per-chunk NLL over the last L tokens at the top
-#: scale; ``None`` stands for LongRoPE with the first search seed.
-COMPARISONS = (("ppl_lr_vs_pi", "lr_vs_pi", rp.LABELS["linear"], None),
-               ("ppl_lr_vs_yarn", "lr_vs_yarn", rp.LABELS["yarn"], None),
+LR = rp.LABELS["longrope"]
+#: (comparison id, glue key of its relation in words, arm a, arm b): b − a of the per-window NLL of the last
+#: L tokens at the top scale
+COMPARISONS = (("ppl_lr_vs_pi", "lr_vs_pi", rp.LABELS["linear"], LR),
+               ("ppl_lr_vs_yarn", "lr_vs_yarn", rp.LABELS["yarn"], LR),
+               ("ppl_lr_vs_ntk", "lr_vs_ntk", rp.LABELS["dynamic"], LR),
+               ("ppl_yarn_vs_ntk", "yarn_vs_ntk", rp.LABELS["dynamic"], rp.LABELS["yarn"]),
                ("ppl_pi_vs_plain", "pi_vs_plain", rp.LABELS["rope"], rp.LABELS["linear"]))
+#: the factor sets of the grid: name → closed-form method (None: the search chosen on validation)
+FACTOR_SETS = {"PI": "linear", "NTK": "dynamic", "YaRN": "yarn", "searched": None}
+#: grid cells that are exactly a method of section 4 (same factors, same temperature)
+SAME_AS_METHOD = {("PI", "none"): rp.LABELS["linear"], ("NTK", "none"): rp.LABELS["dynamic"],
+                  ("YaRN", "YaRN's"): rp.LABELS["yarn"], ("searched", "LongRoPE's"): LR}
+#: the power at which the smallest detectable difference is stated (``stats.detectable_difference``'s default)
+DETECT_POWER = 0.8
+#: the arms scored by pass keys at the top scale
+PASSKEY_METHODS = ("linear", "dynamic", "yarn", "longrope")
 
 
 def unit_values(trials, experiment: str, arm: str, scale: float, metric: str) -> np.ndarray:
-    """One arm's values of ``metric``, ordered by unit (so that two arms pair unit by unit)."""
+    """One arm's values of ``metric`` from trial rows, ordered by unit (so two arms pair unit by unit): how a
+    reader recomputes a comparison from ``results/longrope.trials.csv``."""
     t = pd.DataFrame(trials)
     sel = t[(t.experiment == experiment) & (t.arm == arm) & (t.scale == scale) & (t.metric == metric)]
     if sel.empty:
@@ -31,41 +59,192 @@ def unit_values(trials, experiment: str, arm: str, scale: float, metric: str) ->
     return sel.sort_values("unit").value.to_numpy(dtype=float)
 
 
-def top_scale_comparisons(trials, top: float, search_seed: int, *, seed: int) -> list[dict]:
-    """The paired comparisons of ``COMPARISONS`` at scale ``top``, in the results contract."""
-    out = []
-    for cid, _, a, b in COMPARISONS:
-        b = b or longrope_label(search_seed)
-        diff = stats.paired_diff(unit_values(trials, "ppl_noft", a, top, "nll_last_L"),
-                                 unit_values(trials, "ppl_noft", b, top, "nll_last_L"), seed=seed)
-        out.append({"id": cid, "experiment": "ppl_noft", "scale": top, "metric": "nll_last_L", "a": a, "b": b,
-                    **diff})
-    return out
+def paired(a: np.ndarray, b: np.ndarray, cid: str, experiment: str, scale, a_label: str, b_label: str, *,
+           seed: int, metric: str = "nll_last_L") -> dict:
+    """b − a over paired windows in the results contract, with the smallest detectable difference."""
+    diff = stats.paired_diff(a, b, seed=seed)
+    return {"id": cid, "experiment": experiment, "scale": scale, "metric": metric, "a": a_label, "b": b_label,
+            **diff, "detectable": stats.detectable_difference(np.asarray(b) - np.asarray(a), power=DETECT_POWER)}
+
+
+def interval_ppl(nll: np.ndarray, *, seed: int) -> dict:
+    """Perplexity of the mean NLL with its bootstrap interval over windows."""
+    value, ci = stats.mean_ci(nll, transform=np.exp, seed=seed)
+    return {"value": value, "ci95": ci, "n": len(nll)}
 
 
 def top_scale_findings(methods: Section, plain: Section, P: Profile, *, seed: int) -> Section:
-    """The largest scale's perplexities, pass keys and paired comparisons; the table is the share of key
-    digits recovered by method, scale and depth."""
-    results, top, L = methods.results["methods"], max(P.scales), P.llama.train_length
-    at_top = results[results.scale == top].set_index("method")
-    lr = at_top[at_top.kind == "longrope"]
-
-    def last_L(label):
-        row = at_top.loc[label]
-        return {"value": float(row["ppl last L"]), "ci95": (row["last lo"], row["last hi"]), "n": P.eval_chunks}
-
-    comparisons = top_scale_comparisons(methods.trials, top, P.search.seeds[0], seed=seed)
-    yarn = at_top.loc[rp.LABELS["yarn"]]
-    figures = {"top_scale": top,
-               "lr_best_ppl": float(lr["ppl last L"].min()), "lr_worst_ppl": float(lr["ppl last L"].max()),
-               "yarn_ppl_top": last_L(rp.LABELS["yarn"]), "pi_ppl_top": last_L(rp.LABELS["linear"]),
-               "plain_ppl_top": last_L(rp.LABELS["rope"]), "ntk_ppl_top": last_L(rp.LABELS["dynamic"]),
+    """Every method against the others at the largest scale (paired, same windows); the table is the
+    comparisons'."""
+    scored, top, L = methods.results["scored"], max(P.scales), P.llama.train_length
+    comparisons = [paired(scored[a], scored[b], cid, "ppl_noft", top, a, b, seed=seed) for cid, _, a, b in COMPARISONS]
+    base_L = plain.table.loc[L, "ppl (last L tokens)"]
+    figures = {"top_scale": top, "detect_power": DETECT_POWER, "lr_best_ppl": interval_ppl(scored[LR], seed=seed),
+               "yarn_ppl_top": interval_ppl(scored[rp.LABELS["yarn"]], seed=seed),
+               "pi_ppl_top": interval_ppl(scored[rp.LABELS["linear"]], seed=seed),
+               "plain_ppl_top": interval_ppl(scored[rp.LABELS["rope"]], seed=seed),
+               "ntk_ppl_top": interval_ppl(scored[rp.LABELS["dynamic"]], seed=seed),
                **{key: stats.relation(c) for (_, key, _, _), c in zip(COMPARISONS, comparisons)},
-               "lr_seed_spread": float(lr["ppl last L"].max() / lr["ppl last L"].min() - 1),
-               "lr_vs_base_L": float(lr["ppl last L"].min() / plain.table.loc[L, "ppl (last L tokens)"]),
-               "lr_passkey_top": float(lr["pass key exact"].max()), "yarn_passkey_top": float(yarn["pass key exact"]),
-               "lr_digits_top": float(lr["pass key digits"].max()), "yarn_digits_top": float(yarn["pass key digits"])}
-    by_depth = methods.results["by_depth"]
-    figures["passkey_by_depth"] = by_depth.to_dict(orient="records")
-    table = by_depth.pivot_table(index="method", columns=["scale", "depth"], values="per_digit", sort=False)
-    return Section(table, figures, comparisons=comparisons)
+               "lr_vs_base_L": float(np.exp(scored[LR].mean()) / base_L)}
+    return Section(comparison_table(comparisons), figures, comparisons=comparisons)
+
+
+def comparison_table(comparisons) -> pd.DataFrame:
+    """One row per comparison: arms, difference, 95% interval, n, smallest detectable difference, p."""
+    return pd.DataFrame([{"b − a": f"{c['b']} − {c['a']}", "difference": c["diff"], "95% CI": tuple(c["ci95"]),
+                          "n": c["n"], **({"detectable": c["detectable"]} if "detectable" in c else {}),
+                          **({"p (McNemar)": c["p"]} if "p" in c else {})} for c in comparisons]).set_index("b − a")
+
+
+def grid_arm(factors: str, temperature: str) -> str:
+    return f"{factors} factors · {temperature} temperature"
+
+
+def temperature_grid(base: BaseModel, P: Profile, searches: Section, methods: Section, *, seed: int) -> Section:
+    """Every factor set of ``FACTOR_SETS`` at every temperature of ``rope.TEMPERATURES``, on the top scale's
+    windows; cells that are a method of section 4 reuse its scores. ``results["scored"]``: cell → per-window
+    NLL of the last L tokens."""
+    top, L = max(P.scales), base.L
+    dim, chunks, scored, trials = base.spec.hidden // base.spec.heads, None, {}, []
+    for name, method in FACTOR_SETS.items():
+        kw = chosen_kwargs(searches, top) if method is None else \
+            {"long_factor": rp.FACTOR_FUNCTIONS[method](top, dim, base.spec.rope_theta, L)}
+        for temp, fn in rp.TEMPERATURES.items():
+            same = SAME_AS_METHOD.get((name, temp))
+            if same is not None:
+                nll = methods.results["scored"][same]
+            else:
+                chunks = evaluation_chunks(base, int(top * L), P, seed) if chunks is None else chunks
+                m = extended_model(base.state, base.spec, "longrope", top, attention_factor=fn(top, L),
+                                   device=base.device, **kw)
+                nll = np.asarray(ev.perplexity(m, chunks, L)["nll_last_chunks"])
+            scored[(name, temp)] = nll
+            trials += nll_trial_rows({"nll_last_chunks": nll, "nll_all_chunks": []}, "temperature_grid",
+                                     grid_arm(name, temp), top, seed, int(top * L))
+    comparisons = []
+    for name in FACTOR_SETS:
+        for temp, tid in (("YaRN's", "yarntemp"), ("LongRoPE's", "lrtemp")):
+            comparisons.append(paired(scored[(name, "none")], scored[(name, temp)], f"grid_{name.lower()}_{tid}_vs_none",
+                                      "temperature_grid", top, grid_arm(name, "none"), grid_arm(name, temp), seed=seed))
+    # LongRoPE − YaRN = (searched − YaRN factors, both at LongRoPE's temperature) + (LongRoPE's − YaRN's temperature, YaRN factors)
+    comparisons.append(paired(scored[("YaRN", "LongRoPE's")], scored[("searched", "LongRoPE's")], "grid_factors_part",
+                              "temperature_grid", top, grid_arm("YaRN", "LongRoPE's"), grid_arm("searched", "LongRoPE's"),
+                              seed=seed))
+    comparisons.append(paired(scored[("YaRN", "YaRN's")], scored[("YaRN", "LongRoPE's")], "grid_temperature_part",
+                              "temperature_grid", top, grid_arm("YaRN", "YaRN's"), grid_arm("YaRN", "LongRoPE's"),
+                              seed=seed))
+    table = pd.DataFrame({temp: {name: float(np.exp(scored[(name, temp)].mean())) for name in FACTOR_SETS}
+                          for temp in rp.TEMPERATURES})
+    table.index.name, table.columns.name = "factors", "attention temperature"
+    figures = {"temperature_table": table.reset_index().to_dict(orient="records"),
+               "yarn_temperature_top": rp.yarn_attention_factor(top, L),
+               "longrope_temperature_top": rp.longrope_attention_factor(top, L),
+               **temperature_shares(scored)}
+    return Section(table, figures, trials, comparisons, results={"scored": scored})
+
+
+def temperature_shares(scored: dict) -> dict:
+    """For YaRN and the searched factors: the NLL gained over PI without temperature, and the share of it that
+    the method's own temperature brings (same factors, no temperature → the method's temperature)."""
+    pi = scored[("PI", "none")].mean()
+    out = {}
+    for name, temp, key in (("YaRN", "YaRN's", "yarn"), ("searched", "LongRoPE's", "lr")):
+        gain = pi - scored[(name, temp)].mean()
+        from_temperature = scored[(name, "none")].mean() - scored[(name, temp)].mean()
+        out[f"{key}_gain_over_pi"] = float(gain)
+        out[f"{key}_temperature_share"] = float(from_temperature / gain) if gain > 0 else float("nan")
+    return out
+
+
+def search_heldout(base: BaseModel, P: Profile, searches: Section, grid: Section, *, seed: int) -> Section:
+    """Each search seed's factors against the best of its starting points (by search fitness), both at
+    LongRoPE's temperature, on the held-out windows of the top scale."""
+    top, L = max(P.scales), base.L
+    runs, chosen = searches.results["searches"], searches.results["chosen"][top]
+    chunks, rows, comparisons, trials = None, [], [], []
+    for sd in P.search.seeds:
+        r = runs[(top, sd)]
+        start = min(r.initial, key=r.initial.get)
+        if sd == chosen:
+            nll = grid.results["scored"][("searched", "LongRoPE's")]
+        else:
+            chunks = evaluation_chunks(base, int(top * L), P, seed) if chunks is None else chunks
+            m = extended_model(base.state, base.spec, "longrope", top, long_factor=r.best.factors,
+                               n_hat=r.best.n_hat, device=base.device)
+            nll = np.asarray(ev.perplexity(m, chunks, L)["nll_last_chunks"])
+        arm = f"search seed {sd}"
+        trials += nll_trial_rows({"nll_last_chunks": nll, "nll_all_chunks": []}, "search_heldout", arm, top, sd,
+                                 int(top * L))
+        c = paired(grid.results["scored"][(start, "LongRoPE's")], nll, f"search_gain_seed{sd}", "search_heldout", top,
+                   grid_arm(start, "LongRoPE's"), arm, seed=seed)
+        comparisons.append(c)
+        rows.append({"search seed": sd, "chosen on validation": "✓" if sd == chosen else "",
+                     "starting point": start, "search ppl": r.best_fitness, "starting point's search ppl": r.initial[start],
+                     "held-out ppl": float(np.exp(nll.mean())), "held-out NLL − starting point": c["diff"],
+                     "95% CI": tuple(c["ci95"]), "detectable": c["detectable"]})
+    table = pd.DataFrame(rows).set_index("search seed")
+    held = table["held-out ppl"]
+    chosen_cmp = comparisons[list(P.search.seeds).index(chosen)]
+    figures = {"search_gain_chosen": {"value": chosen_cmp["diff"], "ci95": chosen_cmp["ci95"], "n": chosen_cmp["n"]},
+               "search_gain_chosen_detectable": chosen_cmp["detectable"],
+               "search_seed_spread": float(held.max() / held.min() - 1),
+               "search_gains_excluding_zero": int(sum(stats.excludes_zero(c) and c["diff"] < 0 for c in comparisons)),
+               "search_start_top": str(table["starting point"].iloc[0])}
+    return Section(table, figures, trials, comparisons)
+
+
+def passkeys_top(base: BaseModel, P: Profile, searches: Section, *, seed: int) -> Section:
+    """Pass keys at the top scale, with the training template and with an unseen one: the same prompts for
+    every arm, exact-match share with Wilson intervals, LongRoPE against YaRN and PI by exact McNemar."""
+    top, L = max(P.scales), base.L
+    n = int(top * L)
+    exact, by_depth, trials, figures, comparisons = {}, [], [], {}, []
+    for method in PASSKEY_METHODS:
+        kw = chosen_kwargs(searches, top) if method == "longrope" else {}
+        m = extended_model(base.state, base.spec, method, top, device=base.device, **kw)
+        label = rp.LABELS[method]
+        for template, experiment in ((TRAINING_TEMPLATE, "passkey_noft"), (HELD_OUT_TEMPLATE, "passkey_ood")):
+            rows, t = ev.passkey_scores(m, base.data, n, P.passkey_depths, P.passkey_trials, seed=seed,
+                                        source=base.data.heldout, per_trial=True, template=template)
+            exact[(experiment, label)] = np.array([x["exact"] for x in t])
+            by_depth += [{"template": template.name, "method": label, **r} for r in rows]
+            trials += passkey_trial_rows(t, experiment, label, top, seed)
+            figures[f"{method}_{experiment}_top"] = exact_share(t)
+    for experiment, tag in (("passkey_noft", ""), ("passkey_ood", "_ood")):
+        for other, key in (("yarn", "yarn"), ("linear", "pi")):
+            a, b = rp.LABELS[other], LR
+            c = stats.mcnemar(exact[(experiment, a)], exact[(experiment, b)])
+            comparisons.append({"id": f"passkey{tag}_lr_vs_{key}", "experiment": experiment, "scale": top,
+                                "metric": "exact", "a": a, "b": b, **c})
+    for c in comparisons:
+        figures[c["id"].replace("passkey", "retrieves", 1)] = retrieval_relation(c)
+    figures.update({"lr_passkey_top": figures["longrope_passkey_noft_top"],
+                    "yarn_passkey_top": figures["yarn_passkey_noft_top"],
+                    "passkey_by_depth": by_depth, "passkey_units_top": len(exact[("passkey_noft", LR)])})
+    frame = pd.DataFrame(by_depth)
+    table = frame.pivot_table(index="method", columns=["template", "depth"], values="exact", sort=False)
+    return Section(table, figures, trials, comparisons)
+
+
+def retrieval_relation(c: dict, alpha: float = 0.05) -> str:
+    """How often arm b recovers the key against arm a, in words, by the exact McNemar test at ``alpha``."""
+    if c["p"] < alpha:
+        return "more often than" if c["diff"] > 0 else "less often than"
+    return "not detectably more or less often than"
+
+
+def n_hat_ablation(base: BaseModel, P: Profile, searches: Section, methods: Section, *, seed: int) -> Section:
+    """The chosen search's factors with its n̂ and with n̂ forced to 0, on the top scale's windows."""
+    top, L = max(P.scales), base.L
+    kw = chosen_kwargs(searches, top)
+    with_n_hat = methods.results["scored"][LR]
+    if kw["n_hat"] == 0:
+        without = with_n_hat
+    else:
+        m = extended_model(base.state, base.spec, "longrope", top, device=base.device, **{**kw, "n_hat": 0})
+        without = np.asarray(ev.perplexity(m, evaluation_chunks(base, int(top * L), P, seed), L)["nll_last_chunks"])
+    c = paired(without, with_n_hat, "nhat_searched_vs_zero", "nhat", top, "n̂ = 0", f"n̂ = {kw['n_hat']}", seed=seed)
+    trials = nll_trial_rows({"nll_last_chunks": without, "nll_all_chunks": []}, "nhat", "n̂ = 0", top, seed, int(top * L))
+    table = pd.DataFrame({"ppl last L": {c["a"]: float(np.exp(without.mean())),
+                                         c["b"]: float(np.exp(with_n_hat.mean()))}})
+    return Section(table, {"nhat_value": int(kw["n_hat"])}, trials, [c])

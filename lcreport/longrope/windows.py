@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from ..models import checkpoints
+from ..models.training import typical_minutes
 from ..plotting import COLORS, subplots, log_x, log_y, legend_below
 from . import evaluation as ev
 from . import stages as st
@@ -50,7 +51,7 @@ def effective_windows(ctx: Part2):
     prog_model = extended_model(ctx.ft_state, spec, "longrope", top, long_factor=prog_r.best.factors,
                                 short_factor=ctx.short_factors, n_hat=prog_r.best.n_hat, device=ctx.device)
     prog_eval = st.evaluate(prog_model, ctx.data, spec, progressive_lengths(L, top), chunks=halved(P.stage_chunks),
-                            depths=P.passkey_depths, trials=halved(P.stage_trials), seed=ctx.seed)
+                            depths=P.stage_depths, trials=halved(P.stage_trials), seed=ctx.seed)
     rows.append({"configuration": f"LongRoPE progressive ({top}×)", "claimed": top * L,
                  "effective": st.effective_window(prog_eval, base_L, base_key_L) or 0})
     effective = pd.DataFrame(rows).set_index("configuration")
@@ -101,7 +102,7 @@ def depth_width(ctx: Part2):
     for layers, hidden in P.dw_models:
         sspec = st.small_spec(spec, layers=layers, hidden=hidden, length=P.dw_length, steps=P.dw_steps)
         model, hist, cached = checkpoints.trained_model(sspec, ctx.data, ctx.device)
-        ctx.train_log.append((hist[-1]["seconds"] / 60, not cached))
+        ctx.train_log.append((typical_minutes(hist), not cached))
         curve = st.length_profile(model, ctx.data, sspec, P.dw_multiples, P.stage_chunks, ctx.seed)
         own = curve[0]["ppl last L"]
         window = ev.effective_length([c["length"] for c in curve], [c["ppl last L"] for c in curve], own,
@@ -151,7 +152,7 @@ def overfit_gap(ctx: Part2):
         sspec = st.small_spec(spec, layers=layers, hidden=hidden, length=length, steps=P.dw_steps)
         model, hist, cached = checkpoints.trained_model(sspec, ctx.data, ctx.device)
         if length != P.dw_length:  # that one is the first model of section 6, already counted
-            ctx.train_log.append((hist[-1]["seconds"] / 60, not cached))
+            ctx.train_log.append((typical_minutes(hist), not cached))
         rows.append({"window": length, "tokens seen": P.dw_steps * sspec.batch_size * length,
                      **st.train_gap(model, ctx.data, sspec, P.stage_chunks, ctx.seed)})
     overfit = pd.DataFrame(rows).set_index("window")

@@ -6,6 +6,7 @@ plus pure copy sequences for the warm-up. Evaluation draws its pass keys from he
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 
 import numpy as np
 import torch
@@ -19,6 +20,29 @@ EOS = "<|endoftext|>"
 NEEDLE = " The pass key is {key}. Remember it. {key} is the pass key."
 QUESTION = " What is the pass key? The pass key is"
 KEY_DIGITS = 5
+
+
+@dataclass(frozen=True)
+class PasskeyTemplate:
+    """How a pass key is hidden and asked for: the needle's and the question's wording, and the key's
+    format (``groups`` runs of digits joined by ``separator``)."""
+
+    name: str
+    needle: str
+    question: str
+    groups: tuple[int, ...]
+    separator: str = ""
+
+    def key(self, rng: np.random.Generator) -> str:
+        return self.separator.join("".join(str(d) for d in rng.integers(0, 10, n)) for n in self.groups)
+
+
+#: the template training uses (40% of the training sequences of the cpu profile)
+TRAINING_TEMPLATE = PasskeyTemplate("training template", NEEDLE, QUESTION, (KEY_DIGITS,))
+#: wording and key format never seen in training: a code of two three-digit groups joined by a hyphen
+HELD_OUT_TEMPLATE = PasskeyTemplate("unseen template", " Write this down: the code of the blue door is {key}.",
+                                    " Which code opens the blue door? It is", (3, 3), "-")
+TEMPLATES = (TRAINING_TEMPLATE, HELD_OUT_TEMPLATE)
 
 
 def train_tokenizer(texts, vocab_size: int):
@@ -44,6 +68,10 @@ def data_fingerprint() -> str:
     return content_key("".join(parts).encode())
 
 
+#: share of the search book that the search's fitness reads; the rest is the validation split
+SEARCH_SHARE = 0.6
+
+
 class Data:
     """Token streams of the training and held-out books, and the tokenizer that made them."""
 
@@ -60,9 +88,12 @@ class Data:
             return np.array(ids, dtype=np.int32)
 
         self.train = stream(train_docs)
-        # held-out books: the search reads one, the evaluation the others (never the same text)
+        # held-out books: the search reads one, the evaluation the others (never the same text); the search
+        # book is cut in two: the search's fitness reads the first part, choices between searches the rest
         search_keys = {"web/Acts"}
-        self.search = stream([d for d in held_docs if d.key in search_keys])
+        searched = stream([d for d in held_docs if d.key in search_keys])
+        cut = int(len(searched) * SEARCH_SHARE)
+        self.search, self.validation = searched[:cut], searched[cut:]
         self.heldout = stream([d for d in held_docs if d.key not in search_keys])
         self.digit_ids = [self.tokenizer.token_to_id(str(d)) for d in range(10)]
         if None in self.digit_ids:
@@ -72,16 +103,21 @@ class Data:
         return self.tokenizer.encode(text).ids
 
 
-def passkey_example(data: Data, length: int, depth: float, rng: np.random.Generator, source=None):
+def passkey_example(data: Data, length: int, depth: float, rng: np.random.Generator, source=None,
+                    template: PasskeyTemplate = TRAINING_TEMPLATE):
     """A sequence of exactly ``length`` tokens: filler, the needle at ``depth``, filler, the question, the key.
 
-    Returns (ids, answer_slice): the key's digits occupy ``ids[answer_slice]``.
+    Returns (ids, answer_slice): the key's tokens (its digits, and a separator if the template has one)
+    occupy ``ids[answer_slice]``, at the end.
     """
     source = data.train if source is None else source
-    key = "".join(str(d) for d in rng.integers(0, 10, KEY_DIGITS))
-    needle = data.encode(NEEDLE.format(key=key))
-    question = data.encode(QUESTION)
+    key = template.key(rng)
+    needle = data.encode(template.needle.format(key=key))
+    question = data.encode(template.question)
     answer = data.encode(" " + key)
+    key_tokens = len(data.encode(key))
+    if answer[-key_tokens:] != data.encode(key):
+        raise ValueError(f"the key {key!r} tokenizes differently after a space; choose another key format")
     n_filler = length - len(needle) - len(question) - len(answer)
     if n_filler < 0:
         raise ValueError(f"a pass key needs at least {length - n_filler} tokens, got length {length}")
@@ -89,7 +125,7 @@ def passkey_example(data: Data, length: int, depth: float, rng: np.random.Genera
     filler = source[start:start + n_filler].tolist()
     cut = int(round(depth * n_filler))
     ids = filler[:cut] + needle + filler[cut:] + question + answer
-    return ids, slice(length - KEY_DIGITS, length)
+    return ids, slice(length - key_tokens, length)
 
 
 def repeat_example(data: Data, length: int, span: int, distance: int, rng: np.random.Generator, source=None):

@@ -74,8 +74,23 @@ def longrope_attention_factor(s: float, L: int) -> float:
     return 1.0 if s <= 1 else math.sqrt(1 + math.log(s) / math.log(L))
 
 
-def rope_parameters(method: str, s: float, L: int, *, long_factor=None, short_factor=None) -> tuple[dict, int]:
-    """``(rope_parameters, max_position_embeddings)`` for a LlamaConfig that extends L by s with ``method``."""
+def yarn_attention_factor(s: float, L: int) -> float:
+    """0.1 ln s + 1: YaRN's attention (cos/sin) scale (Peng et al. 2023, Eq. 22, as transformers' ``yarn``)."""
+    return 1.0 if s <= 1 else 0.1 * math.log(s) + 1.0
+
+
+#: the attention temperatures of the temperature × factors grid: name → function of (s, L)
+TEMPERATURES = {"none": lambda s, L: 1.0, "YaRN's": yarn_attention_factor, "LongRoPE's": longrope_attention_factor}
+
+
+def rope_parameters(method: str, s: float, L: int, *, long_factor=None, short_factor=None,
+                    attention_factor: float | None = None) -> tuple[dict, int]:
+    """``(rope_parameters, max_position_embeddings)`` for a LlamaConfig that extends L by s with ``method``.
+
+    ``attention_factor`` (``longrope`` only) replaces the method's own attention scale: any factors can
+    then be run at any temperature (the temperature × factors grid)."""
+    if attention_factor is not None and method != "longrope":
+        raise ValueError("attention_factor is set through the longrope type: pass the method's factors as long_factor")
     if s < 1:
         raise ValueError(f"scale must be ≥ 1, got {s}")
     target = int(round(s * L))
@@ -94,7 +109,10 @@ def rope_parameters(method: str, s: float, L: int, *, long_factor=None, short_fa
         if long_factor is None:
             raise ValueError("longrope needs the searched long_factor")
         half = len(long_factor)
-        return {"rope_type": "longrope", "factor": float(s), "original_max_position_embeddings": L,
-                "long_factor": [float(x) for x in long_factor],
-                "short_factor": [float(x) for x in (short_factor if short_factor is not None else [1.0] * half)]}, target
+        params = {"rope_type": "longrope", "factor": float(s), "original_max_position_embeddings": L,
+                  "long_factor": [float(x) for x in long_factor],
+                  "short_factor": [float(x) for x in (short_factor if short_factor is not None else [1.0] * half)]}
+        if attention_factor is not None:
+            params["attention_factor"] = float(attention_factor)
+        return params, target
     raise ValueError(f"unknown RoPE method {method!r}: choose from {', '.join(METHODS)}")

@@ -66,6 +66,18 @@ def optimise(model, batch, *, steps: int, lr: float, warmup: int, device, desc: 
     return acc.unwrap_model(model).eval(), history
 
 
+def typical_minutes(history) -> float:
+    """Training minutes at the median rate between logged steps: the time the run takes on an unloaded
+    machine, where the wall time (the last entry's ``seconds``) also counts stalls while the machine was
+    busy with other work. Falls back to the wall time with fewer than two logged steps."""
+    steps = np.array([h["step"] for h in history], dtype=float)
+    seconds = np.array([h["seconds"] for h in history], dtype=float)
+    if len(steps) < 2:
+        return float(seconds[-1] / 60) if len(seconds) else 0.0
+    rate = np.median(np.diff(seconds) / np.diff(steps))
+    return float(rate * (steps[-1] + 1) / 60)
+
+
 def train(spec: LlamaSpec, data: Data, device, *, log_every: int = 25):
     """Pre-training from scratch at L: a copy warm-up, then the three-way data mix. Returns (model, history)."""
     rng = np.random.default_rng(spec.seed)
