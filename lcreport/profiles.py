@@ -96,6 +96,7 @@ class Profile:
     scales: tuple[int, ...] = ()
     search: SearchSettings = None
     eval_chunks: int = 0
+    base_seeds: tuple[int, ...] = (0,)  # base models trained from scratch (seed of ``llama``: the first)
     passkey_trials: int = 0
     passkey_depths: tuple[float, ...] = ()
     # LongRoPE part 2: fine-tuning at ft_scale·L, progressive extension, depth × width, window vs gap

@@ -115,7 +115,13 @@ def test_the_sections_give_every_glue_key_of_the_chapter(chapter):
 def test_the_sections_record_trials_and_comparisons(chapter, tmp_results):
     run, ctx, out, _ = chapter
     assert [c["id"] for c in run.comparisons] == ["ft_longrope_vs_control_SL", "ft_longrope_vs_noft_SL",
-                                                  "progressive_vs_oneshot_top", "readjusted_vs_long_at_L"]
+                                                  "progressive_vs_oneshot_top", "readjusted_vs_long_at_L",
+                                                  "long_vs_base_at_L", "readjusted_vs_base_at_L"]
+    by = {c["id"]: c for c in run.comparisons}
+    # readjustment's recovery is the difference of the two comparisons with the base model, window by window
+    assert by["readjusted_vs_base_at_L"]["diff"] - by["long_vs_base_at_L"]["diff"] == \
+        pytest.approx(by["readjusted_vs_long_at_L"]["diff"])
+    assert all("detectable" in c for c in run.comparisons)
     assert all(set(TRIAL_COLUMNS) <= set(t) for t in run.trials)
     # the comparison of progressive and one-shot is over the windows behind the table's perplexities
     prog = out["progressive"][0]

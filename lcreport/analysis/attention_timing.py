@@ -87,7 +87,8 @@ def attention_timings(lengths, *, heads: int, head_dim: int, device="auto", repe
             med = float(np.median(t))
             rows.append({"method": method, "n": n, "median_s": med,
                          "q25_s": float(np.quantile(t, 0.25)), "q75_s": float(np.quantile(t, 0.75)),
-                         "repeats": repeats, "flops": flops, "gflop_per_s": flops / med / 1e9})
+                         "repeats": repeats, "flops": flops, "gflop_per_s": flops / med / 1e9,
+                         "times_s": [float(x) for x in t]})
         del q, k, v
     return pd.DataFrame(rows)
 
@@ -145,6 +146,20 @@ def spread(values) -> dict:
 def loglog_slope(x, y) -> float:
     """Least-squares slope of log y against log x: the exponent of a power law y ∝ xᵏ."""
     return float(np.polyfit(np.log(np.asarray(x, float)), np.log(np.asarray(y, float)), 1)[0])
+
+
+def slope_interval(n, times, *, level: float = 0.95, resamples: int = 2000, seed: int = 0) -> tuple[float, float]:
+    """Percentile bootstrap interval of the log–log slope of the median time against n: the repeats at
+    each length are resampled independently (``scipy.stats.bootstrap`` with one sample per length)."""
+    from scipy.stats import bootstrap
+
+    samples = tuple(np.asarray(t, float) for t in times)
+    if len(samples) < 2 or any(len(t) < 2 for t in samples):
+        raise ValueError("a slope interval needs at least two lengths with at least two repeats each")
+    statistic = lambda *ts: loglog_slope(n, [np.median(t) for t in ts])
+    res = bootstrap(samples, statistic, vectorized=False, confidence_level=level, n_resamples=resamples,
+                    method="percentile", random_state=np.random.default_rng(seed))
+    return float(res.confidence_interval.low), float(res.confidence_interval.high)
 
 
 # --- peak memory --------------------------------------------------------------------------

@@ -202,12 +202,14 @@ def timing_section(profile, device, seed: int = 0) -> tuple[pd.DataFrame, dict, 
                                    device=device, repeats=p.timing_repeats, warmup=p.timing_warmup, seed=seed)
     matmul = at.matmul_flops_per_second(p.matmul_size, device=device)
     slopes, predicted, fit_from = timing_slopes(timings, p)
+    intervals = slope_intervals(timings, fit_from, seed=seed)
     largest = timings[timings.n == max(p.attention_lengths)].set_index("method")
     interleaved = at.interleaved_fractions(max(p.attention_lengths), heads=p.attention_heads,
                                            head_dim=p.attention_head_dim, matmul_size=p.matmul_size, device=device,
                                            rounds=p.timing_repeats, warmup=p.timing_warmup, seed=seed)
     figures = {
-        "timing_slope_naive": slopes["naive"], "timing_slope_sdpa": slopes["sdpa"],
+        **{f"timing_slope_{m}": {"value": slopes[m], "ci95": list(intervals[m]), "n": p.timing_repeats}
+           for m in slopes},
         "timing_slope_predicted": predicted, "timing_slope_fit_from_n": _with_unit(fit_from, "tokens"),
         "timings": timings.to_dict(orient="records"),
         "matmul_gflops": _with_unit(matmul["gflop_per_s"], "GFLOP/s"), "matmul_size": matmul["size"],
@@ -242,6 +244,13 @@ def timing_slopes(timings: pd.DataFrame, profile) -> tuple[dict, float, int]:
     slopes = {m: at.loglog_slope(g.n, g.median_s) for m, g in upper.groupby("method")}
     flops = [at.attention_flops(n, profile.attention_heads, profile.attention_head_dim) for n in lengths]
     return slopes, at.loglog_slope(lengths, flops), int(upper.n.min())
+
+
+def slope_intervals(timings: pd.DataFrame, fit_from: int, *, seed: int = 0) -> dict:
+    """Per method, the 95% bootstrap interval of the fitted exponent over the lengths from ``fit_from`` on
+    (``attention_timing.slope_interval``: the timing repeats resampled at each length)."""
+    upper = timings[timings.n >= fit_from]
+    return {m: at.slope_interval(list(g.n), list(g.times_s), seed=seed) for m, g in upper.groupby("method")}
 
 
 def timing_table(timings: pd.DataFrame) -> pd.DataFrame:

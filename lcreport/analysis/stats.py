@@ -107,7 +107,11 @@ def relation(comparison: dict) -> str:
     return "lower than" if hi < 0 else "higher than" if lo > 0 else "not detectably different from"
 
 
-def detectable_difference(differences, level: float = LEVEL, power: float = 0.8) -> float:
+#: the power at which a paired design's smallest detectable difference is stated
+DETECT_POWER = 0.8
+
+
+def detectable_difference(differences, level: float = LEVEL, power: float = DETECT_POWER) -> float:
     """Smallest true mean difference a paired design of this size and spread detects with ``power``
     (normal approximation: (z₁₋α/₂ + z_power) · sd / √n)."""
     d = np.asarray(differences, dtype=float)
@@ -116,3 +120,12 @@ def detectable_difference(differences, level: float = LEVEL, power: float = 0.8)
     z = stats.norm.ppf(1 - (1 - level) / 2) + stats.norm.ppf(power)
     return float(z * d.std(ddof=1) / np.sqrt(len(d)))
 
+
+
+def paired_record(a, b, cid: str, experiment: str, scale, a_label: str, b_label: str, *, seed: int = 0,
+                  metric: str = "nll_last_L") -> dict:
+    """b − a over paired units as one comparison of the results contract (``results.COMPARISON_FIELDS``):
+    the paired bootstrap of ``paired_diff`` and the smallest difference the design detects (``detectable``)."""
+    diff = paired_diff(a, b, seed=seed)
+    return {"id": cid, "experiment": experiment, "scale": scale, "metric": metric, "a": a_label, "b": b_label,
+            **diff, "detectable": detectable_difference(np.asarray(b, float) - np.asarray(a, float))}

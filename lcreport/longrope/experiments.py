@@ -139,12 +139,17 @@ def passkey_trial_rows(trial_rows, experiment: str, arm: str, scale: float, seed
             for t in trial_rows for m in ("exact", "per_digit")]
 
 
+def nll_rows(values, experiment: str, arm: str, scale: float, seed: int, length: int,
+             metric: str = "nll_last_L") -> list[dict]:
+    """Per-window mean NLL values (one row per window, in window order) in the results contract."""
+    return [{"experiment": experiment, "arm": arm, "scale": scale, "seed": seed, "unit": i, "metric": metric,
+             "value": float(v), "length": length} for i, v in enumerate(values)]
+
+
 def nll_trial_rows(result: dict, experiment: str, arm: str, scale: float, seed: int, length: int) -> list[dict]:
     """Per-chunk mean NLL over the last L tokens (``nll_last_L``) and over all tokens (``nll_all``)."""
-    return [{"experiment": experiment, "arm": arm, "scale": scale, "seed": seed, "unit": i, "metric": metric,
-             "value": float(v), "length": length}
-            for metric, key in (("nll_last_L", "nll_last_chunks"), ("nll_all", "nll_all_chunks"))
-            for i, v in enumerate(result[key])]
+    return (nll_rows(result["nll_last_chunks"], experiment, arm, scale, seed, length, "nll_last_L")
+            + nll_rows(result["nll_all_chunks"], experiment, arm, scale, seed, length, "nll_all"))
 
 
 def retrieval_at_L(base: BaseModel, P: Profile, *, seed: int) -> Section:
@@ -213,7 +218,7 @@ def plain_rope_by_length(base: BaseModel, P: Profile, *, seed: int) -> Section:
     figures = {"plain_ppl_L": float(plain.loc[L, "ppl (all tokens)"]),
                "plain_ppl_max": float(plain["ppl (all tokens)"].iloc[-1]),
                "plain_last_ppl_max": float(last.iloc[-1]), "plain_last_ratio": float(last.iloc[-1] / last.loc[L]),
-               "max_scale": max(P.scales), "eval_chunks": P.eval_chunks}
+               "max_scale": max(P.scales)}
     return Section(plain, figures, trials)
 
 

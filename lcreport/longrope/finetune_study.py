@@ -15,7 +15,7 @@ import pandas as pd
 from tqdm import tqdm
 
 from .. import results
-from ..analysis.stats import LEVEL, paired_diff
+from ..analysis.stats import LEVEL, paired_record
 from ..models import checkpoints
 from ..models.training import typical_minutes
 from ..models.lm_data import Data
@@ -198,8 +198,8 @@ def paired_comparison(units, cid: str, experiment: str, scale, a: str, b: str, *
     frame = pd.DataFrame(list(units))
     frame = frame[(frame.experiment == experiment) & np.isclose(frame.scale, scale)]
     wide = frame.pivot_table(index=["length", "unit"], columns="arm", values="value").dropna(subset=[a, b])
-    return {"id": cid, "experiment": experiment, "scale": scale, "metric": frame.metric.iloc[0], "a": a, "b": b,
-            **paired_diff(wide[a].to_numpy(), wide[b].to_numpy(), seed=seed)}
+    return paired_record(wide[a].to_numpy(), wide[b].to_numpy(), cid, experiment, scale, a, b, seed=seed,
+                         metric=frame.metric.iloc[0])
 
 
 def plot_stages(stages: pd.DataFrame, L: int, S):

@@ -43,8 +43,8 @@ def readjustment(ctx: Part2):
     """Short factors re-searched at L on the fine-tuned LongRoPE model (long factors fixed), and the
     perplexity at L/2 and L of the base model and of the fine-tuned model with three short-factor settings.
 
-    Fills ``ctx.short_factors``; records per-window trials and the paired comparison
-    ``readjusted_vs_long_at_L``.
+    Fills ``ctx.short_factors``; records per-window trials and the paired comparisons at L
+    ``readjusted_vs_long_at_L``, ``long_vs_base_at_L`` and ``readjusted_vs_base_at_L``.
     """
     P, S, L, spec, dev = ctx.profile, ctx.S, ctx.L, ctx.spec, ctx.device
     short = search(ctx.ft_state, spec, ctx.data, S, short_search_settings(P), seed=ctx.seed, length=L,
@@ -71,6 +71,11 @@ def readjustment(ctx: Part2):
     ctx.run.compare(paired_comparison(units, "readjusted_vs_long_at_L", "readjustment", 1,
                                       f"fine-tuned LongRoPE, {LONG_EVERYWHERE}", f"fine-tuned LongRoPE, {READJUSTED}",
                                       seed=ctx.seed))
+    # recovery against the base model, on the same windows: what extension and fine-tuning cost at L, with the
+    # long factors everywhere and with the re-searched short factors
+    for cid, name in (("long_vs_base_at_L", LONG_EVERYWHERE), ("readjusted_vs_base_at_L", READJUSTED)):
+        ctx.run.compare(paired_comparison(units, cid, "readjustment", 1, BASE_ROW, f"fine-tuned LongRoPE, {name}",
+                                          seed=ctx.seed))
     long_L = readjust.loc[f"fine-tuned LongRoPE, {LONG_EVERYWHERE}", L]
     short_L = readjust.loc[f"fine-tuned LongRoPE, {READJUSTED}", L]
     figures = {"short_vs_long_at_L": float(short_L / long_L),

@@ -22,11 +22,12 @@ import numpy as np
 import pandas as pd
 
 from ..analysis import stats
+from ..claims.rules_common import ALPHA
 from ..models import rope as rp
 from ..models.lm_data import HELD_OUT_TEMPLATE, TRAINING_TEMPLATE
 from ..profiles import Profile
 from . import evaluation as ev
-from .experiments import (BaseModel, Section, chosen_kwargs, evaluation_chunks, exact_share, nll_trial_rows,
+from .experiments import (BaseModel, Section, chosen_kwargs, evaluation_chunks, exact_share, nll_rows,
                           passkey_trial_rows)
 from .extension import extended_model
 
@@ -43,8 +44,8 @@ FACTOR_SETS = {"PI": "linear", "NTK": "dynamic", "YaRN": "yarn", "searched": Non
 #: grid cells that are exactly a method of section 4 (same factors, same temperature)
 SAME_AS_METHOD = {("PI", "none"): rp.LABELS["linear"], ("NTK", "none"): rp.LABELS["dynamic"],
                   ("YaRN", "YaRN's"): rp.LABELS["yarn"], ("searched", "LongRoPE's"): LR}
-#: the power at which the smallest detectable difference is stated (``stats.detectable_difference``'s default)
-DETECT_POWER = 0.8
+#: the power at which the smallest detectable difference is stated
+DETECT_POWER = stats.DETECT_POWER
 #: the arms scored by pass keys at the top scale
 PASSKEY_METHODS = ("linear", "dynamic", "yarn", "longrope")
 
@@ -62,9 +63,7 @@ def unit_values(trials, experiment: str, arm: str, scale: float, metric: str) ->
 def paired(a: np.ndarray, b: np.ndarray, cid: str, experiment: str, scale, a_label: str, b_label: str, *,
            seed: int, metric: str = "nll_last_L") -> dict:
     """b − a over paired windows in the results contract, with the smallest detectable difference."""
-    diff = stats.paired_diff(a, b, seed=seed)
-    return {"id": cid, "experiment": experiment, "scale": scale, "metric": metric, "a": a_label, "b": b_label,
-            **diff, "detectable": stats.detectable_difference(np.asarray(b) - np.asarray(a), power=DETECT_POWER)}
+    return stats.paired_record(a, b, cid, experiment, scale, a_label, b_label, seed=seed, metric=metric)
 
 
 def interval_ppl(nll: np.ndarray, *, seed: int) -> dict:
@@ -119,8 +118,7 @@ def temperature_grid(base: BaseModel, P: Profile, searches: Section, methods: Se
                                    device=base.device, **kw)
                 nll = np.asarray(ev.perplexity(m, chunks, L)["nll_last_chunks"])
             scored[(name, temp)] = nll
-            trials += nll_trial_rows({"nll_last_chunks": nll, "nll_all_chunks": []}, "temperature_grid",
-                                     grid_arm(name, temp), top, seed, int(top * L))
+            trials += nll_rows(nll, "temperature_grid", grid_arm(name, temp), top, seed, int(top * L))
     comparisons = []
     for name in FACTOR_SETS:
         for temp, tid in (("YaRN's", "yarntemp"), ("LongRoPE's", "lrtemp")):
@@ -173,8 +171,7 @@ def search_heldout(base: BaseModel, P: Profile, searches: Section, grid: Section
                                n_hat=r.best.n_hat, device=base.device)
             nll = np.asarray(ev.perplexity(m, chunks, L)["nll_last_chunks"])
         arm = f"search seed {sd}"
-        trials += nll_trial_rows({"nll_last_chunks": nll, "nll_all_chunks": []}, "search_heldout", arm, top, sd,
-                                 int(top * L))
+        trials += nll_rows(nll, "search_heldout", arm, top, sd, int(top * L))
         c = paired(grid.results["scored"][(start, "LongRoPE's")], nll, f"search_gain_seed{sd}", "search_heldout", top,
                    grid_arm(start, "LongRoPE's"), arm, seed=seed)
         comparisons.append(c)
@@ -195,10 +192,11 @@ def search_heldout(base: BaseModel, P: Profile, searches: Section, grid: Section
 
 def passkeys_top(base: BaseModel, P: Profile, searches: Section, *, seed: int) -> Section:
     """Pass keys at the top scale, with the training template and with an unseen one: the same prompts for
-    every arm, exact-match share with Wilson intervals, LongRoPE against YaRN and PI by exact McNemar."""
+    every arm, exact-match share with Wilson intervals, LongRoPE against YaRN and PI by exact McNemar.
+    ``results["training_template"]``: each arm's trials with the training template (label → list)."""
     top, L = max(P.scales), base.L
     n = int(top * L)
-    exact, by_depth, trials, figures, comparisons = {}, [], [], {}, []
+    exact, by_depth, trials, figures, comparisons, per_trial = {}, [], [], {}, [], {}
     for method in PASSKEY_METHODS:
         kw = chosen_kwargs(searches, top) if method == "longrope" else {}
         m = extended_model(base.state, base.spec, method, top, device=base.device, **kw)
@@ -207,6 +205,8 @@ def passkeys_top(base: BaseModel, P: Profile, searches: Section, *, seed: int) -
             rows, t = ev.passkey_scores(m, base.data, n, P.passkey_depths, P.passkey_trials, seed=seed,
                                         source=base.data.heldout, per_trial=True, template=template)
             exact[(experiment, label)] = np.array([x["exact"] for x in t])
+            if experiment == "passkey_noft":
+                per_trial[label] = t
             by_depth += [{"template": template.name, "method": label, **r} for r in rows]
             trials += passkey_trial_rows(t, experiment, label, top, seed)
             figures[f"{method}_{experiment}_top"] = exact_share(t)
@@ -223,10 +223,10 @@ def passkeys_top(base: BaseModel, P: Profile, searches: Section, *, seed: int) -
                     "passkey_by_depth": by_depth, "passkey_units_top": len(exact[("passkey_noft", LR)])})
     frame = pd.DataFrame(by_depth)
     table = frame.pivot_table(index="method", columns=["template", "depth"], values="exact", sort=False)
-    return Section(table, figures, trials, comparisons)
+    return Section(table, figures, trials, comparisons, results={"training_template": per_trial})
 
 
-def retrieval_relation(c: dict, alpha: float = 0.05) -> str:
+def retrieval_relation(c: dict, alpha: float = ALPHA) -> str:
     """How often arm b recovers the key against arm a, in words, by the exact McNemar test at ``alpha``."""
     if c["p"] < alpha:
         return "more often than" if c["diff"] > 0 else "less often than"
@@ -244,7 +244,7 @@ def n_hat_ablation(base: BaseModel, P: Profile, searches: Section, methods: Sect
         m = extended_model(base.state, base.spec, "longrope", top, device=base.device, **{**kw, "n_hat": 0})
         without = np.asarray(ev.perplexity(m, evaluation_chunks(base, int(top * L), P, seed), L)["nll_last_chunks"])
     c = paired(without, with_n_hat, "nhat_searched_vs_zero", "nhat", top, "n̂ = 0", f"n̂ = {kw['n_hat']}", seed=seed)
-    trials = nll_trial_rows({"nll_last_chunks": without, "nll_all_chunks": []}, "nhat", "n̂ = 0", top, seed, int(top * L))
+    trials = nll_rows(without, "nhat", "n̂ = 0", top, seed, int(top * L))
     table = pd.DataFrame({"ppl last L": {c["a"]: float(np.exp(without.mean())),
                                          c["b"]: float(np.exp(with_n_hat.mean()))}})
     return Section(table, {"nhat_value": int(kw["n_hat"])}, trials, [c])

@@ -1,0 +1,153 @@
+"""LongRoPE part 1 across base models: the central no-fine-tune comparison repeated on every base model of
+``Profile.base_seeds`` (the same recipe, another seed), per base model and pooled.
+
+Each base model gets its own LongRoPE search at the top scale (every search seed, chosen on the validation
+split, as in section 3) and is scored on the same evaluation windows and pass-key prompts as the first one,
+so that every comparison is paired within a base model, and the pooled one pairs the windows (or prompts)
+across them:
+
+- perplexity: b − a of the per-window NLL of the last L tokens; pooled, the per-window mean over base
+  models (a paired bootstrap over windows: the base models are the ones trained here, not a sample);
+- pass keys (training template): exact McNemar per base model; pooled, over every (base model, prompt).
+
+A ranking *holds* only where it holds on every base model: each one's test excludes "no difference" and
+points the same way (``agreement``). The first base model's figures are the chapter's own (sections 3–8);
+its rows are repeated here so that ``replication`` in the trials file holds every base model.
+"""
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pandas as pd
+
+from ..analysis import stats
+from ..claims.rules_common import ALPHA, HOLDS_ACROSS
+from ..models import rope as rp
+from ..models.lm_data import TRAINING_TEMPLATE
+from ..models.training import typical_minutes
+from ..profiles import Profile
+from . import evaluation as ev
+from .experiments import (BaseModel, Section, chosen_kwargs, evaluation_chunks, longrope_searches, nll_rows,
+                          passkey_trial_rows, trained_base)
+from .extension import extended_model
+from .top_scale import LR, PASSKEY_METHODS, paired
+
+#: the arms of the central comparison (perplexity); pass keys score ``top_scale.PASSKEY_METHODS``
+PPL_METHODS = ("rope", "linear", "dynamic", "yarn", "longrope")
+#: (comparison id, arm a, arm b): b − a, perplexity (per-window NLL) and pass keys (exact) where both arms have them
+PAIRS = (("lr_vs_yarn", "yarn", "longrope"), ("lr_vs_pi", "linear", "longrope"), ("lr_vs_ntk", "dynamic", "longrope"),
+         ("yarn_vs_ntk", "dynamic", "yarn"), ("pi_vs_plain", "rope", "linear"))
+#: words for ``agreement``'s outcomes
+HOLDS, MIXED, NONE = HOLDS_ACROSS, "differs between base models", "no base model shows a difference"
+
+
+def significant(c: dict, alpha: float = ALPHA) -> bool:
+    """Whether a comparison rejects "no difference": exact McNemar's p below ``alpha`` where it has one, else
+    a 95% interval that excludes 0."""
+    return c["p"] < alpha if "p" in c else stats.excludes_zero(c)
+
+
+def agreement(per_model: list[dict]) -> str:
+    """Whether one comparison's ranking holds across base models: ``HOLDS`` when every base model's test
+    rejects "no difference" in the same direction, ``NONE`` when none does, else ``MIXED``."""
+    if not per_model:
+        raise ValueError("agreement needs the comparison on at least one base model")
+    signs = {np.sign(c["diff"]) for c in per_model if significant(c)}
+    hits = sum(significant(c) for c in per_model)
+    if hits == len(per_model) and len(signs) == 1:
+        return HOLDS
+    return NONE if hits == 0 else MIXED
+
+
+def scored_arms(base: BaseModel, P: Profile, searches: Section, *, seed: int) -> tuple[dict, dict]:
+    """One base model at the top scale: per-window NLL of the last L tokens for every arm of ``PPL_METHODS``
+    and pass-key outcomes (training template) for ``PASSKEY_METHODS``; label → array, both."""
+    top = max(P.scales)
+    n = int(top * base.L)
+    chunks = evaluation_chunks(base, n, P, seed)
+    nll, exact = {}, {}
+    for method in PPL_METHODS:
+        kw = chosen_kwargs(searches, top) if method == "longrope" else {}
+        m = extended_model(base.state, base.spec, method, top, device=base.device, **kw)
+        nll[rp.LABELS[method]] = np.asarray(ev.perplexity(m, chunks, base.L)["nll_last_chunks"])
+        if method in PASSKEY_METHODS:
+            _, t = ev.passkey_scores(m, base.data, n, P.passkey_depths, P.passkey_trials, seed=seed,
+                                     source=base.data.heldout, per_trial=True, template=TRAINING_TEMPLATE)
+            exact[rp.LABELS[method]] = t
+    return nll, exact
+
+
+def replication(first: BaseModel, P: Profile, first_nll: dict, first_keys: list, first_searches: Section, *,
+                seed: int, progress=None) -> Section:
+    """The central comparison on every base model of ``P.base_seeds`` (section 9). ``first_*`` are the first
+    base model's own results (``methods_by_scale``'s ``scored``, ``passkeys_top``'s trials, the searches),
+    so it is not scored twice. ``results``: per base seed, (NLL by arm, pass-key trials by arm)."""
+    top = max(P.scales)
+    one_scale = dataclasses.replace(P, scales=(top,))
+    by_seed = {first.spec.seed: (first_nll, first_keys)}
+    chosen = {first.spec.seed: first_searches.results["chosen"][top]}
+    cached_minutes, trained_here = 0.0, 0
+    for s in P.base_seeds:
+        if s in by_seed:
+            continue
+        base = trained_base(dataclasses.replace(first.spec, seed=s), first.device)
+        if base.from_cache:  # what a cold run adds back (``claims.summary.run_costs``)
+            cached_minutes += typical_minutes(base.history)
+        else:
+            trained_here += 1
+        searches = longrope_searches(base, one_scale, progress=progress)
+        chosen[s] = searches.results["chosen"][top]
+        by_seed[s] = scored_arms(base, P, searches, seed=seed)
+    trials, comparisons, rows = [], [], []
+    n_tokens = int(top * first.L)
+    for s, (nll, keys) in by_seed.items():
+        for label, values in nll.items():
+            trials += nll_rows(values, "replication", label, top, s, n_tokens)
+        for label, t in keys.items():
+            trials += passkey_trial_rows(t, "replication", label, top, s)
+    figures = {"replication_base_seeds": len(by_seed), "replication_search_chosen": {str(k): int(v) for k, v in chosen.items()},
+               "replication_train_minutes_cached": cached_minutes, "replication_trained_here": trained_here}
+    exact = {s: {label: np.array([x["exact"] for x in t]) for label, t in keys.items()} for s, (_, keys) in by_seed.items()}
+    for cid, a_m, b_m in PAIRS:
+        a, b = rp.LABELS[a_m], rp.LABELS[b_m]
+        per_ppl = [{**paired(by_seed[s][0][a], by_seed[s][0][b], f"rep_ppl_{cid}_base{s}", "replication", top, a, b,
+                             seed=seed), "base_seed": s} for s in by_seed]
+        pooled_ppl = paired(np.mean([by_seed[s][0][a] for s in by_seed], axis=0),
+                            np.mean([by_seed[s][0][b] for s in by_seed], axis=0),
+                            f"rep_ppl_{cid}_pooled", "replication", top, a, b, seed=seed)
+        comparisons += per_ppl + [pooled_ppl]
+        figures[f"rep_ppl_{cid}"] = agreement(per_ppl)
+        figures[f"rep_ppl_{cid}_relation"] = stats.relation(pooled_ppl)
+        rows.append(_row("perplexity (NLL)", a, b, per_ppl, pooled_ppl))
+        if a_m in PASSKEY_METHODS and b_m in PASSKEY_METHODS:
+            per_key = [{"id": f"rep_passkey_{cid}_base{s}", "experiment": "replication", "scale": top, "metric": "exact",
+                        "a": a, "b": b, **stats.mcnemar(exact[s][a], exact[s][b]), "base_seed": s} for s in by_seed]
+            pooled_key = {"id": f"rep_passkey_{cid}_pooled", "experiment": "replication", "scale": top,
+                          "metric": "exact", "a": a, "b": b,
+                          **stats.mcnemar(np.concatenate([exact[s][a] for s in by_seed]),
+                                          np.concatenate([exact[s][b] for s in by_seed]))}
+            comparisons += per_key + [pooled_key]
+            figures[f"rep_passkey_{cid}"] = agreement(per_key)
+            rows.append(_row("pass key (exact)", a, b, per_key, pooled_key))
+    for s in by_seed:
+        for label in (LR, rp.LABELS["yarn"]):
+            figures[f"rep_ppl_{_key(label)}_base{s}"] = float(np.exp(by_seed[s][0][label].mean()))
+            figures[f"rep_passkey_{_key(label)}_base{s}"] = float(exact[s][label].mean())
+    figures["rep_holds_count"] = sum(r["across base models"] == HOLDS for r in rows)
+    figures["rep_comparison_count"] = len(rows)
+    table = pd.DataFrame(rows).set_index(["metric", "b − a"])
+    return Section(table, figures, trials, comparisons, results=by_seed)
+
+
+def _key(label: str) -> str:
+    return {LR: "lr", rp.LABELS["yarn"]: "yarn"}[label]
+
+
+def _row(metric: str, a: str, b: str, per_model: list[dict], pooled: dict) -> dict:
+    """A table row: each base model's difference (a star where its test rejects "no difference"), the pooled
+    difference with its interval, and whether the ranking holds across base models."""
+    cells = {f"base {c['base_seed']}": f"{c['diff']:+.4f}{'*' if significant(c) else ''}" for c in per_model}
+    lo, hi = pooled["ci95"]
+    return {"metric": metric, "b − a": f"{b} − {a}", **cells, "pooled": f"{pooled['diff']:+.4f} ({lo:+.4f} to {hi:+.4f})",
+            "across base models": agreement(per_model)}
