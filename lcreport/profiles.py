@@ -104,6 +104,7 @@ class Profile:
     ft_steps: int = 0
     ft_batch: int = 0
     ft_lr: float = 1e-3
+    ft_seeds: tuple[int, ...] = (0,)  # fine-tune seeds (data order) of every fine-tuned arm but the control
     prog_scales: tuple[int, ...] = ()
     stage_search: SearchSettings = None  # the searches of part 2 (progressive extension, readjustment)
     stage_chunks: int = 0

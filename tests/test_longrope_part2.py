@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from lcreport.data.assets import MissingAssetError, require
-from lcreport.longrope import finetune_study as fs, short_factors as sf, smollm2, stages as st, windows as wn
+from lcreport.longrope import finetune_study as fs, ft_seeds as fsd, short_factors as sf, smollm2, stages as st, windows as wn
 from lcreport.models import llama, lm_data, pretrained, rope as rp
 from lcreport.profiles import PROFILES, SearchSettings
 from lcreport.results import COMPARISON_FIELDS, TRIAL_COLUMNS, Run
@@ -37,6 +37,12 @@ GLUE_KEYS = {
     "ci_level", "dw_base_hidden", "dw_base_layers", "paper_ft_k_first", "paper_ft_k_second", "paper_ft_steps_first",
     "paper_ft_steps_second", "paper_top_k", "passkey_tolerance", "ppl_tolerance", "smollm_asset",
     "smollm_gpu_longest", "smollm_gpu_shortest",
+    # the seed study (lcreport.longrope.ft_seeds)
+    "ft_holds_count", "ft_comparison_count", "ft_seed_count", "ft_seed_windows", "ft_seed_prompts", "ft_seed_base_ppl_L",
+    "ft_pi_vs_base_mean", "ft_pi_vs_base_worst", "ft_seed_ppl_spread_max", "ft_seed_table",
+    *{f"ft_{m}_{cid}" for m in ("ppl", "passkey") for cid, _, _ in fsd.PAIRS},
+    *{f"ft_ppl_{cid}_relation" for cid, _, _ in fsd.PAIRS},
+    *{f"ft_seed_{m}_{k}" for m in ("ppl", "passkey") for k in fsd.KEYS.values()},
 }
 
 
@@ -44,8 +50,8 @@ def test_helpers():
     assert fs.halved(12) == 6 and fs.halved(3) == 2 and fs.halved(1) == 2
     assert fs.stage_lengths(64, 2) == [64, 128, 128, 256]
     assert wn.progressive_lengths(64, 16) == [64, 128, 256, 512, 1024]
-    assert wn.claimed_window("control", 64, 4) == wn.claimed_window("plain RoPE", 64, 4) == 64
-    assert wn.claimed_window("PI", 64, 4) == 256
+    assert wn.claimed_window("control", "fine-tuned", 64, 4) == wn.claimed_window("plain RoPE", "no fine-tuning", 64, 4) == 64
+    assert wn.claimed_window("PI", "no fine-tuning", 64, 4) == wn.claimed_window("plain RoPE", "fine-tuned", 64, 4) == 256
     s = sf.short_search_settings(PROFILES["cpu"])
     assert s.samples == sf.readjust_windows(PROFILES["cpu"]) == 2 * PROFILES["cpu"].stage_chunks
     assert dataclasses.replace(s, samples=2) == PROFILES["cpu"].stage_search
@@ -90,11 +96,14 @@ def chapter(tmp_path_factory, data):
     run = Run("longrope2", profile=P, device=CPU, seed=0)
     ctx = fs.Part2(run=run, data=data, base=base, base_state=st.state_of(base), base_key="test",
                    lr_factors=rp.factors_yarn(P.ft_scale, dim, SPEC.rope_theta, SPEC.train_length))
-    out = {"fine-tune": fs.fine_tune_arms(ctx), "stages": fs.stage_evaluation(ctx),
-           "progressive": fs.progressive_extension(ctx), "readjust": sf.readjustment(ctx),
+    out = {"fine-tune": fs.fine_tune_arms(ctx), "stages": fs.stage_evaluation(ctx)}
+    seed_table, seed_comparisons, seed_figures = fsd.seed_study(ctx)
+    out["seeds"] = (seed_table, seed_figures)
+    out |= {"progressive": fs.progressive_extension(ctx), "readjust": sf.readjustment(ctx),
            "switch": sf.switch_study(ctx), "effective": wn.effective_windows(ctx)}
     dw, curves, figures = wn.depth_width(ctx)
     out["depth-width"] = (dw, figures)
+    out["seed comparisons"] = (seed_comparisons, {})
     out["overfit"] = wn.overfit_gap(ctx)
     out["smollm2"] = smollm2.smollm2_extension(P, CPU)
     yield run, ctx, out, curves
@@ -108,20 +117,23 @@ def test_the_sections_give_every_glue_key_of_the_chapter(chapter):
     assert set(keys) == GLUE_KEYS  # and smollm_table where the section runs
     figures = {k: v for _, f in out.values() for k, v in f.items()}
     assert figures["ft_steps"] == 1 and figures["prog_top_scale"] == max(P.prog_scales)
-    assert figures["effective_rows"] == 9 and figures["bert_depth_times_width"] == 12 * 768
+    assert figures["effective_rows"] == 11 and figures["bert_depth_times_width"] == 12 * 768
     assert figures["train_minutes_this_run"] > 0 and figures["smollm_status"] == "not run on the smoke profile"
 
 
 def test_the_sections_record_trials_and_comparisons(chapter, tmp_results):
     run, ctx, out, _ = chapter
-    assert [c["id"] for c in run.comparisons] == ["ft_longrope_vs_control_SL", "ft_longrope_vs_noft_SL",
+    seeded = [f"ft_{m}_{cid}_{u}" for cid, _, _ in fsd.PAIRS for m in ("ppl", "passkey")
+              for u in [f"seed{s}" for s in P.ft_seeds] + ["pooled"]]
+    assert [c["id"] for c in run.comparisons] == ["ft_longrope_vs_control_SL", "ft_longrope_vs_noft_SL", *seeded,
                                                   "progressive_vs_oneshot_top", "readjusted_vs_long_at_L",
                                                   "long_vs_base_at_L", "readjusted_vs_base_at_L"]
     by = {c["id"]: c for c in run.comparisons}
     # readjustment's recovery is the difference of the two comparisons with the base model, window by window
     assert by["readjusted_vs_base_at_L"]["diff"] - by["long_vs_base_at_L"]["diff"] == \
         pytest.approx(by["readjusted_vs_long_at_L"]["diff"])
-    assert all("detectable" in c for c in run.comparisons)
+    assert all("detectable" in c for c in run.comparisons if c["test"] != "exact McNemar")
+    assert all("p" in c for c in run.comparisons if c["test"] == "exact McNemar")
     assert all(set(TRIAL_COLUMNS) <= set(t) for t in run.trials)
     # the comparison of progressive and one-shot is over the windows behind the table's perplexities
     prog = out["progressive"][0]
@@ -129,10 +141,42 @@ def test_the_sections_record_trials_and_comparisons(chapter, tmp_results):
     nll = {arm: [t["value"] for t in run.trials if t["experiment"] == "progressive" and t["arm"] == arm and t["scale"] == top]
            for arm in ("progressive", "one-shot")}
     assert np.exp(np.mean(nll["progressive"])) == pytest.approx(prog.loc[(top, "progressive"), "held-out ppl (last L)"], rel=1e-5)
-    c = run.comparisons[2]
+    c = by["progressive_vs_oneshot_top"]
     assert c["diff"] == pytest.approx(np.mean(nll["progressive"]) - np.mean(nll["one-shot"]))
     assert c["n"] == fs.halved(P.stage_chunks)
     run.save()  # trials and comparisons are written
+
+
+def test_the_seed_study_pairs_windows_within_each_seed_and_pools_them(chapter):
+    run, _, out, _ = chapter
+    table, figures = out["seeds"]
+    seeds = list(P.ft_seeds)
+    assert list(table.index) == [fsd.NO_FT, *fsd.SEED_ARMS] and figures["ft_seed_count"] == len(seeds)
+    rows = [t for t in run.trials if t["experiment"] == "finetune"]
+    nll = {(t["arm"], t["seed"]): [] for t in rows if t["metric"] == fs.NLL_LAST}
+    for t in rows:
+        if t["metric"] == fs.NLL_LAST:
+            nll[t["arm"], t["seed"]].append(t["value"])
+    # one window set: every arm and seed scored on the same number of windows, the base model at L too
+    assert {len(v) for v in nll.values()} == {P.eval_chunks}
+    by = {c["id"]: c for c in run.comparisons}
+    for cid, a, b in fsd.PAIRS:
+        per = [by[f"ft_ppl_{cid}_seed{s}"]["diff"] for s in seeds]
+        for s, d in zip(seeds, per):
+            assert d == pytest.approx(np.mean(nll[b, s]) - np.mean(nll[a, s]), abs=1e-6)
+        # the pooled difference is the mean of the per-seed ones (windows averaged over seeds)
+        assert by[f"ft_ppl_{cid}_pooled"]["diff"] == pytest.approx(np.mean(per), abs=1e-6)
+        assert by[f"ft_passkey_{cid}_pooled"]["n"] == len(seeds) * figures["ft_seed_prompts"]
+    # the model without fine-tuning is the same on every seed
+    assert len({tuple(np.round(nll[fsd.NO_FT, s], 6)) for s in seeds}) == 1
+    assert table.loc["PI", "ppl spread"] >= 0 and figures["ft_pi_vs_base_worst"] >= figures["ft_pi_vs_base_mean"]
+
+
+def test_the_seed_study_refuses_a_single_seed(chapter):
+    _, ctx, _, _ = chapter
+    one = dataclasses.replace(ctx, run=Run("longrope2", profile=dataclasses.replace(P, ft_seeds=(0,)), device=CPU))
+    with pytest.raises(ValueError, match="at least two fine-tune seeds"):
+        fsd.seed_study(one)
 
 
 def test_the_sections_fill_the_context_and_the_plots_draw(chapter):
@@ -183,3 +227,21 @@ def test_smollm2_loads_offline_and_the_extension_path_runs_at_cpu_size():
     rows = smollm2.extension_perplexities(model, ids, [384], native=256, windows=1)
     assert [r["method"] for r in rows] == list(smollm2.SMOLLM_METHODS)
     assert all(1 < r[smollm2.PPL_COLUMN] < 50 for r in rows)  # repeated text: a real pretrained model predicts it well
+
+
+def test_the_smollm2_section_runs_end_to_end_at_cpu_size():
+    """Section 8 as the gpu profile runs it (held-out books, every method, the table and figures), at lengths a
+    CPU affords: a native window pretended to be 256 tokens, extended to 512."""
+    try:
+        require("smollm2")
+    except MissingAssetError:
+        pytest.skip("asset smollm2 not fetched (python -m lcreport fetch smollm2)")
+    table, figures = smollm2.smollm2_extension(dataclasses.replace(P, smollm_lengths=(256, 512)), CPU, native=256)
+    assert figures["smollm_status"] == "run on this profile"
+    assert list(table.columns) == [256, 512] and set(table.index) == set(smollm2.SMOLLM_METHODS)
+    assert len(figures["smollm_table"]) == 2 * len(smollm2.SMOLLM_METHODS)
+    at_native = table[256]
+    # at its native length every method is plain RoPE (scale 1), so all four agree
+    assert at_native.max() - at_native.min() < 1e-3 * at_native.min() and 1 < at_native.min() < 200
+    assert (table[512] > 1).all() and np.isfinite(table.to_numpy()).all()
+

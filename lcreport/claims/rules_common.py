@@ -52,9 +52,10 @@ FINETUNE_GAIN = 1.1
 PI_WORKS = 1.2
 #: two statements of a window are the same one within this relative difference (K = 1,000 or 1,024)
 SAME_WINDOW_TOLERANCE = 0.1
-#: a ranking of two arms holds across base models when every base model's test rejects "no difference" in the
-#: same direction (``longrope.replication.agreement`` returns these words)
+#: a ranking of two arms holds across base models (or fine-tune seeds) when every one's test rejects "no
+#: difference" in the same direction (``longrope.replication.agreement`` returns these words)
 HOLDS_ACROSS = "holds on every base model"
+HOLDS_ACROSS_SEEDS = "holds on every fine-tune seed"
 #: "几百万到几十亿的参数量" (article 001, line 5): several million (10⁶) to several tens of 亿 (under 10¹⁰)
 SEED001_PARAM_RANGE = (1e6, 1e10)
 

@@ -83,13 +83,15 @@ def readjust(f):
 
 def no_training(f):
     """Article 003, line 8: "no extra training". Misleading if a short fine-tune lowers LongRoPE's NLL at
-    4× L by more than log(FINETUNE_GAIN) nats (paired 95% interval below 0 and the estimate beyond that);
-    supported with caveat otherwise."""
-    c = f["longrope2.ft_longrope_vs_noft_SL"]
-    gains = lower(c) and c["diff"] < -math.log(FINETUNE_GAIN)
+    4× L by more than log(FINETUNE_GAIN) nats: pooled over the fine-tune seeds (paired 95% interval below 0 and
+    the estimate beyond that), and the gain holding on every fine-tune seed; supported with caveat otherwise."""
+    c = f["longrope2.ft_ppl_lr_vs_noft_pooled"]
+    across = f["longrope2.ft_ppl_lr_vs_noft"]
+    gains = lower(c) and c["diff"] < -math.log(FINETUNE_GAIN) and across == HOLDS_ACROSS_SEEDS
     return ("misleading" if gains else "supported with caveat",
-            f"{f['longrope2.ft_steps']} fine-tuning steps change LongRoPE's NLL at 4× L by {cmp_text(c, ' nats')} "
-            f"(the paper: {f['longrope2.paper_ft_steps']:,} steps)")
+            f"{f['longrope2.ft_steps']} fine-tuning steps change LongRoPE's NLL at 4× L by {cmp_text(c, ' nats')}, "
+            f"pooled over {f['longrope2.ft_seed_count']} fine-tune seeds ({across}; the paper: "
+            f"{f['longrope2.paper_ft_steps']:,} steps)")
 
 
 def in_use(f):
@@ -99,14 +101,16 @@ def in_use(f):
 
 def linear(f):
     """Article 004: linear position scaling (PI) turns a Llama into a long-context model. Supported with
-    caveat if, after fine-tuning, PI's perplexity at L is within PI_WORKS of the base *and* its effective
-    window reaches DELIVERED_SHARE of the configured one; misleading otherwise."""
-    after = value_of(f["longrope2.pi_ft_vs_base"])
+    caveat if, after fine-tuning, PI's perplexity at 4× L is within PI_WORKS of the base's at L on every
+    fine-tune seed *and* its effective window reaches DELIVERED_SHARE of the configured one; misleading
+    otherwise."""
+    worst, mean = value_of(f["longrope2.ft_pi_vs_base_worst"]), value_of(f["longrope2.ft_pi_vs_base_mean"])
     before = value_of(f["longrope.pi_ppl_top"])
     row = effective_row(f["longrope2.effective_table"], PI_FINETUNED)
-    verdict = "supported with caveat" if after < PI_WORKS and delivered(row) else "misleading"
+    verdict = "supported with caveat" if worst < PI_WORKS and delivered(row) else "misleading"
     return verdict, (f"PI without fine-tuning: perplexity {before:.0f}{interval(f['longrope.pi_ppl_top'])} at "
-                     f"{f['longrope.top_scale']}× L; fine-tuned at 4× L: ×{after:.2f} of the base at L, but its "
+                     f"{f['longrope.top_scale']}× L; fine-tuned at 4× L: ×{mean:.2f} of the base at L (mean of "
+                     f"{f['longrope2.ft_seed_count']} fine-tune seeds, worst ×{worst:.2f}), but its "
                      f"effective window is {row['effective']:,} of {row['claimed']:,} configured")
 
 

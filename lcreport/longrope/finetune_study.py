@@ -17,6 +17,7 @@ from tqdm import tqdm
 from .. import results
 from ..analysis.stats import LEVEL, paired_record
 from ..models import checkpoints
+from ..models import rope as rp
 from ..models.training import typical_minutes
 from ..models.lm_data import Data
 from ..plotting import COLORS, subplots, log_x, log_y, legend_below
@@ -31,15 +32,19 @@ PAPER_FT_STEPS = (400, 600)
 PAPER_FT_LENGTHS_K = (128, 256)
 #: the paper's final window (§3.3), reached by searching again on the model fine-tuned at 256k
 PAPER_TOP_LENGTH_K = 2048
-#: the fine-tuned arms of section 1, in training order: name → method (``control`` = plain RoPE at L)
-FT_ARMS = {"PI": "linear", "YaRN": "yarn", "LongRoPE": "longrope", "control": "control"}
+#: the fine-tuned arm with LongRoPE's temperature and the factors its search starts from best (YaRN's), not searched
+NO_SEARCH = "LongRoPE, no search"
+#: the fine-tuned arms of section 1, in training order: name → method (``control`` = plain RoPE at L with the same
+#: tokens; ``plain RoPE`` is trained at S·L without rescaling: "just train longer")
+FT_ARMS = {"plain RoPE": "rope", "PI": "linear", "YaRN": "yarn", NO_SEARCH: "longrope", "LongRoPE": "longrope",
+           "control": "control"}
 #: the configurations scored without fine-tuning: name → method (plain RoPE is configured for 2S, only to admit 2S·L)
 NO_FT_ARMS = {"plain RoPE": "rope", "PI": "linear", "YaRN": "yarn", "LongRoPE": "longrope"}
 #: the metric of the per-window trials and paired comparisons of part 2
 NLL_LAST = "mean NLL of the last L tokens (nats)"
 #: line colour of each configuration in the figures of part 2
 ARM_COLORS = {"plain RoPE": COLORS["rope"], "PI": COLORS["linear"], "YaRN": COLORS["yarn"],
-              "LongRoPE": COLORS["longrope"], "control": "#000000"}
+              "LongRoPE": COLORS["longrope"], NO_SEARCH: "#8c564b", "control": "#000000"}
 
 
 def halved(n: int) -> int:
@@ -117,21 +122,38 @@ def part2_context(run: results.Run) -> Part2:
 
 # --- 1. fine-tuning at S·L against a control -----------------------------------------------------------------
 
-def fine_tune_arms(ctx: Part2):
-    """PI, YaRN and LongRoPE fine-tuned at S·L, and the control at L (cached); their training table.
+def arm_factors(ctx: Part2, name: str):
+    """The long factors a fine-tuned arm is configured with: part 1's searched ones for LongRoPE, YaRN's for
+    ``NO_SEARCH`` (the best starting point of part 1's search), none otherwise."""
+    if name == "LongRoPE":
+        return ctx.lr_factors
+    if name == NO_SEARCH:
+        spec = ctx.spec
+        return rp.factors_yarn(ctx.S, spec.hidden // spec.heads, spec.rope_theta, spec.train_length)
+    return None
 
-    Fills ``ctx.tuned`` and ``ctx.train_log``.
+
+def tune(ctx: Part2, name: str, seed: int):
+    """Arm ``name`` of ``FT_ARMS`` fine-tuned with ``seed`` (cached); (model, history DataFrame, from cache).
+    Logs its training minutes on ``ctx.train_log``."""
+    P = ctx.profile
+    model, hist, cached, _ = st.fine_tuned(
+        ctx.base_state, ctx.spec, ctx.data, FT_ARMS[name], ctx.S, steps=P.ft_steps, batch_size=P.ft_batch, lr=P.ft_lr,
+        device=ctx.device, long_factor=arm_factors(ctx, name), base_key=ctx.base_key, seed=seed)
+    h = pd.DataFrame(hist)
+    ctx.train_log.append((typical_minutes(h.to_dict(orient="records")), not cached))
+    return model, h, cached
+
+
+def fine_tune_arms(ctx: Part2):
+    """Every arm of ``FT_ARMS`` fine-tuned at S·L (the control at L) with the chapter's seed (cached); their
+    training table. Fills ``ctx.tuned`` and ``ctx.train_log``.
     """
     P, S, L = ctx.profile, ctx.S, ctx.L
     rows = []
     for name, method in FT_ARMS.items():
-        model, hist, cached, _ = st.fine_tuned(
-            ctx.base_state, ctx.spec, ctx.data, method, S, steps=P.ft_steps, batch_size=P.ft_batch, lr=P.ft_lr,
-            device=ctx.device, long_factor=ctx.lr_factors if method == "longrope" else None,
-            base_key=ctx.base_key, seed=ctx.seed)
+        model, h, cached = tune(ctx, name, ctx.seed)
         ctx.tuned[name] = model
-        h = pd.DataFrame(hist)
-        ctx.train_log.append((typical_minutes(h.to_dict(orient="records")), not cached))
         rows.append({"method": name, "length": L if method == "control" else S * L, "steps": P.ft_steps,
                      "tokens": int(h.tokens.iloc[-1]), "minutes": h.seconds.iloc[-1] / 60,
                      "final loss": float(h.loss.iloc[-3:].mean()), "checkpoint": "cache" if cached else "trained now"})

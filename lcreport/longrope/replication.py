@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from ..analysis import stats
-from ..claims.rules_common import ALPHA, HOLDS_ACROSS
+from ..claims.rules_common import ALPHA, HOLDS_ACROSS, HOLDS_ACROSS_SEEDS
 from ..models import rope as rp
 from ..models.lm_data import TRAINING_TEMPLATE
 from ..models.training import typical_minutes
@@ -31,7 +31,7 @@ from . import evaluation as ev
 from .experiments import (BaseModel, Section, chosen_kwargs, evaluation_chunks, longrope_searches, nll_rows,
                           passkey_trial_rows, trained_base)
 from .extension import extended_model
-from .top_scale import LR, PASSKEY_METHODS, paired
+from .top_scale import LR, PASSKEY_METHODS
 
 #: the arms of the central comparison (perplexity); pass keys score ``top_scale.PASSKEY_METHODS``
 PPL_METHODS = ("rope", "linear", "dynamic", "yarn", "longrope")
@@ -48,16 +48,22 @@ def significant(c: dict, alpha: float = ALPHA) -> bool:
     return c["p"] < alpha if "p" in c else stats.excludes_zero(c)
 
 
-def agreement(per_model: list[dict]) -> str:
-    """Whether one comparison's ranking holds across base models: ``HOLDS`` when every base model's test
-    rejects "no difference" in the same direction, ``NONE`` when none does, else ``MIXED``."""
+#: ``agreement``'s words across the fine-tune seeds of chapter 05 (``longrope.ft_seeds``)
+SEED_WORDS = (HOLDS_ACROSS_SEEDS, "differs between fine-tune seeds", "no fine-tune seed shows a difference")
+
+
+def agreement(per_model: list[dict], words: tuple[str, str, str] = (HOLDS, MIXED, NONE)) -> str:
+    """Whether one comparison's ranking holds across base models (or, with ``SEED_WORDS``, fine-tune seeds):
+    ``words[0]`` when every one's test rejects "no difference" in the same direction, ``words[2]`` when none
+    does, else ``words[1]``."""
     if not per_model:
-        raise ValueError("agreement needs the comparison on at least one base model")
+        raise ValueError("agreement needs the comparison on at least one base model or seed")
+    holds, mixed, none = words
     signs = {np.sign(c["diff"]) for c in per_model if significant(c)}
     hits = sum(significant(c) for c in per_model)
     if hits == len(per_model) and len(signs) == 1:
-        return HOLDS
-    return NONE if hits == 0 else MIXED
+        return holds
+    return none if hits == 0 else mixed
 
 
 def scored_arms(base: BaseModel, P: Profile, searches: Section, *, seed: int) -> tuple[dict, dict]:
@@ -99,7 +105,7 @@ def replication(first: BaseModel, P: Profile, first_nll: dict, first_keys: list,
         searches = longrope_searches(base, one_scale, progress=progress)
         chosen[s] = searches.results["chosen"][top]
         by_seed[s] = scored_arms(base, P, searches, seed=seed)
-    trials, comparisons, rows = [], [], []
+    trials, comparisons = [], []
     n_tokens = int(top * first.L)
     for s, (nll, keys) in by_seed.items():
         for label, values in nll.items():
@@ -109,33 +115,15 @@ def replication(first: BaseModel, P: Profile, first_nll: dict, first_keys: list,
     figures = {"replication_base_seeds": len(by_seed), "replication_search_chosen": {str(k): int(v) for k, v in chosen.items()},
                "replication_train_minutes_cached": cached_minutes, "replication_trained_here": trained_here}
     exact = {s: {label: np.array([x["exact"] for x in t]) for label, t in keys.items()} for s, (_, keys) in by_seed.items()}
-    for cid, a_m, b_m in PAIRS:
-        a, b = rp.LABELS[a_m], rp.LABELS[b_m]
-        per_ppl = [{**paired(by_seed[s][0][a], by_seed[s][0][b], f"rep_ppl_{cid}_base{s}", "replication", top, a, b,
-                             seed=seed), "base_seed": s} for s in by_seed]
-        pooled_ppl = paired(np.mean([by_seed[s][0][a] for s in by_seed], axis=0),
-                            np.mean([by_seed[s][0][b] for s in by_seed], axis=0),
-                            f"rep_ppl_{cid}_pooled", "replication", top, a, b, seed=seed)
-        comparisons += per_ppl + [pooled_ppl]
-        figures[f"rep_ppl_{cid}"] = agreement(per_ppl)
-        figures[f"rep_ppl_{cid}_relation"] = stats.relation(pooled_ppl)
-        rows.append(_row("perplexity (NLL)", a, b, per_ppl, pooled_ppl))
-        if a_m in PASSKEY_METHODS and b_m in PASSKEY_METHODS:
-            per_key = [{"id": f"rep_passkey_{cid}_base{s}", "experiment": "replication", "scale": top, "metric": "exact",
-                        "a": a, "b": b, **stats.mcnemar(exact[s][a], exact[s][b]), "base_seed": s} for s in by_seed]
-            pooled_key = {"id": f"rep_passkey_{cid}_pooled", "experiment": "replication", "scale": top,
-                          "metric": "exact", "a": a, "b": b,
-                          **stats.mcnemar(np.concatenate([exact[s][a] for s in by_seed]),
-                                          np.concatenate([exact[s][b] for s in by_seed]))}
-            comparisons += per_key + [pooled_key]
-            figures[f"rep_passkey_{cid}"] = agreement(per_key)
-            rows.append(_row("pass key (exact)", a, b, per_key, pooled_key))
+    pairs = [(cid, rp.LABELS[a], rp.LABELS[b]) for cid, a, b in PAIRS]
+    comps, found, rows = compare_across({s: nll for s, (nll, _) in by_seed.items()}, exact, pairs, prefix="rep",
+                                        experiment="replication", scale=top, seed=seed)
+    comparisons += comps
+    figures.update(found)
     for s in by_seed:
         for label in (LR, rp.LABELS["yarn"]):
             figures[f"rep_ppl_{_key(label)}_base{s}"] = float(np.exp(by_seed[s][0][label].mean()))
             figures[f"rep_passkey_{_key(label)}_base{s}"] = float(exact[s][label].mean())
-    figures["rep_holds_count"] = sum(r["across base models"] == HOLDS for r in rows)
-    figures["rep_comparison_count"] = len(rows)
     table = pd.DataFrame(rows).set_index(["metric", "b − a"])
     return Section(table, figures, trials, comparisons, results=by_seed)
 
@@ -144,10 +132,51 @@ def _key(label: str) -> str:
     return {LR: "lr", rp.LABELS["yarn"]: "yarn"}[label]
 
 
-def _row(metric: str, a: str, b: str, per_model: list[dict], pooled: dict) -> dict:
-    """A table row: each base model's difference (a star where its test rejects "no difference"), the pooled
-    difference with its interval, and whether the ranking holds across base models."""
-    cells = {f"base {c['base_seed']}": f"{c['diff']:+.4f}{'*' if significant(c) else ''}" for c in per_model}
+def compare_across(nll: dict, exact: dict, pairs, *, prefix: str, experiment: str, scale, seed: int,
+                   unit: str = "base", unit_key: str = "base_seed", column: str = "across base models",
+                   words: tuple[str, str, str] = (HOLDS, MIXED, NONE), metric: str = "nll_last_L"):
+    """Each pair ``(cid, a, b)`` (labels), b − a on every unit (base model or fine-tune seed) and pooled.
+
+    ``nll``: unit → {label: per-window NLL}, the same windows on every unit; ``exact``: unit → {label: 0/1
+    pass-key outcomes}, the same prompts (pairs without both labels there get no pass-key comparison).
+    Perplexity: paired bootstrap per unit (``<prefix>_ppl_<cid>_<unit><u>``) and pooled over the per-window
+    mean across units (``…_pooled``); pass keys: exact McNemar per unit and over every (unit, prompt).
+    Returns (comparisons, figures, table rows): ``<prefix>_ppl_<cid>`` / ``<prefix>_passkey_<cid>`` are
+    ``agreement``'s words, ``<prefix>_ppl_<cid>_relation`` the pooled comparison's, ``<prefix>_holds_count`` of
+    ``<prefix>_comparison_count`` rows hold on every unit."""
+    comparisons, figures, rows = [], {}, []
+    units = list(nll)
+    for cid, a, b in pairs:
+        per_ppl = [{**stats.paired_record(nll[u][a], nll[u][b], f"{prefix}_ppl_{cid}_{unit}{u}", experiment, scale,
+                                          a, b, seed=seed, metric=metric), unit_key: u} for u in units]
+        pooled_ppl = stats.paired_record(np.mean([nll[u][a] for u in units], axis=0),
+                                         np.mean([nll[u][b] for u in units], axis=0),
+                                         f"{prefix}_ppl_{cid}_pooled", experiment, scale, a, b, seed=seed, metric=metric)
+        comparisons += per_ppl + [pooled_ppl]
+        figures[f"{prefix}_ppl_{cid}"] = agreement(per_ppl, words)
+        figures[f"{prefix}_ppl_{cid}_relation"] = stats.relation(pooled_ppl)
+        rows.append(_row("perplexity (NLL)", a, b, per_ppl, pooled_ppl, unit, unit_key, column, words))
+        if all(a in exact[u] and b in exact[u] for u in units):
+            per_key = [{"id": f"{prefix}_passkey_{cid}_{unit}{u}", "experiment": experiment, "scale": scale,
+                        "metric": "exact", "a": a, "b": b, **stats.mcnemar(exact[u][a], exact[u][b]), unit_key: u}
+                       for u in units]
+            pooled_key = {"id": f"{prefix}_passkey_{cid}_pooled", "experiment": experiment, "scale": scale,
+                          "metric": "exact", "a": a, "b": b,
+                          **stats.mcnemar(np.concatenate([exact[u][a] for u in units]),
+                                          np.concatenate([exact[u][b] for u in units]))}
+            comparisons += per_key + [pooled_key]
+            figures[f"{prefix}_passkey_{cid}"] = agreement(per_key, words)
+            rows.append(_row("pass key (exact)", a, b, per_key, pooled_key, unit, unit_key, column, words))
+    figures[f"{prefix}_holds_count"] = sum(r[column] == words[0] for r in rows)
+    figures[f"{prefix}_comparison_count"] = len(rows)
+    return comparisons, figures, rows
+
+
+def _row(metric: str, a: str, b: str, per_unit: list[dict], pooled: dict, unit: str, unit_key: str, column: str,
+         words) -> dict:
+    """A table row: each unit's difference (a star where its test rejects "no difference"), the pooled
+    difference with its interval, and whether the ranking holds across units."""
+    cells = {f"{unit} {c[unit_key]}": f"{c['diff']:+.4f}{'*' if significant(c) else ''}" for c in per_unit}
     lo, hi = pooled["ci95"]
     return {"metric": metric, "b − a": f"{b} − {a}", **cells, "pooled": f"{pooled['diff']:+.4f} ({lo:+.4f} to {hi:+.4f})",
-            "across base models": agreement(per_model)}
+            column: agreement(per_unit, words)}

@@ -50,8 +50,9 @@ def extension_perplexities(model, ids: np.ndarray, lengths, *, native: int | Non
     return rows
 
 
-def smollm2_extension(profile, device, seed: int = 0):
-    """Section 8: (table, figures). On a profile without ``smollm_lengths`` the table only says so."""
+def smollm2_extension(profile, device, seed: int = 0, *, native: int | None = None):
+    """Section 8: (table, figures). On a profile without ``smollm_lengths`` the table only says so.
+    ``native`` pretends a shorter native window (a test runs the whole section at CPU size with it)."""
     # what the prose says of the model and of the gpu profile's lengths, whatever this profile runs
     gpu_lengths = PROFILES["gpu"].smollm_lengths
     about = {"smollm_asset": ASSETS["smollm2"].description, "smollm_gpu_shortest": min(gpu_lengths),
@@ -61,6 +62,6 @@ def smollm2_extension(profile, device, seed: int = 0):
         return (pd.DataFrame({"SmolLM2 section": [f"{status} (set profile='gpu' on a GPU runner)"]}),
                 {"smollm_status": status, **about})
     model, tokenizer = pretrained.load_smollm2(device)
-    rows = extension_perplexities(model, heldout_ids(tokenizer), profile.smollm_lengths, seed=seed)
+    rows = extension_perplexities(model, heldout_ids(tokenizer), profile.smollm_lengths, native=native, seed=seed)
     table = pd.DataFrame(rows).pivot_table(index="method", columns="length", values=PPL_COLUMN)
     return table, {"smollm_status": "run on this profile", "smollm_table": rows, **about}

@@ -27,9 +27,10 @@ BASE_CONFIGURATION = "plain RoPE (no fine-tuning)"
 
 # --- 5. claimed against effective windows ----------------------------------------------------------------------
 
-def claimed_window(method: str, L: int, S) -> int:
-    """The window a configuration of section 1 is configured for: L for plain RoPE and the control, S·L otherwise."""
-    return L if method in ("plain RoPE", "control") else S * L
+def claimed_window(method: str, stage: str, L: int, S) -> int:
+    """The window a configuration of section 1 is configured for: L for the control and for plain RoPE without
+    fine-tuning, S·L otherwise (plain RoPE fine-tuned at S·L claims S·L)."""
+    return L if method == "control" or (method == "plain RoPE" and stage == "no fine-tuning") else S * L
 
 
 def progressive_lengths(L: int, top) -> list[int]:
@@ -45,7 +46,7 @@ def effective_windows(ctx: Part2):
     rows = []
     for (m, stage), g in ctx.stages.groupby(["method", "stage"]):
         eff = st.effective_window(g.to_dict(orient="records"), base_L, base_key_L)
-        rows.append({"configuration": f"{m} ({stage})", "claimed": claimed_window(m, L, S), "effective": eff or 0})
+        rows.append({"configuration": f"{m} ({stage})", "claimed": claimed_window(m, stage, L, S), "effective": eff or 0})
     top = max(P.prog_scales)
     prog_r = ctx.progressive[top]
     prog_model = extended_model(ctx.ft_state, spec, "longrope", top, long_factor=prog_r.best.factors,
