@@ -110,6 +110,7 @@ class Profile:
     stage_chunks: int = 0
     stage_trials: int = 0
     stage_depths: tuple[float, ...] = ()  # pass-key depths of part 2's evaluations
+    window_trials: int = 0  # effective window: trials per pass-key depth (``passkey_depths``) per task and length
     dw_models: tuple[tuple[int, int], ...] = ()  # (layers, hidden)
     dw_length: int = 0
     dw_steps: int = 0

@@ -35,8 +35,12 @@ GLUE_KEYS = {
     "train_minutes_this_run", "yarn_ft_passkey_SL", "yarn_ft_ppl_SL",
     # quoted in the prose (lcreport.prose: no typed numbers): settings, tolerances, the paper's and SmolLM2's facts
     "ci_level", "dw_base_hidden", "dw_base_layers", "paper_ft_k_first", "paper_ft_k_second", "paper_ft_steps_first",
-    "paper_ft_steps_second", "paper_top_k", "passkey_tolerance", "ppl_tolerance", "smollm_asset",
+    "paper_ft_steps_second", "paper_top_k", "ppl_tolerance", "smollm_asset",
     "smollm_gpu_longest", "smollm_gpu_shortest",
+    # the effective window's tasks (lcreport.longrope.stages)
+    "effective_scores", "window_copy_answer", "window_threshold", "window_trials", "window_task_count", "window_tasks_judged",
+    "window_tasks_judged_names", "window_tasks_unjudged_names",
+    *{f"window_base_{k}_at_L" for k in wn.TASK_KEYS.values()},
     # the seed study (lcreport.longrope.ft_seeds)
     "ft_holds_count", "ft_comparison_count", "ft_seed_count", "ft_seed_windows", "ft_seed_prompts", "ft_seed_base_ppl_L",
     "ft_pi_vs_base_mean", "ft_pi_vs_base_worst", "ft_seed_ppl_spread_max", "ft_seed_table",

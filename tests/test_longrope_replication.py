@@ -85,8 +85,15 @@ def test_every_base_model_scores_every_arm_on_the_same_units(section):
     ppl = t[t.metric == "nll_last_L"].groupby(["seed", "arm"]).unit.apply(list)
     assert len(ppl) == len(P.base_seeds) * len(rep.PPL_METHODS)
     assert all(u == list(range(P.eval_chunks)) for u in ppl)
-    keys = t[t.metric == "exact"].groupby(["seed", "arm"]).unit.apply(list)
+    keys = t[(t.metric == "exact") & (t.scale > 1)].groupby(["seed", "arm"]).unit.apply(list)
     assert len(keys) == len(P.base_seeds) * len(ts.PASSKEY_METHODS)
+    # retrieval at L on every base model, so that a failure at the top scale can be told from a failure to learn
+    at_L = t[(t.metric == "exact") & (t.arm == rep.AT_L)]
+    assert set(at_L.seed) == set(P.base_seeds) and set(at_L.scale) == {1}
+    for s in P.base_seeds:
+        fig = out.figures[f"rep_passkey_at_L_base{s}"]
+        assert fig["n"] == len(at_L[at_L.seed == s]) == P.passkey_trials * len(P.passkey_depths)
+        assert fig["value"] == pytest.approx(at_L[at_L.seed == s].value.mean())
 
 
 def test_pooled_comparison_pairs_windows_across_base_models(section):

@@ -1,8 +1,12 @@
 """LongRoPE part 2's building blocks: fine-tuning cache, effective windows, the short/long switch, small models."""
 import dataclasses
+import types
 
 import pytest
 import torch
+
+from lcreport.analysis.stats import wilson
+from lcreport.claims.rules_common import WINDOW_THRESHOLD
 
 from lcreport.longrope import evaluation as ev, extension as ext, search as sr, stages as st
 from lcreport.models import llama, lm_data, rope as rp
@@ -34,15 +38,66 @@ def test_fine_tuned_is_cached_and_the_control_keeps_plain_rope(tmp_path, monkeyp
     assert hist[-1]["tokens"] == 2 * SPEC.train_length  # same tokens as the extended run, at L
 
 
-def test_effective_window_needs_both_measures():
-    rows = [{"length": 64, "ppl last L": 10, "pass key exact": 1.0},
-            {"length": 128, "ppl last L": 11, "pass key exact": 0.9},
-            {"length": 256, "ppl last L": 11.5, "pass key exact": 0.5},
-            {"length": 512, "ppl last L": 30, "pass key exact": 0.9}]
-    assert st.effective_window(rows, 10, 1.0) == 128  # 256 fails the pass key, 512 perplexity
-    assert st.effective_window(rows, 10, 0.0) == 256  # perplexity alone
-    assert st.effective_window(rows, 30, 0.5) == 512  # the longest length passing both, as in RULER
-    assert st.effective_window(rows, 5, 1.0) is None
+def window_row(length, task, hits, n=50):
+    lower, upper = wilson(hits, n)
+    return {"length": length, "task": task, "hits": hits, "n": n, "rate": hits / n, "lower": lower, "upper": upper}
+
+
+def test_a_length_is_effective_from_a_wilson_lower_bound_of_the_threshold():
+    assert st.WINDOW_THRESHOLD == WINDOW_THRESHOLD  # the claims package holds the threshold
+    # the smallest share of 50 trials whose Wilson lower bound reaches 0.8, and the one below it
+    assert st.passes(window_row(64, st.COPY, 46)) and not st.passes(window_row(64, st.COPY, 45))
+    assert st.passes({"lower": WINDOW_THRESHOLD}) and not st.passes({"lower": WINDOW_THRESHOLD - 1e-9})
+
+
+def test_effective_window_is_the_longest_length_every_judged_task_passes():
+    P, C = st.PASSKEY_TRAIN, st.COPY
+    rows = [window_row(64, P, 50), window_row(64, C, 50), window_row(128, P, 48), window_row(128, C, 30),
+            window_row(256, P, 47), window_row(256, C, 47), window_row(512, P, 10), window_row(512, C, 50)]
+    assert st.task_window(rows, P) == 256 and st.task_window(rows, C) == 512  # the longest passing, as in RULER
+    assert st.effective_window(rows, (P, C)) == 256  # 512 fails the pass key; 128 fails the copy, 256 does not
+    assert st.effective_window(rows, (P,)) == 256 and st.effective_window(rows, (C,)) == 512
+    assert st.effective_window(rows, ()) == 0  # no task can judge the model
+    assert st.effective_window([window_row(64, P, 40)], (P,)) == 0
+
+
+def test_only_tasks_the_base_model_passes_at_L_judge_an_extension():
+    base = [window_row(64, st.PASSKEY_TRAIN, 50), window_row(64, st.PASSKEY_UNSEEN, 0), window_row(64, st.COPY, 46)]
+    assert st.judged_tasks(base) == (st.PASSKEY_TRAIN, st.COPY)
+    assert st.judged_tasks([window_row(64, st.COPY, 45)]) == ()
+
+
+class Copier(torch.nn.Module):
+    """Predicts the token half a sequence back (a perfect copier of copy sequences), or token 0."""
+
+    def __init__(self, copies: bool):
+        super().__init__()
+        self.copies, self.w = copies, torch.nn.Parameter(torch.zeros(1))
+
+    def forward(self, input_ids, logits_to_keep):
+        b, n = input_ids.shape
+        logits = torch.zeros(b, n, SPEC.vocab_size)
+        if self.copies:
+            nxt = torch.roll(input_ids, n // 2 - 1, dims=1)  # position t predicts token t + 1, a copy of token t + 1 − n/2
+            logits.scatter_(2, nxt[..., None], 1.0)
+        return types.SimpleNamespace(logits=logits[:, -logits_to_keep:])
+
+
+def test_copy_exact_scores_a_copier_one_and_anything_else_zero():
+    assert ev.copy_exact(Copier(True), SPEC.vocab_size, 64, 7, answer=8) == [1] * 7
+    assert ev.copy_exact(Copier(False), SPEC.vocab_size, 64, 7, answer=8) == [0] * 7
+    with pytest.raises(ValueError, match="copied answer"):
+        ev.copy_exact(Copier(True), SPEC.vocab_size, 16, 1, answer=8)
+
+
+def test_window_scores_count_trials_per_task_and_length(data, state):
+    model, units = llama.build_model(SPEC, state), []
+    rows = st.window_scores(model, data, SPEC, [64, 128], st.WINDOW_TASKS, depths=(0.2, 0.8), trials=3, units=units)
+    assert [(r["length"], r["task"]) for r in rows] == [(n, t) for n in (64, 128) for t in st.WINDOW_TASKS]
+    assert {r["n"] for r in rows} == {6} and len(units) == 6 * len(rows)
+    assert all(r["lower"] <= r["rate"] <= r["upper"] for r in rows)
+    with pytest.raises(ValueError, match="unknown task"):
+        st.task_trials(model, data, SPEC, 64, "sorting", depths=(0.5,), trials=1)
 
 
 def test_switch_pitfall_is_zero_when_factors_agree_and_not_otherwise(data, state):

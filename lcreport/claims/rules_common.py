@@ -43,6 +43,11 @@ KEPT_RATIO = 1.1
 MATERIAL_NATS = 0.05
 #: short-context performance is kept within 5%, kept with caveat within 20%
 SHORT_KEPT, SHORT_KEPT_CAVEAT = 1.05, 1.2
+#: the effective window's rule (RULER, Hsieh et al. 2024, §5, fixes one absolute threshold for every model and
+#: length): a length is effective on a task when the Wilson 95% lower bound of the share of trials done exactly
+#: reaches this; a configuration's effective window is the longest tested length effective on every task that
+#: the base model passes at its training length (``longrope.stages.effective_window``)
+WINDOW_THRESHOLD = 0.8
 #: a configured window is "delivered" when the measured effective window is at least this share of it
 #: (RULER's line: a model that delivers half its window or less falls short)
 DELIVERED_SHARE = 0.5

@@ -7,6 +7,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from ..models import lm_data
 from ..models.lm_data import TRAINING_TEMPLATE, Data, PasskeyTemplate, passkey_example, repeat_example
 
 
@@ -88,6 +89,23 @@ def passkey_scores(model, data: Data, length: int, depths, trials: int, seed: in
             trial_rows.append({"length": length, "depth": depth, "unit": len(trial_rows), "exact": int(exact),
                                "per_digit": digits})
     return (rows, trial_rows) if per_trial else rows
+
+
+@torch.inference_mode()
+def copy_exact(model, vocab_size: int, length: int, trials: int, seed: int = 0, *, answer: int = 8,
+               batch_size: int = 10) -> list[int]:
+    """Copying across half the window, in the format of the copy sequences the model was trained on
+    (``lm_data.copy_sequence``: random tokens, then the same tokens again): one 0/1 per trial, 1 when the model's
+    argmax (teacher forcing) gives every one of the last ``answer`` tokens, each a copy of the token
+    ``length // 2`` positions back."""
+    if not 0 < answer < length // 2:
+        raise ValueError(f"the copied answer must be 1 to {length // 2 - 1} tokens for length {length}, got {answer}")
+    rng = np.random.default_rng(seed)
+    x = torch.tensor(np.stack([lm_data.copy_sequence(vocab_size, length, rng)[0] for _ in range(trials)]).astype(np.int64))
+    sl = slice(length - answer, length)
+    device = next(model.parameters()).device
+    pred = torch.cat([answer_argmax(model, x[i:i + batch_size].to(device), sl).cpu() for i in range(0, trials, batch_size)])
+    return (pred == x[:, sl]).all(1).int().tolist()
 
 
 @torch.inference_mode()

@@ -172,15 +172,21 @@ def stage_lengths(L: int, S) -> list[int]:
     return [L, 2 * L, S * L, 2 * S * L]
 
 
+def no_ft_configs(ctx: Part2) -> dict:
+    """The base model under each of ``NO_FT_ARMS``, not fine-tuned (plain RoPE configured for 2S, to admit 2S·L)."""
+    S = ctx.S
+    return {name: extended_model(ctx.base_state, ctx.spec, method, 2 * S if method == "rope" else S,
+                                 long_factor=ctx.lr_factors if method == "longrope" else None, device=ctx.device)
+            for name, method in NO_FT_ARMS.items()}
+
+
 def stage_evaluation(ctx: Part2):
     """Every configuration, without and with fine-tuning, at each of ``stage_lengths``; pivot table of
     perplexity (last L). Fills ``ctx.stages``; records per-window trials and two paired comparisons at S·L
     (fine-tuned LongRoPE against the control, and against LongRoPE without fine-tuning)."""
-    P, S, L, spec, dev = ctx.profile, ctx.S, ctx.L, ctx.spec, ctx.device
+    P, S, L, spec = ctx.profile, ctx.S, ctx.L, ctx.spec
     lengths = stage_lengths(L, S)
-    configs = {name: extended_model(ctx.base_state, spec, method, 2 * S if method == "rope" else S,
-                                    long_factor=ctx.lr_factors if method == "longrope" else None, device=dev)
-               for name, method in NO_FT_ARMS.items()}
+    configs = no_ft_configs(ctx)
     rows, units = [], []
     for stage, models in (("no fine-tuning", configs), ("fine-tuned", ctx.tuned)):
         for name, model in tqdm(list(models.items()), desc=f"evaluating, {stage}"):

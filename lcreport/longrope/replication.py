@@ -28,8 +28,8 @@ from ..models.lm_data import TRAINING_TEMPLATE
 from ..models.training import typical_minutes
 from ..profiles import Profile
 from . import evaluation as ev
-from .experiments import (BaseModel, Section, chosen_kwargs, evaluation_chunks, longrope_searches, nll_rows,
-                          passkey_trial_rows, trained_base)
+from .experiments import (BaseModel, Section, chosen_kwargs, evaluation_chunks, exact_share, longrope_searches,
+                          nll_rows, passkey_trial_rows, trained_base)
 from .extension import extended_model
 from .top_scale import LR, PASSKEY_METHODS
 
@@ -38,6 +38,8 @@ PPL_METHODS = ("rope", "linear", "dynamic", "yarn", "longrope")
 #: (comparison id, arm a, arm b): b − a, perplexity (per-window NLL) and pass keys (exact) where both arms have them
 PAIRS = (("lr_vs_yarn", "yarn", "longrope"), ("lr_vs_pi", "linear", "longrope"), ("lr_vs_ntk", "dynamic", "longrope"),
          ("yarn_vs_ntk", "dynamic", "yarn"), ("pi_vs_plain", "rope", "linear"))
+#: the arm of the pass keys at the training length (every base model, plain RoPE at L)
+AT_L = "plain RoPE at L"
 #: words for ``agreement``'s outcomes
 HOLDS, MIXED, NONE = HOLDS_ACROSS, "differs between base models", "no base model shows a difference"
 
@@ -92,18 +94,20 @@ def replication(first: BaseModel, P: Profile, first_nll: dict, first_keys: list,
     top = max(P.scales)
     one_scale = dataclasses.replace(P, scales=(top,))
     by_seed = {first.spec.seed: (first_nll, first_keys)}
+    bases = {first.spec.seed: first}
     chosen = {first.spec.seed: first_searches.results["chosen"][top]}
-    cached_minutes, trained_here = 0.0, 0
+    cached_minutes, trained_here, search_evaluations = 0.0, 0, 0
     for s in P.base_seeds:
         if s in by_seed:
             continue
-        base = trained_base(dataclasses.replace(first.spec, seed=s), first.device)
+        base = bases[s] = trained_base(dataclasses.replace(first.spec, seed=s), first.device)
         if base.from_cache:  # what a cold run adds back (``claims.summary.run_costs``)
             cached_minutes += typical_minutes(base.history)
         else:
             trained_here += 1
         searches = longrope_searches(base, one_scale, progress=progress)
         chosen[s] = searches.results["chosen"][top]
+        search_evaluations += sum(r.evaluations for r in searches.results["searches"].values())
         by_seed[s] = scored_arms(base, P, searches, seed=seed)
     trials, comparisons = [], []
     n_tokens = int(top * first.L)
@@ -113,7 +117,8 @@ def replication(first: BaseModel, P: Profile, first_nll: dict, first_keys: list,
         for label, t in keys.items():
             trials += passkey_trial_rows(t, "replication", label, top, s)
     figures = {"replication_base_seeds": len(by_seed), "replication_search_chosen": {str(k): int(v) for k, v in chosen.items()},
-               "replication_train_minutes_cached": cached_minutes, "replication_trained_here": trained_here}
+               "replication_train_minutes_cached": cached_minutes, "replication_trained_here": trained_here,
+               "replication_search_evaluations": search_evaluations}
     exact = {s: {label: np.array([x["exact"] for x in t]) for label, t in keys.items()} for s, (_, keys) in by_seed.items()}
     pairs = [(cid, rp.LABELS[a], rp.LABELS[b]) for cid, a, b in PAIRS]
     comps, found, rows = compare_across({s: nll for s, (nll, _) in by_seed.items()}, exact, pairs, prefix="rep",
@@ -124,6 +129,13 @@ def replication(first: BaseModel, P: Profile, first_nll: dict, first_keys: list,
         for label in (LR, rp.LABELS["yarn"]):
             figures[f"rep_ppl_{_key(label)}_base{s}"] = float(np.exp(by_seed[s][0][label].mean()))
             figures[f"rep_passkey_{_key(label)}_base{s}"] = float(exact[s][label].mean())
+    # retrieval at L on every base model: a base model that fails at 8× L but retrieves at L failed to extend,
+    # not to learn the task
+    for s, base in bases.items():
+        _, t = ev.passkey_scores(base.model, base.data, base.L, P.passkey_depths, P.passkey_trials, seed=seed,
+                                 source=base.data.heldout, per_trial=True, template=TRAINING_TEMPLATE)
+        trials += passkey_trial_rows(t, "replication", AT_L, 1, s)
+        figures[f"rep_passkey_at_L_base{s}"] = exact_share(t)
     table = pd.DataFrame(rows).set_index(["metric", "b − a"])
     return Section(table, figures, trials, comparisons, results=by_seed)
 

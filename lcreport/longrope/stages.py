@@ -19,18 +19,25 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from ..analysis.stats import wilson
+from ..claims.rules_common import WINDOW_THRESHOLD
 from ..files import content_key
 from ..models import checkpoints, llama, training
-from ..models.lm_data import Data
+from ..models.lm_data import HELD_OUT_TEMPLATE, TRAINING_TEMPLATE, Data
 from ..paths import cache_dir
 from ..profiles import LlamaSpec
 from . import evaluation as ev
 from .extension import extended_model
 
-#: RULER-style thresholds (Hsieh et al. 2024, §5): a length counts as effective while perplexity stays
-#: within 20% of the base model's at L and pass-key accuracy within 20% of the base model's at L.
+#: the perplexity window of the depth × width models (section 6): the longest length whose perplexity of the
+#: last L₀ tokens stays within 20% of the model's own at L₀
 PPL_TOLERANCE = 0.20
-PASSKEY_TOLERANCE = 0.20
+#: the tasks of the effective window (section 5): the pass key with the training template and with one never
+#: seen in training (``lm_data.TEMPLATES``), and copying across half the window (``evaluation.copy_exact``)
+PASSKEY_TRAIN, PASSKEY_UNSEEN, COPY = "pass key, training template", "pass key, unseen template", "copy across half the window"
+WINDOW_TASKS = (PASSKEY_TRAIN, PASSKEY_UNSEEN, COPY)
+#: tokens of the copied answer scored in the copy task
+COPY_ANSWER = 8
 
 
 def state_of(model) -> dict:
@@ -90,15 +97,63 @@ def evaluate(model, data: Data, spec: LlamaSpec, lengths, *, chunks: int, depths
     return rows
 
 
-def effective_window(rows, reference_ppl: float, reference_passkey: float) -> int | None:
-    """The RULER-style effective context: the longest tested length at which both measures hold
-    (perplexity of the last L tokens within PPL_TOLERANCE of the reference, pass-key accuracy within
-    PASSKEY_TOLERANCE of it); ``None`` if no length passes both."""
-    passing = [r["length"] for r in rows
-               if ev.effective_length([r["length"]], [r["ppl last L"]], reference_ppl, PPL_TOLERANCE) is not None
-               and ev.effective_length([r["length"]], [r["pass key exact"]], reference_passkey, PASSKEY_TOLERANCE,
-                                       higher_is_better=True) is not None]
-    return max(passing, default=None)
+def task_trials(model, data: Data, spec: LlamaSpec, length: int, task: str, *, depths, trials: int,
+                seed: int = 0) -> list[int]:
+    """0/1 outcomes of ``task`` (one of ``WINDOW_TASKS``) at ``length``: ``trials`` pass keys at each of ``depths``
+    (held-out text), or as many copies; the same prompts for every model at this length and seed."""
+    if task == COPY:
+        return ev.copy_exact(model, spec.vocab_size, length, trials * len(depths), seed=seed, answer=COPY_ANSWER)
+    template = {PASSKEY_TRAIN: TRAINING_TEMPLATE, PASSKEY_UNSEEN: HELD_OUT_TEMPLATE}.get(task)
+    if template is None:
+        raise ValueError(f"unknown task {task!r}: choose from {', '.join(WINDOW_TASKS)}")
+    _, rows = ev.passkey_scores(model, data, length, depths, trials, seed=seed, source=data.heldout, per_trial=True,
+                                template=template)
+    return [r["exact"] for r in rows]
+
+
+def window_scores(model, data: Data, spec: LlamaSpec, lengths, tasks, *, depths, trials: int, seed: int = 0,
+                  units: list | None = None) -> list[dict]:
+    """Each task at each length: hits, n, the share done exactly and its Wilson 95% interval (``lower``,
+    ``upper``). With a list as ``units``, one entry per trial is appended (``length``, ``task``, ``trial``, ``exact``)."""
+    rows = []
+    for n in lengths:
+        for task in tasks:
+            outcomes = task_trials(model, data, spec, n, task, depths=depths, trials=trials, seed=seed)
+            hits = int(sum(outcomes))
+            lower, upper = wilson(hits, len(outcomes))
+            rows.append({"length": n, "task": task, "hits": hits, "n": len(outcomes), "rate": hits / len(outcomes),
+                         "lower": lower, "upper": upper})
+            if units is not None:
+                units += [{"length": n, "task": task, "trial": i, "exact": int(v)} for i, v in enumerate(outcomes)]
+    return rows
+
+
+def passes(row: dict) -> bool:
+    """A length is effective on a task when the Wilson lower bound of its exact share reaches WINDOW_THRESHOLD."""
+    return row["lower"] >= WINDOW_THRESHOLD
+
+
+def judged_tasks(base_rows) -> tuple[str, ...]:
+    """The tasks that can judge an extension: those the base model passes at its training length (a task it cannot
+    do at L says nothing about whether a longer window works)."""
+    return tuple(r["task"] for r in base_rows if passes(r))
+
+
+def task_window(rows, task: str) -> int:
+    """The longest tested length effective on ``task`` (RULER reports the longest length above the threshold,
+    even if a shorter one falls below it); 0 if none."""
+    return max((r["length"] for r in rows if r["task"] == task and passes(r)), default=0)
+
+
+def effective_window(rows, tasks) -> int:
+    """The longest tested length effective on every one of ``tasks``; 0 if none, or if ``tasks`` is empty (no task
+    can judge the model)."""
+    if not tasks:
+        return 0
+    lengths = sorted({r["length"] for r in rows})
+    ok = [n for n in lengths
+          if all(any(r["length"] == n and r["task"] == t and passes(r) for r in rows) for t in tasks)]
+    return max(ok, default=0)
 
 
 # --- the short/long switch during generation ----------------------------------------------------------------

@@ -60,12 +60,6 @@ def unit_values(trials, experiment: str, arm: str, scale: float, metric: str) ->
     return sel.sort_values("unit").value.to_numpy(dtype=float)
 
 
-def paired(a: np.ndarray, b: np.ndarray, cid: str, experiment: str, scale, a_label: str, b_label: str, *,
-           seed: int, metric: str = "nll_last_L") -> dict:
-    """b − a over paired windows in the results contract, with the smallest detectable difference."""
-    return stats.paired_record(a, b, cid, experiment, scale, a_label, b_label, seed=seed, metric=metric)
-
-
 def interval_ppl(nll: np.ndarray, *, seed: int) -> dict:
     """Perplexity of the mean NLL with its bootstrap interval over windows."""
     value, ci = stats.mean_ci(nll, transform=np.exp, seed=seed)
@@ -76,7 +70,7 @@ def top_scale_findings(methods: Section, plain: Section, P: Profile, *, seed: in
     """Every method against the others at the largest scale (paired, same windows); the table is the
     comparisons'."""
     scored, top, L = methods.results["scored"], max(P.scales), P.llama.train_length
-    comparisons = [paired(scored[a], scored[b], cid, "ppl_noft", top, a, b, seed=seed) for cid, _, a, b in COMPARISONS]
+    comparisons = [stats.paired_record(scored[a], scored[b], cid, "ppl_noft", top, a, b, seed=seed) for cid, _, a, b in COMPARISONS]
     base_L = plain.table.loc[L, "ppl (last L tokens)"]
     figures = {"top_scale": top, "detect_power": DETECT_POWER, "lr_best_ppl": interval_ppl(scored[LR], seed=seed),
                "yarn_ppl_top": interval_ppl(scored[rp.LABELS["yarn"]], seed=seed),
@@ -122,13 +116,13 @@ def temperature_grid(base: BaseModel, P: Profile, searches: Section, methods: Se
     comparisons = []
     for name in FACTOR_SETS:
         for temp, tid in (("YaRN's", "yarntemp"), ("LongRoPE's", "lrtemp")):
-            comparisons.append(paired(scored[(name, "none")], scored[(name, temp)], f"grid_{name.lower()}_{tid}_vs_none",
+            comparisons.append(stats.paired_record(scored[(name, "none")], scored[(name, temp)], f"grid_{name.lower()}_{tid}_vs_none",
                                       "temperature_grid", top, grid_arm(name, "none"), grid_arm(name, temp), seed=seed))
     # LongRoPE − YaRN = (searched − YaRN factors, both at LongRoPE's temperature) + (LongRoPE's − YaRN's temperature, YaRN factors)
-    comparisons.append(paired(scored[("YaRN", "LongRoPE's")], scored[("searched", "LongRoPE's")], "grid_factors_part",
+    comparisons.append(stats.paired_record(scored[("YaRN", "LongRoPE's")], scored[("searched", "LongRoPE's")], "grid_factors_part",
                               "temperature_grid", top, grid_arm("YaRN", "LongRoPE's"), grid_arm("searched", "LongRoPE's"),
                               seed=seed))
-    comparisons.append(paired(scored[("YaRN", "YaRN's")], scored[("YaRN", "LongRoPE's")], "grid_temperature_part",
+    comparisons.append(stats.paired_record(scored[("YaRN", "YaRN's")], scored[("YaRN", "LongRoPE's")], "grid_temperature_part",
                               "temperature_grid", top, grid_arm("YaRN", "YaRN's"), grid_arm("YaRN", "LongRoPE's"),
                               seed=seed))
     table = pd.DataFrame({temp: {name: float(np.exp(scored[(name, temp)].mean())) for name in FACTOR_SETS}
@@ -172,7 +166,7 @@ def search_heldout(base: BaseModel, P: Profile, searches: Section, grid: Section
             nll = np.asarray(ev.perplexity(m, chunks, L)["nll_last_chunks"])
         arm = f"search seed {sd}"
         trials += nll_rows(nll, "search_heldout", arm, top, sd, int(top * L))
-        c = paired(grid.results["scored"][(start, "LongRoPE's")], nll, f"search_gain_seed{sd}", "search_heldout", top,
+        c = stats.paired_record(grid.results["scored"][(start, "LongRoPE's")], nll, f"search_gain_seed{sd}", "search_heldout", top,
                    grid_arm(start, "LongRoPE's"), arm, seed=seed)
         comparisons.append(c)
         rows.append({"search seed": sd, "chosen on validation": "✓" if sd == chosen else "",
@@ -243,7 +237,7 @@ def n_hat_ablation(base: BaseModel, P: Profile, searches: Section, methods: Sect
     else:
         m = extended_model(base.state, base.spec, "longrope", top, device=base.device, **{**kw, "n_hat": 0})
         without = np.asarray(ev.perplexity(m, evaluation_chunks(base, int(top * L), P, seed), L)["nll_last_chunks"])
-    c = paired(without, with_n_hat, "nhat_searched_vs_zero", "nhat", top, "n̂ = 0", f"n̂ = {kw['n_hat']}", seed=seed)
+    c = stats.paired_record(without, with_n_hat, "nhat_searched_vs_zero", "nhat", top, "n̂ = 0", f"n̂ = {kw['n_hat']}", seed=seed)
     trials = nll_rows(without, "nhat", "n̂ = 0", top, seed, int(top * L))
     table = pd.DataFrame({"ppl last L": {c["a"]: float(np.exp(without.mean())),
                                          c["b"]: float(np.exp(with_n_hat.mean()))}})

@@ -1,8 +1,9 @@
 """LongRoPE part 2, sections 5–7: what window a model really has.
 
 Section 5 sets each configuration's claimed window (the length it was configured for) against its
-effective window (RULER, Hsieh et al. 2024: the longest tested length at which it still performs
-like the base model at L; ``stages.effective_window``). Section 6 trains small Llamas of several
+effective window, by an absolute rule fixed before measuring as RULER's is (Hsieh et al. 2024): the longest
+tested length at which the Wilson lower bound of its exact-match share reaches ``WINDOW_THRESHOLD`` on every
+task the base model passes at L (``stages.effective_window``). Section 6 trains small Llamas of several
 depths and widths at one length and measures their windows, against the "window = depth × width"
 formula. Section 7 trains one small shape at several windows and compares perplexity on training
 and held-out books. Each function takes the ``finetune_study.Part2`` context (after the earlier
@@ -12,17 +13,23 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from tqdm import tqdm
 
+from ..claims.rules_common import PROGRESSIVE_PREFIX, WINDOW_THRESHOLD
 from ..models import checkpoints
 from ..models.training import typical_minutes
 from ..plotting import COLORS, subplots, log_x, log_y, legend_below
 from . import evaluation as ev
 from . import stages as st
 from .extension import extended_model
-from .finetune_study import Part2, halved
+from .finetune_study import Part2, no_ft_configs, stage_lengths
 
 #: the row of the effective-window table that is the base model of part 1 as trained
 BASE_CONFIGURATION = "plain RoPE (no fine-tuning)"
+#: the paper's full recipe in the effective-window table (the claims rules find it by this prefix)
+PROGRESSIVE_NAME = PROGRESSIVE_PREFIX
+#: short names of the effective-window tasks in glue keys
+TASK_KEYS = {st.PASSKEY_TRAIN: "passkey", st.PASSKEY_UNSEEN: "passkey_unseen", st.COPY: "copy"}
 
 
 # --- 5. claimed against effective windows ----------------------------------------------------------------------
@@ -40,30 +47,59 @@ def progressive_lengths(L: int, top) -> list[int]:
 
 def effective_windows(ctx: Part2):
     """Claimed and effective window of every configuration of section 1, and of the paper's full recipe
-    (progressive long factors at the top scale, readjusted short factors up to L). Fills ``ctx.effective``."""
+    (progressive long factors at the top scale, readjusted short factors up to L), by the absolute rule of
+    ``stages.effective_window``: each task of ``stages.WINDOW_TASKS`` is scored on the base model at L, those it
+    passes judge every configuration at ``stage_lengths`` (the progressive model at ``progressive_lengths``).
+    Records trials (experiment ``effective_window``); fills ``ctx.effective``."""
     P, S, L, spec = ctx.profile, ctx.S, ctx.L, ctx.spec
-    base_L, base_key_L = ctx.base_reference()
-    rows = []
-    for (m, stage), g in ctx.stages.groupby(["method", "stage"]):
-        eff = st.effective_window(g.to_dict(orient="records"), base_L, base_key_L)
-        rows.append({"configuration": f"{m} ({stage})", "claimed": claimed_window(m, stage, L, S), "effective": eff or 0})
+    kw = dict(depths=P.passkey_depths, trials=P.window_trials, seed=ctx.seed)
+    units = []
+    base_rows = st.window_scores(ctx.base, ctx.data, spec, [L], st.WINDOW_TASKS, units=units, **kw)
+    tasks = st.judged_tasks(base_rows)
+    trials = _window_trials(units, "base model at L", L, ctx.seed)
     top = max(P.prog_scales)
     prog_r = ctx.progressive[top]
     prog_model = extended_model(ctx.ft_state, spec, "longrope", top, long_factor=prog_r.best.factors,
                                 short_factor=ctx.short_factors, n_hat=prog_r.best.n_hat, device=ctx.device)
-    prog_eval = st.evaluate(prog_model, ctx.data, spec, progressive_lengths(L, top), chunks=halved(P.stage_chunks),
-                            depths=P.stage_depths, trials=halved(P.stage_trials), seed=ctx.seed)
-    rows.append({"configuration": f"LongRoPE progressive ({top}×)", "claimed": top * L,
-                 "effective": st.effective_window(prog_eval, base_L, base_key_L) or 0})
+    models = [(f"{name} (no fine-tuning)", claimed_window(name, "no fine-tuning", L, S), model, stage_lengths(L, S))
+              for name, model in no_ft_configs(ctx).items()]
+    models += [(f"{name} (fine-tuned)", claimed_window(name, "fine-tuned", L, S), model, stage_lengths(L, S))
+               for name, model in ctx.tuned.items()]
+    models.append((f"{PROGRESSIVE_NAME} ({top}×)", top * L, prog_model, progressive_lengths(L, top)))
+    rows, scores = [], []
+    for configuration, claimed, model, lengths in tqdm(models, desc="effective windows"):
+        found = []
+        rows_c = st.window_scores(model, ctx.data, spec, lengths, tasks, units=found, **kw)
+        trials += _window_trials(found, configuration, L, ctx.seed)
+        scores += [{"configuration": configuration, **r} for r in rows_c]
+        rows.append({"configuration": configuration, "claimed": claimed,
+                     "effective": st.effective_window(rows_c, tasks),
+                     **{f"window: {t}": st.task_window(rows_c, t) for t in tasks}})
+    ctx.run.add_trials(trials)
     effective = pd.DataFrame(rows).set_index("configuration")
     effective["effective / claimed"] = effective.effective / effective.claimed
     ctx.effective = effective
+    at_L = {r["task"]: r for r in base_rows}
     figures = {"effective_rows": len(effective),
                "effective_short_of_claimed": int((effective.effective < effective.claimed).sum()),
                "effective_table": effective.reset_index().to_dict(orient="records"),
+               "effective_scores": scores,
                "progressive_effective": int(effective.iloc[-1].effective),
-               "ppl_tolerance": st.PPL_TOLERANCE, "passkey_tolerance": st.PASSKEY_TOLERANCE}
+               "ppl_tolerance": st.PPL_TOLERANCE, "window_threshold": WINDOW_THRESHOLD,
+               "window_trials": len([u for u in units if u["task"] == st.WINDOW_TASKS[0]]),
+               "window_task_count": len(st.WINDOW_TASKS), "window_tasks_judged": len(tasks),
+               "window_copy_answer": st.COPY_ANSWER,
+               "window_tasks_judged_names": ", ".join(tasks) if tasks else "none",
+               "window_tasks_unjudged_names": ", ".join(t for t in st.WINDOW_TASKS if t not in tasks) or "none",
+               **{f"window_base_{TASK_KEYS[t]}_at_L": {"value": at_L[t]["rate"], "ci95": [at_L[t]["lower"], at_L[t]["upper"]],
+                                                       "n": at_L[t]["n"]} for t in st.WINDOW_TASKS}}
     return effective, figures
+
+
+def _window_trials(units, configuration: str, L: int, seed: int) -> list[dict]:
+    """Trials of the effective-window tasks in the results contract (metric: the task; value: 0/1)."""
+    return [{"experiment": "effective_window", "arm": configuration, "scale": u["length"] / L, "seed": seed,
+             "unit": u["trial"], "metric": u["task"], "value": u["exact"], "length": u["length"]} for u in units]
 
 
 def plot_windows(effective: pd.DataFrame):
