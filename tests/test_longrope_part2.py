@@ -190,7 +190,8 @@ def test_the_sections_fill_the_context_and_the_plots_draw(chapter):
     assert list(out["switch"][0].index) == [sf.PLAIN_UP_TO_L, sf.READJUSTED]
     assert out["fine-tune"][0].loc["control", "length"] == SPEC.train_length
     for fig in (fs.plot_stages(ctx.stages, ctx.L, ctx.S), wn.plot_windows(ctx.effective),
-                wn.plot_length_profiles(curves), wn.plot_overfit(out["overfit"][0])):
+                wn.plot_length_profiles(curves), wn.plot_overfit(out["overfit"][0]),
+                wn.plot_window_scores(out["effective"][1]["effective_scores"])):
         assert fig.axes
 
 

@@ -22,7 +22,7 @@ from ..plotting import COLORS, subplots, log_x, log_y, legend_below
 from . import evaluation as ev
 from . import stages as st
 from .extension import extended_model
-from .finetune_study import Part2, no_ft_configs, stage_lengths
+from .finetune_study import ARM_COLORS, Part2, no_ft_configs, stage_lengths
 
 #: the row of the effective-window table that is the base model of part 1 as trained
 BASE_CONFIGURATION = "plain RoPE (no fine-tuning)"
@@ -112,6 +112,29 @@ def plot_windows(effective: pd.DataFrame):
     ax.set_xlabel("context length (tokens, log scale)"); ax.invert_yaxis()
     legend_below(fig, ax)
     ax.set_title("Claimed vs effective window")
+    return fig
+
+
+def plot_window_scores(scores, threshold: float = WINDOW_THRESHOLD):
+    """Exact share against length for every configuration, one panel per judged task: the Wilson lower bound
+    as the line (what the rule reads), the point estimate as dots; dashed: no fine-tuning; the threshold dotted."""
+    frame = pd.DataFrame(scores)
+    tasks = list(dict.fromkeys(frame.task)) if len(frame) else []
+    fig, axes = subplots(max(1, len(tasks)), figsize=(5.0, 1.0 + 3.2 * max(1, len(tasks))), sharex=True, squeeze=False)
+    axes = axes[:, 0]
+    for ax, task in zip(axes, tasks):
+        for configuration, g in frame[frame.task == task].groupby("configuration", sort=False):
+            name = configuration.split(" (")[0]
+            color = COLORS["longrope"] if configuration.startswith(PROGRESSIVE_NAME) else ARM_COLORS.get(name, "#000000")
+            ls = "--" if "no fine-tuning" in configuration else "-"
+            ax.plot(g.length, g.lower, ls=ls, color=color, marker="o", ms=3, label=configuration)
+            ax.plot(g.length, g.rate, ls="none", marker=".", color=color, alpha=0.5)
+        ax.axhline(threshold, color="k", ls=":", lw=1)
+        log_x(ax); ax.set_ylim(-0.05, 1.05); ax.set_ylabel("exact share (line: Wilson lower bound)")
+        ax.set_title(task)
+    axes[-1].set_xlabel("evaluation length (tokens, log scale)")
+    if tasks:
+        legend_below(fig, axes[0])
     return fig
 
 
