@@ -67,7 +67,7 @@ def error_figures(f: dict, spec=None) -> dict:
            "e_bert_dw": v["longrope2.bert_depth_times_width"], "e_bert_positions": v["longrope2.bert_positions"],
            "e_dw_base": v["longrope2.dw_base_window"],
            "e_dw_pred": v["longrope2.dw_base_predicted"], "e_paper_steps": v["longrope2.paper_ft_steps"],
-           "e_ft_gain": v["longrope2.ft_gain_longrope"], "e_ft_scale": v["longrope2.ft_scale"],
+           "e_ft_gain": v["longrope2.ft_seed_ppl_noft"] / v["longrope2.ft_seed_ppl_lr"], "e_ft_scale": v["longrope2.ft_scale"],
            "e_lr_vs_yarn": v["longrope.lr_vs_yarn"], "e_top_scale": v["longrope.top_scale"]}
     if spec is not None:
         out.update(e_base_layers=spec.layers, e_base_width=spec.hidden)
