@@ -31,6 +31,7 @@ class LlamaSpec:
     copy_warmup_steps: int = 0  # first steps on pure copy data, where induction heads form (Olsson et al. 2022)
     copy_share: float = 0.0     # afterwards, share of pure copy sequences kept in the mix (so the heads survive)
     seed: int = 0
+    bos: bool = False           # every training sequence starts with a start token (the tokenizer's end-of-text)
 
 
 @dataclass(frozen=True)
@@ -99,6 +100,7 @@ class Profile:
     base_seeds: tuple[int, ...] = (0,)  # base models trained from scratch (seed of ``llama``: the first)
     passkey_trials: int = 0
     passkey_depths: tuple[float, ...] = ()
+    nhat_values: tuple[int, ...] = ()  # the n̂ sweep of part 1 (0 and the values compared with it)
     # LongRoPE part 2: fine-tuning at ft_scale·L, progressive extension, depth × width, window vs gap
     ft_scale: int = 4
     ft_steps: int = 0

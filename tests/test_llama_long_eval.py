@@ -87,16 +87,54 @@ def test_n_hat_changes_only_the_positions_below_it(state):
     assert not torch.allclose(cos_o[:, 1:16], cos_p[:, 1:16])
 
 
-def test_n_hat_keeps_the_first_positions_unscaled(state):
+def test_n_hat_positions_are_the_original_model_s_as_in_the_reference_code(state):
+    """Below n̂ the tables are the un-extended model's (original frequencies, no attention scale), as in
+    microsoft/LongRoPE's ``MixedLongRoPEScaledRotaryEmbedding``; from n̂ on, LongRoPE's scaled ones."""
     factors = np.full(SPEC.hidden // SPEC.heads // 2, 4.0)
     model = ext.extended_model(state, SPEC, "longrope", 4, long_factor=factors, n_hat=16)
+    original = llama.build_model(SPEC, state)
     x = torch.zeros(1, 1, 8)
     pos = torch.arange(4 * SPEC.train_length)[None]
-    cos, _ = model.model.rotary_emb(x, pos)
+    cos, sin = model.model.rotary_emb(x, pos)
+    cos0, sin0 = original.model.rotary_emb(x, pos)
+    torch.testing.assert_close(cos[:, :16], cos0[:, :16])
+    torch.testing.assert_close(sin[:, :16], sin0[:, :16])
     scale = rp.longrope_attention_factor(4, SPEC.train_length)
+    assert scale > 1.01
     theta = torch.tensor(rp.base_inv_freq(SPEC.hidden // SPEC.heads, SPEC.rope_theta), dtype=torch.float32)
-    torch.testing.assert_close(cos[0, 5, 0], torch.cos(5 * theta[0]) * scale)
+    torch.testing.assert_close(cos[0, 5, 0], torch.cos(5 * theta[0]))  # unscaled below n̂
     torch.testing.assert_close(cos[0, 100, 1], torch.cos(100 * theta[1] / 4) * scale)
+
+
+def test_start_token_sequences_begin_with_it_and_keep_their_length(data):
+    bos = dataclasses.replace(SPEC, bos=True)
+    ids, w = lm_data.training_batch(data, bos, np.random.default_rng(0))
+    assert ids.shape == (SPEC.batch_size, SPEC.train_length)
+    assert (ids[:, 0] == data.start_id).all() and (w[:, 0] == 0).all()
+    ids, w = lm_data.copy_batch(bos, np.random.default_rng(0), data.start_id)
+    assert ids.shape == (SPEC.batch_size, SPEC.train_length) and (ids[:, 0] == data.start_id).all()
+    half = (SPEC.train_length - 1) // 2
+    assert (ids[:, 1:1 + half] == ids[:, 1 + half:1 + 2 * half]).all()  # still a copy after the start token
+    with pytest.raises(ValueError, match="start id"):
+        lm_data.copy_batch(bos, np.random.default_rng(0))
+    chunks = ev.eval_chunks(data.heldout, 32, 3)
+    started = lm_data.start_windows(chunks, data.start_id)
+    assert started.shape == chunks.shape and (started[:, 0] == data.start_id).all()
+    assert (started[:, 1:] == chunks[:, :-1]).all()
+
+
+def test_the_start_token_flag_enters_the_checkpoint_key_only_when_set():
+    from dataclasses import asdict
+    from lcreport.files import content_key
+    bos = dataclasses.replace(SPEC, bos=True)
+    assert checkpoints.checkpoint_key(bos) != checkpoints.checkpoint_key(SPEC)
+    # the key of a spec without the flag is the key it had before the field existed
+    import transformers
+    fields = {k: v for k, v in asdict(SPEC).items() if k != "bos"}
+    before = content_key({"spec": fields, "data": lm_data.data_fingerprint(),
+                          "torch": torch.__version__.split("+")[0], "transformers": transformers.__version__,
+                          "format": 3})
+    assert checkpoints.checkpoint_key(SPEC) == before
 
 
 def test_teacher_forced_argmax_equals_greedy_decoding(state, data):

@@ -232,3 +232,33 @@ def test_methods_plot_draws_every_method(methods):
     assert len(fig.axes) == 2
     labels = {c.get_label() for c in fig.axes[1].containers}
     assert labels == {rp.LABELS[m] for m in ex.FIXED_METHODS} | {ts.LR}
+
+
+def test_the_n_hat_sweep_reads_each_model_its_own_way_and_pairs_every_value_with_zero(base):
+    from lcreport.longrope import start_tokens as stt
+    bos_spec = dataclasses.replace(SPEC, bos=True)
+    bos_model = llama.build_model(bos_spec)
+    torch.manual_seed(1)
+    with torch.no_grad():  # a different model, so that the two halves of the sweep differ
+        for p in bos_model.parameters():
+            p.add_(0.01 * torch.randn_like(p))
+    state = {k: v.detach().clone() for k, v in bos_model.state_dict().items()}
+    start_base = ex.BaseModel(bos_spec, base.data, bos_model, state, base.history, False, torch.device("cpu"))
+    sweep = dataclasses.replace(P, nhat_values=(0, 1, 4))
+    section = stt.nhat_sweep(base, start_base, sweep, seed=0)
+    ids = [c["id"] for c in section.comparisons]
+    assert ids == ["nhat_nostart_1_vs_0", "nhat_nostart_4_vs_0", "nhat_start_1_vs_0", "nhat_start_4_vs_0"]
+    assert all(c["n"] == P.eval_chunks for c in section.comparisons)
+    # the comparison is the difference of the recorded per-window NLLs
+    for tag, label in (("nostart", "no start token"), ("start", "start token")):
+        zero = ts.unit_values(section.trials, "nhat", f"{label}, n̂ = 0", 2, "nll_last_L")
+        four = ts.unit_values(section.trials, "nhat", f"{label}, n̂ = 4", 2, "nll_last_L")
+        c = next(c for c in section.comparisons if c["id"] == f"nhat_{tag}_4_vs_0")
+        assert c["diff"] == pytest.approx(float(np.mean(four - zero)))
+        assert section.figures[f"nhat_{tag}_chosen"] in (0, 1, 4)
+    assert section.figures["nhat_start_model_from_cache"] == "trained in this run"
+    assert stt.reading(start_base)(torch.ones(2, 5, dtype=torch.long))[:, 0].tolist() == [base.data.start_id] * 2
+    with pytest.raises(ValueError, match="nhat_values"):
+        stt.nhat_sweep(base, start_base, dataclasses.replace(P, nhat_values=(1, 4)), seed=0)
+    with pytest.raises(ValueError, match="below|lie in"):
+        stt.check_sweep((0, SPEC.train_length), SPEC.train_length)

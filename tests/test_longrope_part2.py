@@ -24,12 +24,18 @@ GLUE_KEYS = {
     "base_passkey_L", "base_ppl_L", "bert_depth_times_width", "bert_positions", "control_passkey_SL",
     "control_ppl_L", "control_ppl_SL", "dw_base_predicted", "dw_base_window", "dw_base_window_over_predicted",
     "dw_length", "dw_max_window_over_L", "dw_predicted_growth", "dw_table", "dw_window_growth", "effective_rows",
+    "dw_growth_censored", "dw_censored_models", "dw_longest_tested",
     "effective_short_of_claimed", "effective_table", "ft_gain_longrope", "ft_minutes_each", "ft_scale",
     "ft_share_of_pretraining", "ft_steps", "ft_tokens", "long_at_L_ppl", "lr_ft_passkey_SL", "lr_ft_ppl_SL",
     "lr_noft_ppl_SL", "oneshot_ppl_top", "overfit_gap_growth", "overfit_gap_long", "overfit_gap_short",
     "overfit_model", "overfit_table", "paper_ft_steps", "pi_ft_passkey_SL", "pi_ft_ppl_SL", "pi_ft_vs_base",
     "pi_noft_ppl_SL", "prog_ppl_top", "prog_top_scale", "progressive_effective", "progressive_table",
     "progressive_vs_oneshot", "short_at_L_ppl", "short_factors", "short_readjusted_vs_base", "short_vs_long_at_L",
+    "plain_at_L_ppl", "base_at_L_readjust_ppl", "short_chosen_start", "readjust_windows", "readjust_evaluations",
+    *{f"short_{k}_distance_from_{d}" for k in sf.FROM_START for d in ("long", "identity")},
+    *{f"rel_{cid}" for cid in ("readjusted_vs_long_at_L", "readjusted_identity_vs_long_at_L", "readjusted_long_vs_long_at_L",
+                               "readjusted_identity_vs_long_start_at_L", "long_vs_base_at_L", "readjusted_vs_base_at_L",
+                               "plain_vs_base_at_L", "readjusted_identity_vs_base_at_L", "readjusted_long_vs_base_at_L")},
     "smollm_status", "stage_table", "switch_agreement", "switch_ppl_cached", "switch_ppl_recomputed",
     "switch_readjusted_agreement", "switch_recompute_seconds", "switch_short_long_distance", "train_minutes_all",
     "train_minutes_this_run", "yarn_ft_passkey_SL", "yarn_ft_ppl_SL",
@@ -58,7 +64,8 @@ def test_helpers():
     assert wn.claimed_window("PI", "no fine-tuning", 64, 4) == wn.claimed_window("plain RoPE", "fine-tuned", 64, 4) == 256
     s = sf.short_search_settings(PROFILES["cpu"])
     assert s.samples == sf.readjust_windows(PROFILES["cpu"]) == 2 * PROFILES["cpu"].stage_chunks
-    assert dataclasses.replace(s, samples=2) == PROFILES["cpu"].stage_search
+    assert dataclasses.replace(s, samples=2, seeds=PROFILES["cpu"].search.seeds) == PROFILES["cpu"].search
+    assert sf.readjust_eval_windows(PROFILES["cpu"]) >= 100
     assert sum(fs.PAPER_FT_STEPS) == 1000
 
 
@@ -131,11 +138,20 @@ def test_the_sections_record_trials_and_comparisons(chapter, tmp_results):
               for u in [f"seed{s}" for s in P.ft_seeds] + ["pooled"]]
     assert [c["id"] for c in run.comparisons] == ["ft_longrope_vs_control_SL", "ft_longrope_vs_noft_SL", *seeded,
                                                   "progressive_vs_oneshot_top", "readjusted_vs_long_at_L",
-                                                  "long_vs_base_at_L", "readjusted_vs_base_at_L"]
+                                                  "readjusted_identity_vs_long_at_L", "readjusted_long_vs_long_at_L",
+                                                  "readjusted_identity_vs_long_start_at_L",
+                                                  "long_vs_base_at_L", "readjusted_vs_base_at_L", "plain_vs_base_at_L",
+                                                  "readjusted_identity_vs_base_at_L", "readjusted_long_vs_base_at_L"]
     by = {c["id"]: c for c in run.comparisons}
     # readjustment's recovery is the difference of the two comparisons with the base model, window by window
     assert by["readjusted_vs_base_at_L"]["diff"] - by["long_vs_base_at_L"]["diff"] == \
         pytest.approx(by["readjusted_vs_long_at_L"]["diff"])
+    assert by["readjusted_identity_vs_long_at_L"]["diff"] - by["readjusted_long_vs_long_at_L"]["diff"] == \
+        pytest.approx(by["readjusted_identity_vs_long_start_at_L"]["diff"])
+    # the chosen search is one of the two, and the comparison of the chosen one is that search's
+    chosen = next(k for k, v in sf.FROM_START.items() if v == out["readjust"][1]["short_chosen_start"])
+    assert by["readjusted_vs_long_at_L"]["diff"] == by[f"readjusted_{chosen}_vs_long_at_L"]["diff"]
+    assert by["readjusted_vs_long_at_L"]["n"] == sf.readjust_eval_windows(P)
     assert all("detectable" in c for c in run.comparisons if c["test"] != "exact McNemar")
     assert all("p" in c for c in run.comparisons if c["test"] == "exact McNemar")
     assert all(set(TRIAL_COLUMNS) <= set(t) for t in run.trials)
@@ -250,3 +266,10 @@ def test_the_smollm2_section_runs_end_to_end_at_cpu_size():
     assert at_native.max() - at_native.min() < 1e-3 * at_native.min() and 1 < at_native.min() < 200
     assert (table[512] > 1).all() and np.isfinite(table.to_numpy()).all()
 
+
+
+def test_growth_censoring_reads_which_window_reached_the_longest_length():
+    from lcreport.claims import rules_common as rc
+    assert wn.growth_censoring(256, 512, 1024) == rc.GROWTH_MEASURED
+    assert wn.growth_censoring(256, 1024, 1024) == rc.GROWTH_LOWER_BOUND
+    assert wn.growth_censoring(1024, 1024, 1024) == rc.GROWTH_UNMEASURABLE

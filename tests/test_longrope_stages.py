@@ -113,8 +113,13 @@ def test_switch_pitfall_is_zero_when_factors_agree_and_not_otherwise(data, state
 def test_short_factor_search_keeps_long_factors(data, state):
     half = SPEC.hidden // SPEC.heads // 2
     long = rp.factors_pi(2, 2 * half, SPEC.rope_theta, SPEC.train_length)
-    r = sr.search(state, SPEC, data, 2, SearchSettings(4, 1, 1, 1, 1), length=SPEC.train_length, short_of=long)
-    assert r.best.n_hat == 0 and len(r.best.factors) == half and set(r.initial) == {"plain", "long", "half-way"}
+    for start in sr.SHORT_STARTS:
+        r = sr.search(state, SPEC, data, 2, SearchSettings(4, 1, 1, 1, 1), length=SPEC.train_length, short_of=long,
+                      short_start=start)
+        assert r.best.n_hat == 0 and len(r.best.factors) == half and set(r.initial) == {start}
+    with pytest.raises(ValueError, match="short_start"):
+        sr.search(state, SPEC, data, 2, SearchSettings(4, 1, 1, 1, 1), length=SPEC.train_length, short_of=long,
+                  short_start="half-way")
 
 
 def test_small_spec_keeps_tokens_per_step_and_trains_text_only():

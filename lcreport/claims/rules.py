@@ -234,12 +234,42 @@ def novel_fits(f):
 # --- architecture -----------------------------------------------------------------------------------
 
 def depth_width(f):
+    """Article 002, line 90: window = depth × width. Wrong if the retrieving base Llama's window is under
+    DEPTH_WIDTH_SHARE of its depth × width, or if across the small Llamas the window grows under that share of
+    the formula's growth (where the growth can be read: windows that reach the longest tested length are
+    censored, ``longrope2.dw_growth_censored``); supported if both hold; with caveat if the base model's window
+    fits and the growth cannot be read."""
     bert, positions = f["longrope2.bert_depth_times_width"], f["longrope2.bert_positions"]
     base = value_of(f["longrope2.dw_base_window_over_predicted"])
+    growth_ok, text = _growth(f)
+    verdict = ("wrong" if base < DEPTH_WIDTH_SHARE or growth_ok is False else
+               "supported" if growth_ok else "supported with caveat")
+    return verdict, (f"BERT-base: depth × width = {bert:,} vs {positions:,} positions; our retrieving Llama's window is "
+                     f"{base:.2f}× its depth × width; {text}")
+
+
+def widen_deepen(f):
+    """Article 002, line 66: more layers or hidden units extend the window. Read from the growth of the
+    window across the small Llamas against the formula's: supported if it reaches DEPTH_WIDTH_SHARE of it
+    (measured, or as a lower bound), wrong if measured below; unverifiable here when censoring hides it."""
+    growth_ok, text = _growth(f)
+    verdict = "supported" if growth_ok else "wrong" if growth_ok is False else "unverifiable here"
+    return verdict, text
+
+
+def _growth(f):
+    """(True / False / None: whether the windows grow at least DEPTH_WIDTH_SHARE as fast as depth × width,
+    None where censoring hides it; the evidence in words)."""
     growth, predicted = value_of(f["longrope2.dw_window_growth"]), value_of(f["longrope2.dw_predicted_growth"])
-    return ("wrong" if base < DEPTH_WIDTH_SHARE or growth < DEPTH_WIDTH_SHARE * predicted else "supported",
-            f"BERT-base: depth × width = {bert:,} vs {positions:,} positions; our retrieving Llama's window is {base:.2f}× "
-            f"its depth × width; across small Llamas the window grows {growth:.1f}× where the formula predicts {predicted:.0f}×")
+    censoring = f["longrope2.dw_growth_censored"]
+    enough = growth >= DEPTH_WIDTH_SHARE * predicted
+    if censoring == GROWTH_UNMEASURABLE:
+        return None, (f"across small Llamas the growth cannot be read: the smallest model's window already reaches "
+                      f"the longest tested length (the formula predicts {predicted:.0f}×)")
+    if censoring == GROWTH_LOWER_BOUND:
+        return (True if enough else None), (f"across small Llamas the window grows at least {growth:.1f}× (the largest "
+                                            f"model's window is censored) where the formula predicts {predicted:.0f}×")
+    return enough, f"across small Llamas the window grows {growth:.1f}× where the formula predicts {predicted:.0f}×"
 
 
 def gradients(f):

@@ -81,14 +81,15 @@ def run_costs(f: dict):
     Trained models are cached; their training log is recorded with the weights, so a run that loaded
     them can still say what a cold run costs. The time added back is the median time per logged step
     times the steps (``training.typical_minutes``), for the first base model and for the other base models of
-    the replication (``longrope.replication_train_minutes_cached``): the wall time recorded with the weights also counts
+    the replication (``longrope.replication_train_minutes_cached``) and the start-token model of the n̂ sweep
+    (``longrope.nhat_start_train_minutes_cached``): the wall time recorded with the weights also counts
     stalls while the machine did other work.
     """
     import pandas as pd
 
     base_cached = f["longrope.from_cache"] == "loaded from the cache"
     untimed = {"longrope": (f["longrope.train_minutes_typical"] if base_cached else 0.0)
-               + f["longrope.replication_train_minutes_cached"],
+               + f["longrope.replication_train_minutes_cached"] + f["longrope.nhat_start_train_minutes_cached"],
                "longrope2": f["longrope2.train_minutes_all"] - f["longrope2.train_minutes_this_run"]}
     rows = []
     for ch in TIMED_CHAPTERS:

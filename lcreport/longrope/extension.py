@@ -16,9 +16,11 @@ class TargetTooLongError(ValueError):
 
 
 def install_start_positions(model, n_hat: int) -> None:
-    """LongRoPE's second non-uniformity: positions < n̂ keep the original frequencies (Ding et al. 2024, Eq. 3).
+    """LongRoPE's second non-uniformity: positions < n̂ keep the original RoPE (Ding et al. 2024, Eq. 3).
 
-    The attention scale (√(1 + ln s / ln L)) applies to every position, as in the paper's code.
+    As the reference code does it (microsoft/LongRoPE, ``rope/longrope.py``, ``MixedLongRoPEScaledRotaryEmbedding``):
+    the first n̂ positions take the *original* model's cos and sin, original frequencies and no attention scale;
+    the scale √(1 + ln s / ln L) applies from position n̂ on.
     """
     from transformers.models.llama.modeling_llama import LlamaRotaryEmbedding
 
@@ -33,8 +35,8 @@ def install_start_positions(model, n_hat: int) -> None:
             freqs = position_ids[..., None].float() * plain
             emb = torch.cat((freqs, freqs), dim=-1)
             early = (position_ids < n_hat)[..., None]
-            cos = torch.where(early, (emb.cos() * self.attention_scaling).to(cos.dtype), cos)
-            sin = torch.where(early, (emb.sin() * self.attention_scaling).to(sin.dtype), sin)
+            cos = torch.where(early, emb.cos().to(cos.dtype), cos)
+            sin = torch.where(early, emb.sin().to(sin.dtype), sin)
             return cos, sin
 
     old = model.model.rotary_emb

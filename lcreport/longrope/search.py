@@ -18,13 +18,20 @@ from .evolution import N_HAT_CHOICES, SearchResult, SearchSpace, evolutionary_se
 from .extension import check_length, extended_model
 
 
+#: where a readjustment search of the short factors starts (``search(short_start=…)``)
+SHORT_STARTS = ("identity", "long")
+
+
 def search(state, spec: LlamaSpec, data: Data, scale: float, settings: SearchSettings, *, seed: int = 0,
-           length: int | None = None, extra_seeds=None, short_of=None, device="cpu", progress=None) -> SearchResult:
+           length: int | None = None, extra_seeds=None, short_of=None, short_start: str = "identity",
+           device="cpu", progress=None) -> SearchResult:
     """LongRoPE's evolutionary search on ``state`` (a base or a fine-tuned model) for factors at ``scale``.
 
     ``extra_seeds`` adds starting points (the fine-tuned model's own factors, stretched, for progressive
     extension). With ``short_of=long_factor`` it searches the *short* factors used up to L while the
-    long ones stay fixed (the readjustment of §3.3); fitness is then perplexity at ``length`` ≤ L.
+    long ones stay fixed (the readjustment of §3.3); fitness is then perplexity at ``length`` ≤ L, and the
+    population grows from one starting point, ``short_start``: the identity (factors 1, plain RoPE) or the
+    long factors themselves.
     """
     L, dim = spec.train_length, spec.hidden // spec.heads
     target = length or int(round(scale * L))
@@ -33,7 +40,9 @@ def search(state, spec: LlamaSpec, data: Data, scale: float, settings: SearchSet
     space = SearchSpace(dim // 2, scale, n_hat_choices=(0,) if short_of is not None else
                         tuple(n for n in N_HAT_CHOICES if n < L))
     if short_of is not None:
-        seeds = {"plain": np.ones(dim // 2), "long": np.asarray(short_of), "half-way": (1 + np.asarray(short_of)) / 2}
+        if short_start not in SHORT_STARTS:
+            raise ValueError(f"short_start must be one of {SHORT_STARTS}, got {short_start!r}")
+        seeds = {short_start: np.ones(dim // 2) if short_start == "identity" else np.asarray(short_of)}
     else:
         seeds = {name: rp.FACTOR_FUNCTIONS[m](scale, dim, spec.rope_theta, L)
                  for name, m in (("PI", "linear"), ("NTK", "dynamic"), ("YaRN", "yarn"))}

@@ -13,15 +13,19 @@ import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
+from ..analysis.stats import relation
 from . import evaluation as ev
 from . import stages as st
 from .extension import extended_model
 from .finetune_study import Part2, paired_comparison
 from .search import search
 
-#: the three ways of reading inputs ≤ L compared in section 3 (the long factors fixed beyond L)
+#: the ways of reading inputs ≤ L compared in section 3 (the long factors fixed beyond L)
 LONG_EVERYWHERE = "long factors at every length"
 PLAIN_UP_TO_L = "plain RoPE up to L (factors 1)"
+#: the two readjustment searches, by their starting point (``search.SHORT_STARTS``)
+FROM_START = {"identity": "short factors searched from the identity", "long": "short factors searched from the long factors"}
+#: the readjusted short factors used downstream: the search of the two chosen on the validation split
 READJUSTED = "re-searched short factors"
 BASE_ROW = "base model (plain RoPE)"
 #: continuations of 2L tokens scored in section 4 (each a full pass and a token-by-token cached pass)
@@ -29,59 +33,101 @@ SWITCH_SEQUENCES = 3
 
 
 def short_search_settings(profile):
-    """The readjustment search: the part-2 search, with fitness over ``readjust_windows`` windows of L tokens
-    (fitness at L is cheap, and fewer windows overfit the search book)."""
-    return replace(profile.stage_search, samples=readjust_windows(profile))
+    """The readjustment search: part 1's search (population, generations, children; a real search, cheap at
+    L), with fitness over ``readjust_windows`` windows of L tokens of the search book, and one seed."""
+    return replace(profile.search, samples=readjust_windows(profile), seeds=(profile.search.seeds[0],))
 
 
 def readjust_windows(profile) -> int:
-    """Windows of the readjustment's fitness and of its evaluation at L/2 and L: twice part 2's windows."""
+    """Windows of the readjustment's fitness: twice part 2's windows."""
     return 2 * profile.stage_chunks
 
 
-def readjustment(ctx: Part2):
-    """Short factors re-searched at L on the fine-tuned LongRoPE model (long factors fixed), and the
-    perplexity at L/2 and L of the base model and of the fine-tuned model with three short-factor settings.
+def readjust_eval_windows(profile) -> int:
+    """Held-out windows at L/2 and L on which the readjustment is scored: part 1's evaluation windows, at least
+    as many as the fitness reads."""
+    return max(profile.eval_chunks, readjust_windows(profile))
 
-    Fills ``ctx.short_factors``; records per-window trials and the paired comparisons at L
-    ``readjusted_vs_long_at_L``, ``long_vs_base_at_L`` and ``readjusted_vs_base_at_L``.
+
+def ft_arm(name: str) -> str:
+    return f"fine-tuned LongRoPE, {name}"
+
+
+def readjustment(ctx: Part2):
+    """Short factors re-searched at L on the fine-tuned LongRoPE model (long factors fixed), once from the
+    identity and once from the long factors; the one with the lower perplexity on the validation split's
+    windows at L becomes ``ctx.short_factors``. Perplexity at L/2 and L of the base model and of the fine-tuned
+    model with each short-factor setting, all on the same held-out windows.
+
+    Comparisons at L (paired over windows): each search and the chosen one against the long factors
+    (``readjusted_{identity,long}_vs_long_at_L``, ``readjusted_vs_long_at_L``), the two searches against each
+    other, and every setting against the base model (``*_vs_base_at_L``).
     """
     P, S, L, spec, dev = ctx.profile, ctx.S, ctx.L, ctx.spec, ctx.device
-    short = search(ctx.ft_state, spec, ctx.data, S, short_search_settings(P), seed=ctx.seed, length=L,
-                   short_of=ctx.lr_factors, device=dev, progress=lambda it: tqdm(it, desc="short-factor search"))
-    ctx.short_factors = short_factors = np.array(short.best.factors)
-    variants = {LONG_EVERYWHERE: ctx.lr_factors, PLAIN_UP_TO_L: np.ones_like(ctx.lr_factors), READJUSTED: short_factors}
+    results = {start: search(ctx.ft_state, spec, ctx.data, S, short_search_settings(P), seed=ctx.seed, length=L,
+                             short_of=ctx.lr_factors, short_start=start, device=dev,
+                             progress=lambda it, start=start: tqdm(it, desc=f"short-factor search from {start}"))
+               for start in FROM_START}
+
+    def model(short):
+        return extended_model(ctx.ft_state, spec, "longrope", S, long_factor=ctx.lr_factors, short_factor=short,
+                              device=dev)
+
+    validation = ev.eval_chunks(ctx.data.validation, L, max(2, len(ctx.data.validation) // L))
+    val_ppl = {start: ev.perplexity(model(np.array(r.best.factors)), validation, L)["ppl_all"]
+               for start, r in results.items()}
+    chosen = min(val_ppl, key=val_ppl.get)
+    ctx.short_factors = short_factors = np.array(results[chosen].best.factors)
+    variants = {LONG_EVERYWHERE: ctx.lr_factors, PLAIN_UP_TO_L: np.ones_like(ctx.lr_factors),
+                **{FROM_START[k]: np.array(r.best.factors) for k, r in results.items()}}
     rows, units = [], []
 
-    def score(setting, model, chunks, n):
-        ppl = ev.perplexity(model, chunks, n)
+    def score(setting, m, chunks, n):
+        ppl = ev.perplexity(m, chunks, n)
         rows.append({"length": n, "setting": setting, "ppl": ppl["ppl_all"]})
         units.extend({"experiment": "readjustment", "arm": setting, "scale": n / L, "seed": ctx.seed, "unit": i,
                       "metric": "mean NLL of all tokens (nats)", "value": float(v), "length": n}
                      for i, v in enumerate(ppl["nll_all_chunks"]))
 
     for n in (L // 2, L):
-        chunks = ev.eval_chunks(ctx.data.heldout, n, readjust_windows(P), ctx.seed)
+        chunks = ev.eval_chunks(ctx.data.heldout, n, readjust_eval_windows(P), ctx.seed)
         score(BASE_ROW, ctx.base, chunks, n)
         for name, sf in variants.items():
-            m = extended_model(ctx.ft_state, spec, "longrope", S, long_factor=ctx.lr_factors, short_factor=sf, device=dev)
-            score(f"fine-tuned LongRoPE, {name}", m, chunks, n)
+            score(ft_arm(name), model(sf), chunks, n)
     readjust = pd.DataFrame(rows).pivot_table(index="setting", columns="length", values="ppl", sort=False)
+    readjust["validation ppl at L"] = pd.Series({ft_arm(FROM_START[k]): v for k, v in val_ppl.items()})
+    readjust["chosen on validation"] = ["✓" if i == ft_arm(FROM_START[chosen]) else "" for i in readjust.index]
     ctx.run.add_trials(units)
-    ctx.run.compare(paired_comparison(units, "readjusted_vs_long_at_L", "readjustment", 1,
-                                      f"fine-tuned LongRoPE, {LONG_EVERYWHERE}", f"fine-tuned LongRoPE, {READJUSTED}",
-                                      seed=ctx.seed))
-    # recovery against the base model, on the same windows: what extension and fine-tuning cost at L, with the
-    # long factors everywhere and with the re-searched short factors
-    for cid, name in (("long_vs_base_at_L", LONG_EVERYWHERE), ("readjusted_vs_base_at_L", READJUSTED)):
-        ctx.run.compare(paired_comparison(units, cid, "readjustment", 1, BASE_ROW, f"fine-tuned LongRoPE, {name}",
-                                          seed=ctx.seed))
-    long_L = readjust.loc[f"fine-tuned LongRoPE, {LONG_EVERYWHERE}", L]
-    short_L = readjust.loc[f"fine-tuned LongRoPE, {READJUSTED}", L]
+    pairs = [("readjusted_vs_long_at_L", LONG_EVERYWHERE, FROM_START[chosen]),
+             *((f"readjusted_{k}_vs_long_at_L", LONG_EVERYWHERE, FROM_START[k]) for k in FROM_START),
+             ("readjusted_identity_vs_long_start_at_L", FROM_START["long"], FROM_START["identity"])]
+    relations = {}
+    for cid, a, b in pairs:
+        c = paired_comparison(units, cid, "readjustment", 1, ft_arm(a), ft_arm(b), seed=ctx.seed)
+        ctx.run.compare(c)
+        relations[f"rel_{cid}"] = relation(c)
+    # recovery against the base model, on the same windows: what extension and fine-tuning cost at L under each
+    # short-factor setting
+    for cid, name in (("long_vs_base_at_L", LONG_EVERYWHERE), ("readjusted_vs_base_at_L", FROM_START[chosen]),
+                      ("plain_vs_base_at_L", PLAIN_UP_TO_L),
+                      *((f"readjusted_{k}_vs_base_at_L", FROM_START[k]) for k in FROM_START)):
+        c = paired_comparison(units, cid, "readjustment", 1, BASE_ROW, ft_arm(name), seed=ctx.seed)
+        ctx.run.compare(c)
+        relations[f"rel_{cid}"] = relation(c)
+    long_L = readjust.loc[ft_arm(LONG_EVERYWHERE), L]
+    short_L = readjust.loc[ft_arm(FROM_START[chosen]), L]
     figures = {"short_vs_long_at_L": float(short_L / long_L),
                "short_readjusted_vs_base": float(short_L / readjust.loc[BASE_ROW, L]),
                "long_at_L_ppl": float(long_L), "short_at_L_ppl": float(short_L),
-               "short_factors": short_factors.tolist()}
+               "plain_at_L_ppl": float(readjust.loc[ft_arm(PLAIN_UP_TO_L), L]),
+               "base_at_L_readjust_ppl": float(readjust.loc[BASE_ROW, L]),
+               "short_factors": short_factors.tolist(), "short_chosen_start": FROM_START[chosen], **relations,
+               "readjust_windows": readjust_eval_windows(P),
+               "readjust_evaluations": int(sum(r.evaluations for r in results.values())),
+               **{f"short_{k}_distance_from_long": float(np.abs(np.array(r.best.factors) - ctx.lr_factors).max())
+                  for k, r in results.items()},
+               **{f"short_{k}_distance_from_identity": float(np.abs(np.array(r.best.factors) - 1).max())
+                  for k, r in results.items()}}
     return readjust, figures
 
 

@@ -15,7 +15,8 @@ import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
-from ..claims.rules_common import PROGRESSIVE_PREFIX, WINDOW_THRESHOLD
+from ..claims.rules_common import (GROWTH_LOWER_BOUND, GROWTH_MEASURED, GROWTH_UNMEASURABLE, PROGRESSIVE_PREFIX,
+                                   WINDOW_THRESHOLD)
 from ..models import checkpoints
 from ..models.training import typical_minutes
 from ..plotting import COLORS, subplots, log_x, log_y, legend_below
@@ -173,8 +174,14 @@ def depth_width(ctx: Part2):
                      "measured window": window or 0, "measured / L₀": (window or 0) / P.dw_length})
     dw = pd.DataFrame(rows).set_index("model")
     products = dw["predicted window (depth × width)"]
-    growth = dw.loc[products == products.max(), "measured window"].max() / \
-        max(1, dw.loc[products == products.min(), "measured window"].max())
+    longest = P.dw_length * max(P.dw_multiples)
+    dw["censored (≥ longest tested)"] = ["✓" if w >= longest else "" for w in dw["measured window"]]
+    largest = dw.loc[products == products.max(), "measured window"].max()
+    smallest = dw.loc[products == products.min(), "measured window"].max()
+    growth = largest / max(1, smallest)
+    figures["dw_growth_censored"] = growth_censoring(smallest, largest, longest)
+    figures["dw_censored_models"] = int((dw["measured window"] >= longest).sum())
+    figures["dw_longest_tested"] = int(longest)
     base_window = int(ctx.effective.loc[BASE_CONFIGURATION, "effective"])
     figures.update({"dw_window_growth": float(growth), "dw_predicted_growth": float(products.max() / products.min()),
                     "dw_base_predicted": spec.layers * spec.hidden, "dw_base_window": base_window,
@@ -183,6 +190,15 @@ def depth_width(ctx: Part2):
                     "dw_max_window_over_L": float(dw["measured / L₀"].max()),
                     "dw_table": dw.reset_index().to_dict(orient="records")})
     return dw, pd.DataFrame(curves), figures
+
+
+def growth_censoring(smallest: int, largest: int, longest: int) -> str:
+    """A window that reaches the longest tested length is censored: the model may read further. The growth
+    largest ÷ smallest is measured if neither is censored, a lower bound if only the largest model's is, and
+    not measurable if the smallest model's is (its true window, the denominator, is unknown)."""
+    if smallest >= longest:
+        return GROWTH_UNMEASURABLE
+    return GROWTH_LOWER_BOUND if largest >= longest else GROWTH_MEASURED
 
 
 def plot_length_profiles(curves: pd.DataFrame):
@@ -194,7 +210,7 @@ def plot_length_profiles(curves: pd.DataFrame):
     log_x(ax); log_y(ax)
     ax.set_xlabel("evaluation length / training length L₀ (log scale)")
     ax.set_ylabel("perplexity of the last L₀ tokens (log scale)")
-    ax.set_title("Past the training length,\nevery depth × width degrades")
+    ax.set_title("Perplexity past the training length,\nby depth × width")
     legend_below(fig, ax, title="layers × width")
     return fig
 

@@ -22,11 +22,19 @@ class CorruptCheckpointError(RuntimeError):
     pass
 
 
+#: ``LlamaSpec`` fields added after checkpoint format 3, with their defaults
+ADDED_SPEC_FIELDS = {"bos": False}
+
+
 def checkpoint_key(spec: LlamaSpec) -> str:
     """Hash of everything that determines the weights: the spec, the data, the library versions."""
     import transformers
 
-    payload = {"spec": asdict(spec), "data": data_fingerprint(), "torch": torch.__version__.split("+")[0],
+    fields = asdict(spec)
+    for name, default in ADDED_SPEC_FIELDS.items():  # a field added later enters the key only when it is set,
+        if fields[name] == default:                   # so the checkpoints trained before it keep their keys
+            del fields[name]
+    payload = {"spec": fields, "data": data_fingerprint(), "torch": torch.__version__.split("+")[0],
                "transformers": transformers.__version__, "format": 3}  # bump "format" when the training recipe changes
     return content_key(payload)
 

@@ -95,6 +95,8 @@ class Data:
         cut = int(len(searched) * SEARCH_SHARE)
         self.search, self.validation = searched[:cut], searched[cut:]
         self.heldout = stream([d for d in held_docs if d.key not in search_keys])
+        #: the start token of a model trained with ``LlamaSpec.bos`` (the end-of-text token, as GPT-2 uses it)
+        self.start_id = eos
         self.digit_ids = [self.tokenizer.token_to_id(str(d)) for d in range(10)]
         if None in self.digit_ids:
             raise RuntimeError("the tokenizer lacks a single-digit token")
@@ -160,11 +162,30 @@ def copy_sequence(vocab_size: int, length: int, rng: np.random.Generator):
     return ids, weights
 
 
-def copy_batch(spec: LlamaSpec, rng: np.random.Generator):
-    """A batch of copy sequences (the warm-up)."""
-    rows = [copy_sequence(spec.vocab_size, spec.train_length, rng) for _ in range(spec.batch_size)]
-    return (torch.from_numpy(np.stack([r[0] for r in rows]).astype(np.int64)),
-            torch.from_numpy(np.stack([r[1] for r in rows])))
+def copy_batch(spec: LlamaSpec, rng: np.random.Generator, start_id: int | None = None):
+    """A batch of copy sequences (the warm-up); with ``spec.bos`` each begins with ``start_id``."""
+    n = spec.train_length - 1 if spec.bos else spec.train_length
+    rows = [copy_sequence(spec.vocab_size, n, rng) for _ in range(spec.batch_size)]
+    ids, weights = np.stack([r[0] for r in rows]).astype(np.int64), np.stack([r[1] for r in rows])
+    if spec.bos:
+        ids, weights = with_start(ids, weights, start_id)
+    return torch.from_numpy(ids), torch.from_numpy(weights)
+
+
+def with_start(ids: np.ndarray, weights: np.ndarray, start_id: int | None):
+    """Each row prefixed with the start token (weight 0: it is never a target)."""
+    if start_id is None:
+        raise ValueError("a model trained with a start token (LlamaSpec.bos) needs the tokenizer's start id")
+    ids = np.concatenate([np.full((ids.shape[0], 1), start_id, dtype=ids.dtype), ids], axis=1)
+    weights = np.concatenate([np.zeros((weights.shape[0], 1), dtype=weights.dtype), weights], axis=1)
+    return ids, weights
+
+
+def start_windows(chunks: torch.Tensor, start_id: int) -> torch.Tensor:
+    """Evaluation windows as a start-token model reads them: the start token, then the window's text less its
+    last token (so the length is unchanged)."""
+    start = torch.full((chunks.shape[0], 1), start_id, dtype=chunks.dtype)
+    return torch.cat([start, chunks[:, :-1]], dim=1)
 
 
 def training_batch(data: Data, spec: LlamaSpec, rng: np.random.Generator, progress: float = 1.0, *,
@@ -173,9 +194,10 @@ def training_batch(data: Data, spec: LlamaSpec, rng: np.random.Generator, progre
 
     ``progress`` (0 → 1 over training) drives a distance curriculum: early on the pass key sits
     near the question, and its depth spreads over the whole sequence by 40% of training.
-    ``length`` and ``batch_size`` default to the spec's (fine-tuning at 4L overrides them).
+    ``length`` and ``batch_size`` default to the spec's (fine-tuning at 4L overrides them). With ``spec.bos``
+    every sequence is the start token followed by ``length`` − 1 tokens of the mix.
     """
-    L = length or spec.train_length
+    L = (length or spec.train_length) - (1 if spec.bos else 0)  # the start token takes one position
     B = batch_size or spec.batch_size
     nearest = max(0.0, 1.0 - progress / 0.4)
     ids = np.empty((B, L), dtype=np.int64)
@@ -194,6 +216,8 @@ def training_batch(data: Data, spec: LlamaSpec, rng: np.random.Generator, progre
             start = int(rng.integers(0, len(data.train) - L))
             seq = data.train[start:start + L].tolist()
         ids[b] = seq
+    if spec.bos:
+        ids, weights = with_start(ids, weights, data.start_id)
     return torch.from_numpy(ids), torch.from_numpy(weights)
 
 

@@ -84,7 +84,7 @@ def train(spec: LlamaSpec, data: Data, device, *, log_every: int = 25):
 
     def batch(step):
         if step < spec.copy_warmup_steps:
-            return copy_batch(spec, rng)
+            return copy_batch(spec, rng, data.start_id)
         return training_batch(data, spec, rng, progress=step / spec.steps)
 
     return optimise(build_model(spec), batch,

@@ -1,0 +1,109 @@
+"""LongRoPE's n̂ as the reference code does it (chapter 04, section 8): a start token, and the original RoPE
+on the first n̂ positions.
+
+The paper keeps the first n̂ positions un-interpolated so that the initial tokens, which draw a large share
+of attention, keep the positions the model knows. The reference code (microsoft/LongRoPE) evaluates with a
+start token prepended to every window and gives positions below n̂ the original model's cos and sin (no
+attention scale); ``extension.install_start_positions`` does the same. A model trained without a start token
+has no fixed first token for n̂ to protect, so the sweep runs on two base models that differ only in that:
+the chapter's base model, and one trained from the same seed with a start token at the head of every
+training sequence (``LlamaSpec.bos``); each is read the way it was trained.
+
+The factors are YaRN's at LongRoPE's attention temperature (the best starting point of the search, the same
+for both models), so n̂ is the only thing that changes within a model. n̂ is chosen on the validation split;
+every n̂ is compared with n̂ = 0 on the held-out windows (paired bootstrap).
+"""
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pandas as pd
+
+from ..analysis import stats
+from ..models import rope as rp
+from ..models.lm_data import start_windows
+from ..models.training import typical_minutes
+from ..profiles import Profile
+from . import evaluation as ev
+from .experiments import BaseModel, Section, evaluation_chunks, nll_rows, trained_base, validation_chunks
+from .extension import extended_model
+
+#: the two base models of the sweep: label → tag used in figure and comparison ids
+MODELS = {"no start token": "nostart", "start token": "start"}
+
+
+def start_token_base(P: Profile, device) -> BaseModel:
+    """The chapter's base model recipe, trained with a start token at the head of every sequence."""
+    return trained_base(replace(P.llama, bos=True), device)
+
+
+def reading(base: BaseModel):
+    """How ``base`` reads a window: with the start token first if it was trained so, else as it is."""
+    if base.spec.bos:
+        return lambda chunks: start_windows(chunks, base.data.start_id)
+    return lambda chunks: chunks
+
+
+def check_sweep(values, train_length: int) -> tuple[int, ...]:
+    """The n̂ values of a sweep: 0 (the reference arm) and at least one more, each below L."""
+    values = tuple(int(v) for v in values)
+    if 0 not in values or len(set(values)) < 2:
+        raise ValueError(f"an n̂ sweep needs 0 and at least one other value; got {values} (set Profile.nhat_values)")
+    if any(v < 0 or v >= train_length for v in values):
+        raise ValueError(f"n̂ values must lie in [0, L = {train_length}); got {values}")
+    return tuple(sorted(set(values)))
+
+
+def nhat_sweep(base: BaseModel, start_base: BaseModel, P: Profile, *, seed: int) -> Section:
+    """Each base model × each n̂ of ``P.nhat_values`` at the top scale: perplexity of the last L tokens on
+    the held-out windows (the same text for both models) and on the validation split; every n̂ against n̂ = 0
+    (comparison ``nhat_<tag>_<n̂>_vs_0``), and the n̂ chosen on validation."""
+    values = check_sweep(P.nhat_values, base.L)
+    top, L = max(P.scales), base.L
+    n = int(top * L)
+    dim = base.spec.hidden // base.spec.heads
+    factors = rp.FACTOR_FUNCTIONS["yarn"](top, dim, base.spec.rope_theta, L)
+    rows, trials, comparisons, figures = [], [], [], {"nhat_sweep_values": list(values)}
+    for b, (label, tag) in zip((base, start_base), MODELS.items()):
+        read = reading(b)
+        held, val = read(evaluation_chunks(b, n, P, seed)), read(validation_chunks(b, n))
+        held_nll, val_ppl = {}, {}
+        for nh in values:
+            m = extended_model(b.state, b.spec, "longrope", top, long_factor=factors, n_hat=nh, device=b.device)
+            held_nll[nh] = np.asarray(ev.perplexity(m, held, L)["nll_last_chunks"])
+            val_ppl[nh] = ev.perplexity(m, val, L)["ppl_last"]
+            trials += nll_rows(held_nll[nh], "nhat", f"{label}, n̂ = {nh}", top, seed, n)
+        chosen = min(values, key=val_ppl.get)
+        for nh in values:
+            c = None
+            if nh:
+                c = stats.paired_record(held_nll[0], held_nll[nh], f"nhat_{tag}_{nh}_vs_0", "nhat", top,
+                                        f"{label}, n̂ = 0", f"{label}, n̂ = {nh}", seed=seed)
+                comparisons.append(c)
+            rows.append({"base model": label, "n̂": nh, "validation ppl": val_ppl[nh],
+                         "held-out ppl": float(np.exp(held_nll[nh].mean())),
+                         "NLL − n̂ = 0": 0.0 if c is None else c["diff"],
+                         "95% CI": None if c is None else tuple(c["ci95"]),
+                         "chosen on validation": "✓" if nh == chosen else ""})
+        own = [c for c in comparisons if c["id"].startswith(f"nhat_{tag}_")]
+        figures.update({f"nhat_{tag}_chosen": chosen,
+                        f"nhat_{tag}_better": sum(stats.excludes_zero(c) and c["diff"] < 0 for c in own),
+                        f"nhat_{tag}_worse": sum(stats.excludes_zero(c) and c["diff"] > 0 for c in own),
+                        f"nhat_{tag}_ppl_zero": float(np.exp(held_nll[0].mean()))})
+        if chosen:
+            c = next(c for c in own if c["id"] == f"nhat_{tag}_{chosen}_vs_0")
+            figures[f"nhat_{tag}_chosen_diff"] = {"value": c["diff"], "ci95": c["ci95"], "n": c["n"]}
+            figures[f"nhat_{tag}_chosen_relation"] = stats.relation(c)
+        else:
+            figures[f"nhat_{tag}_chosen_diff"] = {"value": 0.0, "ci95": [0.0, 0.0], "n": len(held_nll[0])}
+            figures[f"nhat_{tag}_chosen_relation"] = "the same as"
+        figures[f"nhat_{tag}_best_diff"] = float(min(c["diff"] for c in own))
+        # the model at its own length, plain RoPE, read its own way: the two recipes' starting point
+        figures[f"nhat_{tag}_ppl_at_L"] = ev.perplexity(b.model, read(evaluation_chunks(b, L, P, seed)), L)["ppl_last"]
+    figures["nhat_comparisons"] = len(comparisons)
+    figures["nhat_start_model_from_cache"] = "loaded from the cache" if start_base.from_cache else "trained in this run"
+    # what a cold run adds: its training at the median rate per step (the chapter's cost table reads it)
+    figures["nhat_start_train_minutes_cached"] = typical_minutes(start_base.history) if start_base.from_cache else 0.0
+    table = pd.DataFrame(rows).set_index(["base model", "n̂"])
+    return Section(table, figures, trials, comparisons)
