@@ -121,3 +121,13 @@ def glue_comparisons(run: Run) -> None:
             _glue(f"{key}_p", float(c["p"]), display=False)
         if c.get("detectable") is not None:
             _glue(f"{key}_mde", float(c["detectable"]), display=False)
+
+
+def glue_verdicts(table) -> None:
+    """Glue each claim's verdict in ``table`` (a verdict table or the ledger: columns ``id`` and ``verdict``) as
+    ``verdict_<id>`` with ``-`` as ``_`` (``verdict_C002_4``), so that prose names a verdict without typing it.
+    Nothing is recorded: a verdict is computed from the results, not a result."""
+    from myst_nb import glue as _glue
+
+    for row in table.itertuples():
+        _glue(f"verdict_{row.id.replace('-', '_')}", str(row.verdict), display=False)

@@ -177,13 +177,20 @@ CASES = [
                      "longrope2.dw_growth_censored": R.GROWTH_UNMEASURABLE}, "supported with caveat",
      {"longrope2.dw_base_window_over_predicted": 0.49, "longrope2.dw_window_growth": 1.0,
       "longrope2.dw_growth_censored": R.GROWTH_UNMEASURABLE}, "wrong"),
-    (R.widen_deepen, {"longrope2.dw_window_growth": 3.9}, "wrong", {"longrope2.dw_window_growth": 4.1}, "supported"),
-    (R.widen_deepen, {"longrope2.dw_window_growth": 3.9, "longrope2.dw_growth_censored": R.GROWTH_LOWER_BOUND},
+    (R.widen_deepen, {"longrope2.dw_window_growth": 1.0}, "wrong", {"longrope2.dw_window_growth": 1.5}, "supported"),
+    (R.widen_deepen, {"longrope2.dw_window_growth": 1.0, "longrope2.dw_growth_censored": R.GROWTH_LOWER_BOUND},
      "unverifiable here",
-     {"longrope2.dw_window_growth": 4.1, "longrope2.dw_growth_censored": R.GROWTH_LOWER_BOUND}, "supported"),
+     {"longrope2.dw_window_growth": 2.0, "longrope2.dw_growth_censored": R.GROWTH_LOWER_BOUND}, "supported"),
+    (R.widen_deepen, {"longrope2.dw_window_growth": 0.5, "longrope2.dw_growth_censored": R.GROWTH_UPPER_BOUND},
+     "wrong", {"longrope2.dw_window_growth": 2.0, "longrope2.dw_growth_censored": R.GROWTH_UPPER_BOUND},
+     "unverifiable here"),
     (R.widen_deepen, {"longrope2.dw_window_growth": 8.0, "longrope2.dw_growth_censored": R.GROWTH_UNMEASURABLE},
      "unverifiable here", {"longrope2.dw_window_growth": 8.0, "longrope2.dw_growth_censored": R.GROWTH_MEASURED},
      "supported"),
+    (R.depth_width, {"longrope2.dw_base_window_over_predicted": 1.0, "longrope2.dw_window_growth": 3.9,
+                     "longrope2.dw_growth_censored": R.GROWTH_UPPER_BOUND}, "wrong",
+     {"longrope2.dw_base_window_over_predicted": 1.0, "longrope2.dw_window_growth": 4.1,
+      "longrope2.dw_growth_censored": R.GROWTH_UPPER_BOUND}, "supported with caveat"),
     (R.gradients, {"critique.grad_far_change": fig(1.2, 0.99, 1.4, 48)}, "wrong",
      {"critique.grad_far_change": fig(1.2, 1.01, 1.4, 48)}, "supported with caveat"),
     (R.seed002_code, {"critique.seed002_errors": ["x"]}, "wrong", {"critique.seed002_errors": []}, "supported"),
@@ -342,3 +349,9 @@ def test_relation_reads_the_paired_interval():
     assert relation(CMP_LOWER) == "lower than"
     assert relation(CMP_HIGHER) == "higher than"
     assert relation(CMP_NONE) == "not detectably different from"
+
+
+def test_an_unknown_censoring_state_is_refused_not_read_as_measured():
+    figures = {**BASE, "longrope2.dw_growth_censored": "partly"}
+    with pytest.raises(ValueError, match="re-execute chapter 05"):
+        R.widen_deepen(figures)

@@ -31,7 +31,7 @@ GLUE_KEYS = {
     "overfit_model", "overfit_table", "paper_ft_steps", "pi_ft_passkey_SL", "pi_ft_ppl_SL", "pi_ft_vs_base",
     "pi_noft_ppl_SL", "prog_ppl_top", "prog_top_scale", "progressive_effective", "progressive_table",
     "progressive_vs_oneshot", "short_at_L_ppl", "short_factors", "short_readjusted_vs_base", "short_vs_long_at_L",
-    "plain_at_L_ppl", "base_at_L_readjust_ppl", "short_chosen_start", "readjust_windows", "readjust_evaluations",
+    "plain_at_L_ppl", "base_at_L_readjust_ppl", "short_chosen_start", "readjust_eval_windows", "readjust_evaluations",
     *{f"short_{k}_distance_from_{d}" for k in sf.FROM_START for d in ("long", "identity")},
     *{f"rel_{cid}" for cid in ("readjusted_vs_long_at_L", "readjusted_identity_vs_long_at_L", "readjusted_long_vs_long_at_L",
                                "readjusted_identity_vs_long_start_at_L", "long_vs_base_at_L", "readjusted_vs_base_at_L",
@@ -273,3 +273,4 @@ def test_growth_censoring_reads_which_window_reached_the_longest_length():
     assert wn.growth_censoring(256, 512, 1024) == rc.GROWTH_MEASURED
     assert wn.growth_censoring(256, 1024, 1024) == rc.GROWTH_LOWER_BOUND
     assert wn.growth_censoring(1024, 1024, 1024) == rc.GROWTH_UNMEASURABLE
+    assert wn.growth_censoring(1024, 512, 1024) == rc.GROWTH_UPPER_BOUND

@@ -236,40 +236,53 @@ def novel_fits(f):
 def depth_width(f):
     """Article 002, line 90: window = depth × width. Wrong if the retrieving base Llama's window is under
     DEPTH_WIDTH_SHARE of its depth × width, or if across the small Llamas the window grows under that share of
-    the formula's growth (where the growth can be read: windows that reach the longest tested length are
+    the formula's growth (as far as the growth can be read: windows that reach the longest tested length are
     censored, ``longrope2.dw_growth_censored``); supported if both hold; with caveat if the base model's window
-    fits and the growth cannot be read."""
+    fits and censoring hides the growth."""
     bert, positions = f["longrope2.bert_depth_times_width"], f["longrope2.bert_positions"]
     base = value_of(f["longrope2.dw_base_window_over_predicted"])
-    growth_ok, text = _growth(f)
+    predicted = value_of(f["longrope2.dw_predicted_growth"])
+    growth_ok = _growth_test(f, lambda g: g >= DEPTH_WIDTH_SHARE * predicted)
     verdict = ("wrong" if base < DEPTH_WIDTH_SHARE or growth_ok is False else
                "supported" if growth_ok else "supported with caveat")
     return verdict, (f"BERT-base: depth × width = {bert:,} vs {positions:,} positions; our retrieving Llama's window is "
-                     f"{base:.2f}× its depth × width; {text}")
+                     f"{base:.2f}× its depth × width; {_growth_text(f)}")
 
 
 def widen_deepen(f):
-    """Article 002, line 66: more layers or hidden units extend the window. Read from the growth of the
-    window across the small Llamas against the formula's: supported if it reaches DEPTH_WIDTH_SHARE of it
-    (measured, or as a lower bound), wrong if measured below; unverifiable here when censoring hides it."""
-    growth_ok, text = _growth(f)
+    """Article 002, line 66: more layers or hidden units extend the window. Read from how the window grows from
+    the smallest to the largest depth × width among the small Llamas: supported if it grows (growth above 1,
+    measured or as a lower bound), wrong if it does not (at most 1, measured or as an upper bound), unverifiable
+    here when censoring hides it."""
+    growth_ok = _growth_test(f, lambda g: g > 1)
     verdict = "supported" if growth_ok else "wrong" if growth_ok is False else "unverifiable here"
-    return verdict, text
+    return verdict, _growth_text(f)
 
 
-def _growth(f):
-    """(True / False / None: whether the windows grow at least DEPTH_WIDTH_SHARE as fast as depth × width,
-    None where censoring hides it; the evidence in words)."""
+def _growth_test(f, passes):
+    """Whether the true growth passes ``passes`` (a test that only gets easier as the growth rises), as far as
+    censoring lets the measured growth say: True, False, or None where it cannot be told."""
+    growth, censoring = value_of(f["longrope2.dw_window_growth"]), f["longrope2.dw_growth_censored"]
+    if censoring == GROWTH_MEASURED:
+        return bool(passes(growth))
+    if censoring == GROWTH_LOWER_BOUND:  # the true growth is at least this
+        return True if passes(growth) else None
+    if censoring == GROWTH_UPPER_BOUND:  # the true growth is at most this
+        return False if not passes(growth) else None
+    if censoring == GROWTH_UNMEASURABLE:
+        return None
+    raise ValueError(f"longrope2.dw_growth_censored = {censoring!r} is none of {GROWTH_MEASURED!r}, "
+                     f"{GROWTH_LOWER_BOUND!r}, {GROWTH_UPPER_BOUND!r}, {GROWTH_UNMEASURABLE!r}; re-execute chapter 05")
+
+
+def _growth_text(f) -> str:
     growth, predicted = value_of(f["longrope2.dw_window_growth"]), value_of(f["longrope2.dw_predicted_growth"])
     censoring = f["longrope2.dw_growth_censored"]
-    enough = growth >= DEPTH_WIDTH_SHARE * predicted
     if censoring == GROWTH_UNMEASURABLE:
-        return None, (f"across small Llamas the growth cannot be read: the smallest model's window already reaches "
-                      f"the longest tested length (the formula predicts {predicted:.0f}×)")
-    if censoring == GROWTH_LOWER_BOUND:
-        return (True if enough else None), (f"across small Llamas the window grows at least {growth:.1f}× (the largest "
-                                            f"model's window is censored) where the formula predicts {predicted:.0f}×")
-    return enough, f"across small Llamas the window grows {growth:.1f}× where the formula predicts {predicted:.0f}×"
+        return (f"across small Llamas the growth cannot be read: the windows of the smallest and the largest model "
+                f"both reach the longest tested length (the formula predicts {predicted:.0f}×)")
+    bound = {GROWTH_LOWER_BOUND: "at least ", GROWTH_UPPER_BOUND: "at most "}.get(censoring, "")
+    return f"across small Llamas the window grows {bound}{growth:.1f}× where the formula predicts {predicted:.0f}×"
 
 
 def gradients(f):

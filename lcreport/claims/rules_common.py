@@ -30,7 +30,8 @@ WORDS_TOLERANCE = 0.05
 DEPTH_WIDTH_SHARE = 0.5
 #: how far the depth × width growth of windows can be read when windows reach the longest tested length
 #: (``longrope.windows.growth_censoring``)
-GROWTH_MEASURED, GROWTH_LOWER_BOUND, GROWTH_UNMEASURABLE = "measured", "a lower bound", "not measurable"
+GROWTH_MEASURED, GROWTH_LOWER_BOUND, GROWTH_UPPER_BOUND, GROWTH_UNMEASURABLE = (
+    "measured", "a lower bound", "an upper bound", "not measurable")
 #: longer contexts "relieve vanishing gradients" when the same distant tokens receive more gradient in the
 #: longest context than in the shortest: the factor long ÷ short, its whole 95% interval above this
 GRADIENT_RELIEF = 1.0

@@ -122,7 +122,7 @@ def readjustment(ctx: Part2):
                "plain_at_L_ppl": float(readjust.loc[ft_arm(PLAIN_UP_TO_L), L]),
                "base_at_L_readjust_ppl": float(readjust.loc[BASE_ROW, L]),
                "short_factors": short_factors.tolist(), "short_chosen_start": FROM_START[chosen], **relations,
-               "readjust_windows": readjust_eval_windows(P),
+               "readjust_eval_windows": readjust_eval_windows(P),
                "readjust_evaluations": int(sum(r.evaluations for r in results.values())),
                **{f"short_{k}_distance_from_long": float(np.abs(np.array(r.best.factors) - ctx.lr_factors).max())
                   for k, r in results.items()},

@@ -7,7 +7,8 @@ start token prepended to every window and gives positions below n̂ the original
 attention scale); ``extension.install_start_positions`` does the same. A model trained without a start token
 has no fixed first token for n̂ to protect, so the sweep runs on two base models that differ only in that:
 the chapter's base model, and one trained from the same seed with a start token at the head of every
-training sequence (``LlamaSpec.bos``); each is read the way it was trained.
+training sequence (``LlamaSpec.bos``); each is read the way it was trained (the start-token model with the
+start token in place of each window's first token, so the scored text is the same for both).
 
 The factors are YaRN's at LongRoPE's attention temperature (the best starting point of the search, the same
 for both models), so n̂ is the only thing that changes within a model. n̂ is chosen on the validation split;
@@ -45,6 +46,16 @@ def reading(base: BaseModel):
     return lambda chunks: chunks
 
 
+def chosen_text(comparisons: list[dict], chosen: int) -> str:
+    """The n̂ chosen on validation against n̂ = 0 on the held-out windows, in words (n̂ = 0 has no comparison)."""
+    if chosen == 0:
+        return "that is, no position kept at the original RoPE"
+    c = next(c for c in comparisons if c["id"].endswith(f"_{chosen}_vs_0"))
+    lo, hi = c["ci95"]
+    return (f"whose held-out NLL is {stats.relation(c)} that of n̂ = 0 (difference {c['diff']:+.4f} nats per token, "
+            f"95% interval {lo:+.4f} to {hi:+.4f}, {c['n']} windows)")
+
+
 def check_sweep(values, train_length: int) -> tuple[int, ...]:
     """The n̂ values of a sweep: 0 (the reference arm) and at least one more, each below L."""
     values = tuple(int(v) for v in values)
@@ -57,8 +68,9 @@ def check_sweep(values, train_length: int) -> tuple[int, ...]:
 
 def nhat_sweep(base: BaseModel, start_base: BaseModel, P: Profile, *, seed: int) -> Section:
     """Each base model × each n̂ of ``P.nhat_values`` at the top scale: perplexity of the last L tokens on
-    the held-out windows (the same text for both models) and on the validation split; every n̂ against n̂ = 0
-    (comparison ``nhat_<tag>_<n̂>_vs_0``), and the n̂ chosen on validation."""
+    the held-out windows (the same scored text for both models) and on the validation split; every n̂ against
+    n̂ = 0 (comparison ``nhat_<tag>_<n̂>_vs_0``, one 95% test each, uncorrected for their number), and the n̂
+    chosen on validation."""
     values = check_sweep(P.nhat_values, base.L)
     top, L = max(P.scales), base.L
     n = int(top * L)
@@ -87,21 +99,15 @@ def nhat_sweep(base: BaseModel, start_base: BaseModel, P: Profile, *, seed: int)
                          "95% CI": None if c is None else tuple(c["ci95"]),
                          "chosen on validation": "✓" if nh == chosen else ""})
         own = [c for c in comparisons if c["id"].startswith(f"nhat_{tag}_")]
-        figures.update({f"nhat_{tag}_chosen": chosen,
+        figures.update({f"nhat_{tag}_chosen": chosen, f"nhat_{tag}_chosen_text": chosen_text(own, chosen),
                         f"nhat_{tag}_better": sum(stats.excludes_zero(c) and c["diff"] < 0 for c in own),
                         f"nhat_{tag}_worse": sum(stats.excludes_zero(c) and c["diff"] > 0 for c in own),
                         f"nhat_{tag}_ppl_zero": float(np.exp(held_nll[0].mean()))})
-        if chosen:
-            c = next(c for c in own if c["id"] == f"nhat_{tag}_{chosen}_vs_0")
-            figures[f"nhat_{tag}_chosen_diff"] = {"value": c["diff"], "ci95": c["ci95"], "n": c["n"]}
-            figures[f"nhat_{tag}_chosen_relation"] = stats.relation(c)
-        else:
-            figures[f"nhat_{tag}_chosen_diff"] = {"value": 0.0, "ci95": [0.0, 0.0], "n": len(held_nll[0])}
-            figures[f"nhat_{tag}_chosen_relation"] = "the same as"
-        figures[f"nhat_{tag}_best_diff"] = float(min(c["diff"] for c in own))
         # the model at its own length, plain RoPE, read its own way: the two recipes' starting point
         figures[f"nhat_{tag}_ppl_at_L"] = ev.perplexity(b.model, read(evaluation_chunks(b, L, P, seed)), L)["ppl_last"]
     figures["nhat_comparisons"] = len(comparisons)
+    figures["nhat_tests_per_model"] = len(values) - 1
+    figures["nhat_heldout_windows"] = int(len(held_nll[0]))
     figures["nhat_start_model_from_cache"] = "loaded from the cache" if start_base.from_cache else "trained in this run"
     # what a cold run adds: its training at the median rate per step (the chapter's cost table reads it)
     figures["nhat_start_train_minutes_cached"] = typical_minutes(start_base.history) if start_base.from_cache else 0.0

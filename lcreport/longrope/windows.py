@@ -15,8 +15,8 @@ import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
-from ..claims.rules_common import (GROWTH_LOWER_BOUND, GROWTH_MEASURED, GROWTH_UNMEASURABLE, PROGRESSIVE_PREFIX,
-                                   WINDOW_THRESHOLD)
+from ..claims.rules_common import (GROWTH_LOWER_BOUND, GROWTH_MEASURED, GROWTH_UNMEASURABLE, GROWTH_UPPER_BOUND,
+                                   PROGRESSIVE_PREFIX, WINDOW_THRESHOLD)
 from ..models import checkpoints
 from ..models.training import typical_minutes
 from ..plotting import COLORS, subplots, log_x, log_y, legend_below
@@ -194,10 +194,10 @@ def depth_width(ctx: Part2):
 
 def growth_censoring(smallest: int, largest: int, longest: int) -> str:
     """A window that reaches the longest tested length is censored: the model may read further. The growth
-    largest ÷ smallest is measured if neither is censored, a lower bound if only the largest model's is, and
-    not measurable if the smallest model's is (its true window, the denominator, is unknown)."""
+    largest ÷ smallest is measured if neither is censored, a lower bound if only the largest model's is, an
+    upper bound if only the smallest model's is, and not measurable if both are."""
     if smallest >= longest:
-        return GROWTH_UNMEASURABLE
+        return GROWTH_UNMEASURABLE if largest >= longest else GROWTH_UPPER_BOUND
     return GROWTH_LOWER_BOUND if largest >= longest else GROWTH_MEASURED
 
 

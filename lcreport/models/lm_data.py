@@ -182,10 +182,10 @@ def with_start(ids: np.ndarray, weights: np.ndarray, start_id: int | None):
 
 
 def start_windows(chunks: torch.Tensor, start_id: int) -> torch.Tensor:
-    """Evaluation windows as a start-token model reads them: the start token, then the window's text less its
-    last token (so the length is unchanged)."""
+    """Evaluation windows as a start-token model reads them: the start token in place of the window's first
+    token, so that the length, and the text and positions of every scored token after it, are unchanged."""
     start = torch.full((chunks.shape[0], 1), start_id, dtype=chunks.dtype)
-    return torch.cat([start, chunks[:, :-1]], dim=1)
+    return torch.cat([start, chunks[:, 1:]], dim=1)
 
 
 def training_batch(data: Data, spec: LlamaSpec, rng: np.random.Generator, progress: float = 1.0, *,
