@@ -14,7 +14,7 @@ windows that report the result. Sections:
 - ``search_heldout``: each search seed's result against the best of its starting points (PI, NTK or YaRN
   factors at LongRoPE's temperature: what the search began from), on the held-out windows;
 - ``passkeys_top``: pass keys with the training template and with one never seen in training;
-- ``n_hat_ablation``: the chosen search's n̂ against n̂ = 0.
+- ``n_hat_ablation``: the chosen search's n̂ against n̂ = 0, in perplexity and in pass keys.
 """
 from __future__ import annotations
 
@@ -227,18 +227,39 @@ def retrieval_relation(c: dict, alpha: float = ALPHA) -> str:
     return "not detectably more or less often than"
 
 
-def n_hat_ablation(base: BaseModel, P: Profile, searches: Section, methods: Section, *, seed: int) -> Section:
-    """The chosen search's factors with its n̂ and with n̂ forced to 0, on the top scale's windows."""
+def n_hat_ablation(base: BaseModel, P: Profile, searches: Section, methods: Section, keys: Section | None = None, *,
+                   seed: int) -> Section:
+    """The chosen search's factors with its n̂ and with n̂ forced to 0, on the top scale's windows; with ``keys``
+    (``passkeys_top``) also on its pass-key prompts (training template, exact McNemar), so that a retrieval
+    difference between LongRoPE and the other methods can be told apart from its n̂."""
     top, L = max(P.scales), base.L
     kw = chosen_kwargs(searches, top)
     with_n_hat = methods.results["scored"][LR]
-    if kw["n_hat"] == 0:
+    zero = None if kw["n_hat"] == 0 else extended_model(base.state, base.spec, "longrope", top, device=base.device,
+                                                          **{**kw, "n_hat": 0})
+    if zero is None:
         without = with_n_hat
     else:
-        m = extended_model(base.state, base.spec, "longrope", top, device=base.device, **{**kw, "n_hat": 0})
-        without = np.asarray(ev.perplexity(m, evaluation_chunks(base, int(top * L), P, seed), L)["nll_last_chunks"])
+        without = np.asarray(ev.perplexity(zero, evaluation_chunks(base, int(top * L), P, seed), L)["nll_last_chunks"])
     c = stats.paired_record(without, with_n_hat, "nhat_searched_vs_zero", "nhat", top, "n̂ = 0", f"n̂ = {kw['n_hat']}", seed=seed)
     trials = nll_rows(without, "nhat", "n̂ = 0", top, seed, int(top * L))
     table = pd.DataFrame({"ppl last L": {c["a"]: float(np.exp(without.mean())),
                                          c["b"]: float(np.exp(with_n_hat.mean()))}})
-    return Section(table, {"nhat_value": int(kw["n_hat"])}, trials, [c])
+    figures, comparisons = {"nhat_value": int(kw["n_hat"])}, [c]
+    if keys is not None:
+        chosen_trials = keys.results["training_template"][LR]
+        if zero is None:
+            zero_trials = chosen_trials
+        else:
+            _, zero_trials = ev.passkey_scores(zero, base.data, int(top * L), P.passkey_depths, P.passkey_trials,
+                                               seed=seed, source=base.data.heldout, per_trial=True,
+                                               template=TRAINING_TEMPLATE)
+            trials += passkey_trial_rows(zero_trials, "nhat", "n̂ = 0", top, seed)
+        k = stats.mcnemar([t["exact"] for t in zero_trials], [t["exact"] for t in chosen_trials])
+        comparisons.append({"id": "nhat_passkey_searched_vs_zero", "experiment": "nhat", "scale": top,
+                            "metric": "exact", "a": c["a"], "b": c["b"], **k})
+        figures.update({"nhat_zero_passkey_top": exact_share(zero_trials),
+                        "nhat_passkey_relation": retrieval_relation(comparisons[-1])})
+        table["pass key exact"] = {c["a"]: figures["nhat_zero_passkey_top"]["value"],
+                                   c["b"]: exact_share(chosen_trials)["value"]}
+    return Section(table, figures, trials, comparisons)
