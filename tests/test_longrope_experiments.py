@@ -264,20 +264,24 @@ def test_the_n_hat_sweep_reads_each_model_its_own_way_and_pairs_every_value_with
         stt.check_sweep((0, SPEC.train_length), SPEC.train_length)
 
 
-def test_n_hat_ablation_scores_pass_keys_on_the_same_prompts(base, searches, methods):
-    """With n̂ > 0 chosen, n̂ = 0 is scored on the chosen search's pass-key prompts and compared by McNemar;
-    with n̂ = 0 chosen the two arms are one and the comparison is empty."""
+def test_retrieval_decomposition_changes_one_thing_per_step_on_the_same_prompts(base, searches):
+    """n̂, then the factors, then the temperature, each an exact McNemar on the prompts of ``passkeys_top``; with
+    n̂ = 0 chosen the first step compares an arm with itself."""
     keys = ts.passkeys_top(base, P, searches, seed=0)
-    section = ts.n_hat_ablation(base, P, searches, methods, keys, seed=0)
-    c = next(c for c in section.comparisons if c["id"] == "nhat_passkey_searched_vs_zero")
-    assert c["test"] == "exact McNemar" and c["diff"] == 0 and c["p"] == 1.0
-    # chosen n̂ = 4 (search seed 3): n̂ = 0 is a second arm on the same number of prompts
-    four = ex.Section(None, {}, results={**searches.results, "chosen": {s: 3 for s in P.scales}})
-    scored = ex.methods_by_scale(base, P, four, seed=0)
-    keys4 = ts.passkeys_top(base, P, four, seed=0)
-    section = ts.n_hat_ablation(base, P, four, scored, keys4, seed=0)
-    c = next(c for c in section.comparisons if c["id"] == "nhat_passkey_searched_vs_zero")
+    section = ts.retrieval_decomposition(base, P, searches, keys, seed=0)
+    by = {c["id"]: c for c in section.comparisons}
+    assert list(by) == ["nhat_passkey_searched_vs_zero", "passkey_factors_part", "passkey_temperature_part"]
     per_arm = P.passkey_trials * len(P.passkey_depths)
-    assert c["n"] == per_arm and c["b"] == "n̂ = 4" and section.figures["nhat_zero_passkey_top"]["n"] == per_arm
-    assert sum(r["metric"] == "exact" for r in section.trials) == per_arm
-    assert "pass key exact" in section.table.columns
+    assert all(c["test"] == "exact McNemar" and c["n"] == per_arm for c in by.values())
+    assert by["nhat_passkey_searched_vs_zero"]["diff"] == 0 and by["nhat_passkey_searched_vs_zero"]["p"] == 1.0
+    # the steps chain: each step's b is the next step's a (LongRoPE ← n̂ = 0 ← YaRN factors ← YaRN)
+    assert by["passkey_temperature_part"]["b"] == by["passkey_factors_part"]["a"]
+    assert by["passkey_factors_part"]["b"] == by["nhat_passkey_searched_vs_zero"]["a"]
+    total = sum(c["diff"] for c in by.values())
+    assert total == pytest.approx(section.table["pass key exact"].iloc[-1] - section.table["pass key exact"].iloc[0])
+    # chosen n̂ = 4 (search seed 3): n̂ = 0 is a second arm on the same prompts
+    four = ex.Section(None, {}, results={**searches.results, "chosen": {s: 3 for s in P.scales}})
+    section = ts.retrieval_decomposition(base, P, four, ts.passkeys_top(base, P, four, seed=0), seed=0)
+    c = section.comparisons[0]
+    assert c["b"].endswith("n̂ = 4") and section.figures["nhat_zero_passkey_top"]["n"] == per_arm
+    assert sum(r["metric"] == "exact" for r in section.trials) == 2 * per_arm

@@ -14,7 +14,8 @@ windows that report the result. Sections:
 - ``search_heldout``: each search seed's result against the best of its starting points (PI, NTK or YaRN
   factors at LongRoPE's temperature: what the search began from), on the held-out windows;
 - ``passkeys_top``: pass keys with the training template and with one never seen in training;
-- ``n_hat_ablation``: the chosen search's n̂ against n̂ = 0, in perplexity and in pass keys.
+- ``retrieval_decomposition``: LongRoPE's pass keys split into its n̂, its factors and its temperature;
+- ``n_hat_ablation``: the chosen search's n̂ against n̂ = 0.
 """
 from __future__ import annotations
 
@@ -87,6 +88,10 @@ def comparison_table(comparisons) -> pd.DataFrame:
     return pd.DataFrame([{"b − a": f"{c['b']} − {c['a']}", "difference": c["diff"], "95% CI": tuple(c["ci95"]),
                           "n": c["n"], **({"detectable": c["detectable"]} if "detectable" in c else {}),
                           **({"p (McNemar)": c["p"]} if "p" in c else {})} for c in comparisons]).set_index("b − a")
+
+
+#: LongRoPE's attention temperature, as the grid names it
+LR_TEMP = "LongRoPE's"
 
 
 def grid_arm(factors: str, temperature: str) -> str:
@@ -227,39 +232,57 @@ def retrieval_relation(c: dict, alpha: float = ALPHA) -> str:
     return "not detectably more or less often than"
 
 
-def n_hat_ablation(base: BaseModel, P: Profile, searches: Section, methods: Section, keys: Section | None = None, *,
-                   seed: int) -> Section:
-    """The chosen search's factors with its n̂ and with n̂ forced to 0, on the top scale's windows; with ``keys``
-    (``passkeys_top``) also on its pass-key prompts (training template, exact McNemar), so that a retrieval
-    difference between LongRoPE and the other methods can be told apart from its n̂."""
+def retrieval_decomposition(base: BaseModel, P: Profile, searches: Section, keys: Section, *, seed: int) -> Section:
+    """LongRoPE's pass keys taken apart as the grid takes apart its perplexity, on ``passkeys_top``'s prompts
+    (training template), each step changing one thing (exact McNemar): the chosen search with n̂ forced to 0
+    (``nhat_passkey_searched_vs_zero``: its n̂), the searched factors against YaRN's, both at LongRoPE's
+    temperature and n̂ = 0 (``passkey_factors_part``), and YaRN's factors at LongRoPE's temperature against
+    YaRN itself (``passkey_temperature_part``)."""
+    top, L = max(P.scales), base.L
+    n, dim = int(top * L), base.spec.hidden // base.spec.heads
+    kw, given = chosen_kwargs(searches, top), keys.results["training_template"]
+    lr_temperature = rp.TEMPERATURES["LongRoPE's"](top, L)
+
+    def score(**arm):
+        m = extended_model(base.state, base.spec, "longrope", top, attention_factor=lr_temperature,
+                           device=base.device, **arm)
+        _, t = ev.passkey_scores(m, base.data, n, P.passkey_depths, P.passkey_trials, seed=seed,
+                                 source=base.data.heldout, per_trial=True, template=TRAINING_TEMPLATE)
+        return t
+
+    zero_arm, yarn_lr_arm = f"{grid_arm('searched', LR_TEMP)}, n̂ = 0", grid_arm("YaRN", LR_TEMP)
+    arms = {zero_arm: given[LR] if kw["n_hat"] == 0 else score(long_factor=kw["long_factor"], n_hat=0),
+            yarn_lr_arm: score(long_factor=rp.FACTOR_FUNCTIONS["yarn"](top, dim, base.spec.rope_theta, L))}
+    trials = [row for arm, t in arms.items() for row in passkey_trial_rows(t, "passkey_noft", arm, top, seed)]
+    steps = (("nhat_passkey_searched_vs_zero", "nhat", zero_arm, arms[zero_arm], f"{LR}, n̂ = {kw['n_hat']}", given[LR]),
+             ("passkey_factors_part", "passkey_noft", yarn_lr_arm, arms[yarn_lr_arm], zero_arm, arms[zero_arm]),
+             ("passkey_temperature_part", "passkey_noft", rp.LABELS["yarn"], given[rp.LABELS["yarn"]], yarn_lr_arm,
+              arms[yarn_lr_arm]))
+    comparisons = [{"id": cid, "experiment": experiment, "scale": top, "metric": "exact", "a": a, "b": b,
+                    **stats.mcnemar([t["exact"] for t in ta], [t["exact"] for t in tb])}
+                   for cid, experiment, a, ta, b, tb in steps]
+    figures = {"nhat_zero_passkey_top": exact_share(arms[zero_arm]), "passkey_yarn_lrtemp_top": exact_share(arms[yarn_lr_arm]),
+               **{f"retrieves_{c['id']}": retrieval_relation(c) for c in comparisons}}
+    table = pd.DataFrame({"pass key exact": {rp.LABELS["yarn"]: exact_share(given[rp.LABELS["yarn"]])["value"],
+                                             yarn_lr_arm: figures["passkey_yarn_lrtemp_top"]["value"],
+                                             zero_arm: figures["nhat_zero_passkey_top"]["value"],
+                                             f"{LR}, n̂ = {kw['n_hat']}": exact_share(given[LR])["value"]}})
+    return Section(table, figures, trials, comparisons)
+
+
+def n_hat_ablation(base: BaseModel, P: Profile, searches: Section, methods: Section, *, seed: int) -> Section:
+    """The chosen search's factors with its n̂ and with n̂ forced to 0, on the top scale's windows (its pass keys:
+    ``retrieval_decomposition``)."""
     top, L = max(P.scales), base.L
     kw = chosen_kwargs(searches, top)
     with_n_hat = methods.results["scored"][LR]
-    zero = None if kw["n_hat"] == 0 else extended_model(base.state, base.spec, "longrope", top, device=base.device,
-                                                          **{**kw, "n_hat": 0})
-    if zero is None:
+    if kw["n_hat"] == 0:
         without = with_n_hat
     else:
-        without = np.asarray(ev.perplexity(zero, evaluation_chunks(base, int(top * L), P, seed), L)["nll_last_chunks"])
+        m = extended_model(base.state, base.spec, "longrope", top, device=base.device, **{**kw, "n_hat": 0})
+        without = np.asarray(ev.perplexity(m, evaluation_chunks(base, int(top * L), P, seed), L)["nll_last_chunks"])
     c = stats.paired_record(without, with_n_hat, "nhat_searched_vs_zero", "nhat", top, "n̂ = 0", f"n̂ = {kw['n_hat']}", seed=seed)
     trials = nll_rows(without, "nhat", "n̂ = 0", top, seed, int(top * L))
     table = pd.DataFrame({"ppl last L": {c["a"]: float(np.exp(without.mean())),
                                          c["b"]: float(np.exp(with_n_hat.mean()))}})
-    figures, comparisons = {"nhat_value": int(kw["n_hat"])}, [c]
-    if keys is not None:
-        chosen_trials = keys.results["training_template"][LR]
-        if zero is None:
-            zero_trials = chosen_trials
-        else:
-            _, zero_trials = ev.passkey_scores(zero, base.data, int(top * L), P.passkey_depths, P.passkey_trials,
-                                               seed=seed, source=base.data.heldout, per_trial=True,
-                                               template=TRAINING_TEMPLATE)
-            trials += passkey_trial_rows(zero_trials, "nhat", "n̂ = 0", top, seed)
-        k = stats.mcnemar([t["exact"] for t in zero_trials], [t["exact"] for t in chosen_trials])
-        comparisons.append({"id": "nhat_passkey_searched_vs_zero", "experiment": "nhat", "scale": top,
-                            "metric": "exact", "a": c["a"], "b": c["b"], **k})
-        figures.update({"nhat_zero_passkey_top": exact_share(zero_trials),
-                        "nhat_passkey_relation": retrieval_relation(comparisons[-1])})
-        table["pass key exact"] = {c["a"]: figures["nhat_zero_passkey_top"]["value"],
-                                   c["b"]: exact_share(chosen_trials)["value"]}
-    return Section(table, figures, trials, comparisons)
+    return Section(table, {"nhat_value": int(kw["n_hat"])}, trials, [c])
