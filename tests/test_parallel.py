@@ -1,5 +1,6 @@
 """Two processes over gloo on the CPU (torchrun), against one: the loops of the gpu profile scale out
 through accelerate without changing what they compute."""
+import dataclasses
 import numpy as np
 import pytest
 
@@ -34,5 +35,7 @@ def test_prepare_trains_what_the_chapters_load(tmp_path, monkeypatch):
 
     monkeypatch.setenv("LCREPORT_CACHE", str(tmp_path))
     keys = prepare.prepare("smoke", "cpu")
-    assert keys[0] == checkpoint_key(PROFILES["smoke"].llama) and len(keys) == 1 + len(PROFILES["smoke"].dw_models)
+    smoke = PROFILES["smoke"].llama
+    assert keys[:2] == [checkpoint_key(smoke), checkpoint_key(dataclasses.replace(smoke, bos=True))]  # base, start-token twin
+    assert len(keys) == 2 + len(PROFILES["smoke"].dw_models)
     assert all((tmp_path / "llama" / k / "manifest.json").exists() for k in keys)
