@@ -1,7 +1,8 @@
 """Train and cache the models a profile needs before its notebooks run, on as many processes as a
 machine has: ``accelerate launch --num_processes N -m lcreport.prepare --profile gpu``.
 
-The base Llama of the LongRoPE chapters (and its start-token twin of the n̂ sweep) and the small Llamas of the depth × width test are trained
+The base Llamas of the LongRoPE chapters (one per seed of ``Profile.base_seeds``, for the replication, and
+the first one's start-token twin of the n̂ sweep) and the small Llamas of the depth × width test are trained
 through ``accelerate`` (DDP over the N processes; one process writes each checkpoint), under the
 same cache keys the notebooks use, so ``python -m lcreport run --profile gpu`` then loads them
 instead of training on one device. The LongRoPE searches themselves spread over processes the same
@@ -24,7 +25,8 @@ def prepare(profile: str, device: str = "auto") -> list[str]:
     from .models.lm_data import Data
 
     P, dev = get_profile(profile), resolve_device(device)
-    specs = [P.llama, replace(P.llama, bos=True)] + [small_spec(P.llama, layers=layers, hidden=hidden, length=P.dw_length, steps=P.dw_steps)
+    bases = [P.llama] + [replace(P.llama, seed=s) for s in P.base_seeds if s != P.llama.seed]
+    specs = [P.llama, replace(P.llama, bos=True)] + bases[1:] + [small_spec(P.llama, layers=layers, hidden=hidden, length=P.dw_length, steps=P.dw_steps)
                          for layers, hidden in P.dw_models]
     data = Data(P.llama)  # one tokenizer for all of them, as in the chapters
     for spec in specs:

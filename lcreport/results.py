@@ -16,6 +16,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .cache import work_since
 from .files import atomic_write, atomic_write_text, content_key
 from .paths import PACKAGE_DIR, ROOT, results_dir
 
@@ -115,6 +116,8 @@ class Run:
             "git_commit": git_commit(),
             "started_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(self.started)),
             "wall_time_s": round(time.time() - self.started, 1),
+            # every cached artifact this chapter loaded or made, with its minutes (``lcreport.cache``)
+            "cache_work": work_since(self.started),
         }
 
     def record(self, key: str, value, *, unit: str | None = None, ci95=None, n: int | None = None):

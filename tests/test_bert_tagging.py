@@ -85,7 +85,30 @@ def test_finding_follows_the_interval():
     assert bt.finding({"ci95": [-0.01, 0.02]}, 0.02).startswith("no detectable difference")
 
 
-def test_a_tiny_run_records_trials_comparisons_and_figures(tokenizer):
+TINY = SimpleNamespace(name="test", tag_doc_tokens=128, tag_test_docs=2, tag_contexts=(32, 64), tag_overlap=16,
+                      tag_steps=2, tag_batch_tokens=128, tag_lr=1e-4, tag_seeds=(0,))
+
+
+def test_a_tagger_is_cached_and_a_damaged_one_fine_tuned_again(tokenizer, tmp_path, monkeypatch):
+    monkeypatch.setenv("LCREPORT_CACHE", str(tmp_path))
+    corpus = bt.build_corpus(tokenizer, TINY.tag_doc_tokens, TINY.tag_test_docs)
+    made, cached1 = bt.trained_tagger(tokenizer, corpus, TINY, 0, "cpu")
+    loaded, cached2 = bt.trained_tagger(tokenizer, corpus, TINY, 0, "cpu")
+    assert (cached1, cached2) == (False, True)
+    ids = corpus.test[0][0]
+    assert np.array_equal(bt.predict(made, tokenizer, ids, 64), bt.predict(loaded, tokenizer, ids, 64))
+    for name, value in made.state_dict().items():
+        assert torch.equal(value, loaded.state_dict()[name]), name
+    (weights,) = tmp_path.glob("tagger/*/model.safetensors")
+    weights.write_bytes(weights.read_bytes()[:-8])
+    logs = []
+    _, cached3 = bt.trained_tagger(tokenizer, corpus, TINY, 0, "cpu", log=logs.append)
+    assert cached3 is False and "hash" in logs[0]
+    assert bt.trained_tagger(tokenizer, corpus, TINY, 1, "cpu")[1] is False  # another seed: another tagger
+
+
+def test_a_tiny_run_records_trials_comparisons_and_figures(tokenizer, tmp_path, monkeypatch):
+    monkeypatch.setenv("LCREPORT_CACHE", str(tmp_path))
     P = SimpleNamespace(name="test", tag_doc_tokens=128, tag_test_docs=2, tag_contexts=(32, 64), tag_overlap=16,
                         tag_steps=2, tag_batch_tokens=128, tag_lr=1e-4, tag_seeds=(0,))
     run = Run("bert", P, torch.device("cpu"), seed=0)

@@ -110,7 +110,8 @@ def test_switch_pitfall_is_zero_when_factors_agree_and_not_otherwise(data, state
     assert st.switch_pitfall(differ, ids, L)["max |Δlogit|"] > 1e-3
 
 
-def test_short_factor_search_keeps_long_factors(data, state):
+def test_short_factor_search_keeps_long_factors(tmp_path, monkeypatch, data, state):
+    monkeypatch.setenv("LCREPORT_CACHE", str(tmp_path))  # every search runs here (none from the cache)
     half = SPEC.hidden // SPEC.heads // 2
     long = rp.factors_pi(2, 2 * half, SPEC.rope_theta, SPEC.train_length)
     for start in sr.SHORT_STARTS:

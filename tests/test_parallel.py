@@ -37,5 +37,7 @@ def test_prepare_trains_what_the_chapters_load(tmp_path, monkeypatch):
     keys = prepare.prepare("smoke", "cpu")
     smoke = PROFILES["smoke"].llama
     assert keys[:2] == [checkpoint_key(smoke), checkpoint_key(dataclasses.replace(smoke, bos=True))]  # base, start-token twin
-    assert len(keys) == 2 + len(PROFILES["smoke"].dw_models)
+    others = [checkpoint_key(dataclasses.replace(smoke, seed=s)) for s in PROFILES["smoke"].base_seeds if s != smoke.seed]
+    assert others and keys[2:2 + len(others)] == others  # the replication's other base models
+    assert len(keys) == 2 + len(others) + len(PROFILES["smoke"].dw_models)
     assert all((tmp_path / "llama" / k / "manifest.json").exists() for k in keys)

@@ -174,6 +174,76 @@ def fine_tune(tokenizer, corpus: Corpus, profile, seed: int, device):
     return model.eval()
 
 
+def tagger_payload(corpus: Corpus, profile, seed: int, device) -> dict:
+    """Everything a fine-tuned tagger depends on: the encoder's files, the training novels, the recipe, the
+    seed, the device type and the code that fine-tunes it."""
+    import transformers
+
+    from .. import cache
+    from ..data.assets import get_asset
+    from ..files import content_key
+
+    train = content_key(b"".join(np.asarray(ids, dtype=np.int64).tobytes() + np.asarray(tags, dtype=np.int64).tobytes()
+                                 for ids, tags in corpus.train))
+    return {"encoder": dict(sorted(get_asset("minilm").files.items())), "train": train, "seed": int(seed),
+            "contexts": [int(c) for c in profile.tag_contexts], "steps": int(profile.tag_steps),
+            "batch_tokens": int(profile.tag_batch_tokens), "lr": float(profile.tag_lr),
+            "device": str(torch.device(device).type),
+            "code": cache.source_key(fine_tune, load_tagger, _with_specials),
+            "torch": torch.__version__.split("+")[0], "transformers": transformers.__version__}
+
+
+def trained_tagger(tokenizer, corpus: Corpus, profile, seed: int, device, *, log=print):
+    """``fine_tune``'s tagger, cached in ``cache_dir()/tagger/<hash of tagger_payload>``: the weights
+    (``save_pretrained``) and a manifest, written last, with their SHA-256 and the minutes the fine-tune
+    took. A missing or altered file is reported and the tagger fine-tuned again. Returns (model, from_cache).
+    The work ledger (``lcreport.cache``) records the fine-tune either way."""
+    import json
+    import os
+    import shutil
+    import tempfile
+    import time
+    from pathlib import Path
+
+    from transformers import AutoModelForTokenClassification
+
+    from ..cache import record_work
+    from ..files import content_key, file_sha256
+    from ..paths import cache_dir
+
+    key = content_key(tagger_payload(corpus, profile, seed, device))
+    folder = Path(cache_dir()) / "tagger" / key
+    manifest = folder / "manifest.json"
+    if manifest.exists():
+        try:
+            meta = json.loads(manifest.read_text())
+            for name, digest in meta["files"].items():
+                if not (folder / name).exists() or file_sha256(folder / name) != digest:
+                    raise ValueError(f"{name} is missing or does not match its recorded hash")
+            model = AutoModelForTokenClassification.from_pretrained(folder).to(device).eval()
+            record_work("tagger", f"tagger/{key}", meta["minutes"], loaded=True)
+            return model, True
+        except (ValueError, KeyError, OSError) as e:
+            log(f"[lcreport] {folder}: {e}; fine-tuning the tagger again")
+    t0 = time.time()
+    model = fine_tune(tokenizer, corpus, profile, seed, device)
+    minutes = (time.time() - t0) / 60
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{key}."))
+    try:
+        model.save_pretrained(tmp, safe_serialization=True)
+        files = {p.name: file_sha256(p) for p in sorted(tmp.iterdir()) if p.is_file()}
+        (tmp / "manifest.json").write_text(json.dumps({"files": files, "minutes": minutes}, indent=1))
+        if folder.exists():
+            shutil.rmtree(folder)
+        os.replace(tmp, folder)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp)
+    record_work("tagger", f"tagger/{key}", minutes, loaded=False)
+    return model, False
+
+
 def window_starts(n: int, m: int, step: int) -> list[int]:
     """Starts of windows of ``m`` tokens every ``step`` tokens that cover 0 … n−1, the last flush with the end."""
     starts = list(range(0, max(n - m, 0) + 1, step))
@@ -223,7 +293,7 @@ def run_tagging(run, tokenizer):
     names = [a for a, _, _ in arms(P)]
     f1 = {a: np.zeros((len(P.tag_seeds), len(corpus.test))) for a in names}
     for si, seed in enumerate(P.tag_seeds):
-        model = fine_tune(tokenizer, corpus, P, seed, run.device)
+        model, _ = trained_tagger(tokenizer, corpus, P, seed, run.device)
         for arm, ctx, overlap in arms(P):
             f1[arm][si] = [span_f1(tags, predict(model, tokenizer, ids, ctx, overlap)) for ids, tags in corpus.test]
             run.add_trials([{"experiment": EXPERIMENT, "arm": arm, "scale": ctx, "seed": seed, "unit": u,

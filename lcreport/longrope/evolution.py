@@ -65,6 +65,17 @@ class SearchResult:
     evaluations: int = 0
     seconds: float = 0.0
     initial: dict = field(default_factory=dict)   # fitness of the PI / NTK / YaRN seeds
+    from_cache: bool = False                      # loaded from the search cache (``seconds`` is then the original run's)
+
+    def to_json(self) -> dict:
+        return {"factors": [float(x) for x in self.best.factors], "n_hat": int(self.best.n_hat),
+                "best_fitness": float(self.best_fitness), "history": self.history, "evaluations": int(self.evaluations),
+                "seconds": float(self.seconds), "initial": {k: float(v) for k, v in self.initial.items()}}
+
+    @classmethod
+    def from_json(cls, d: dict, *, from_cache: bool = False) -> "SearchResult":
+        return cls(Candidate(tuple(float(x) for x in d["factors"]), int(d["n_hat"])), float(d["best_fitness"]),
+                   list(d["history"]), int(d["evaluations"]), float(d["seconds"]), dict(d["initial"]), from_cache)
 
 
 def mutate(c: Candidate, space: SearchSpace, rng: np.random.Generator, p: float = MUTATION_PROBABILITY) -> Candidate:

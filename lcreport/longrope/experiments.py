@@ -8,7 +8,6 @@ the temperature × factors grid, the searches against their starting points, pas
 """
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -233,13 +232,12 @@ def longrope_searches(base: BaseModel, P: Profile, *, progress=None) -> Section:
     seed) to its ``SearchResult``, ``chosen`` maps a scale to the chosen seed.
     ``progress(iterable, desc=...)`` (e.g. tqdm) reports the generations."""
     searches, rows = {}, []
-    t0 = time.time()
     for s in P.scales:
         for sd in P.search.seeds:
             bar = None if progress is None else (lambda it, s=s, sd=sd: progress(it, desc=f"search s={s} seed={sd}"))
             searches[(s, sd)] = search(base.state, base.spec, base.data, s, P.search, seed=sd, device=base.device,
                                        progress=bar)
-    minutes = (time.time() - t0) / 60
+    minutes = sum(r.seconds for r in searches.values()) / 60  # the searches' own time, cached or not
     chosen = {}
     for s in P.scales:
         val = validation_chunks(base, int(s * base.L))

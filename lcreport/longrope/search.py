@@ -4,11 +4,18 @@ book — the no-fine-tune search from PI/NTK/YaRN seeds, progressive extension o
 
 Fitness is perplexity on ``settings.samples`` windows of the *search* book, which is held out from
 training and from the evaluation books. The evolutionary algorithm itself is ``longrope.evolution``.
+
+A search is a pure function of the model's weights, the search text, its settings and seed and the code
+that scores a candidate, so its result is cached (``lcreport.cache.cached_json``, kind ``search``) under
+a hash of all of them: a re-run loads it, and the work ledger records the minutes it cost.
 """
 from __future__ import annotations
 
 import numpy as np
 
+from .. import cache
+from ..files import content_key
+from ..models import llama as llama_module
 from ..models import rope as rp
 from ..parallel import map_over_processes
 from ..models.lm_data import Data
@@ -24,7 +31,7 @@ SHORT_STARTS = ("identity", "long")
 
 def search(state, spec: LlamaSpec, data: Data, scale: float, settings: SearchSettings, *, seed: int = 0,
            length: int | None = None, extra_seeds=None, short_of=None, short_start: str = "identity",
-           device="cpu", progress=None) -> SearchResult:
+           device="cpu", progress=None, use_cache: bool = True) -> SearchResult:
     """LongRoPE's evolutionary search on ``state`` (a base or a fine-tuned model) for factors at ``scale``.
 
     ``extra_seeds`` adds starting points (the fine-tuned model's own factors, stretched, for progressive
@@ -32,7 +39,46 @@ def search(state, spec: LlamaSpec, data: Data, scale: float, settings: SearchSet
     long ones stay fixed (the readjustment of §3.3); fitness is then perplexity at ``length`` ≤ L, and the
     population grows from one starting point, ``short_start``: the identity (factors 1, plain RoPE) or the
     long factors themselves.
+
+    The result comes from the search cache when every input is the same (``search_payload``); with
+    ``use_cache=False`` the search runs and nothing is cached (to time it, as ``parallel_job`` does).
     """
+    if not use_cache:
+        return _search(state, spec, data, scale, settings, seed=seed, length=length, extra_seeds=extra_seeds,
+                       short_of=short_of, short_start=short_start, device=device, progress=progress)
+    payload = search_payload(state, spec, data, scale, settings, seed=seed, length=length, extra_seeds=extra_seeds,
+                             short_of=short_of, short_start=short_start, device=device)
+    make = lambda: _search(state, spec, data, scale, settings, seed=seed, length=length, extra_seeds=extra_seeds,
+                           short_of=short_of, short_start=short_start, device=device, progress=progress).to_json()
+    result, cached = cache.cached_json("search", payload, make, minutes_of=lambda r: r["seconds"] / 60)
+    return SearchResult.from_json(result, from_cache=cached)
+
+
+def search_payload(state, spec: LlamaSpec, data: Data, scale: float, settings: SearchSettings, *, seed: int,
+                   length, extra_seeds, short_of, short_start: str, device) -> dict:
+    """Everything a search's result depends on: the weights, the search text, the settings, the starting
+    points, the device type and the code that scores a candidate."""
+    import dataclasses
+
+    import torch
+    import transformers
+
+    from . import evaluation, evolution, extension
+
+    as_list = lambda v: None if v is None else [round(float(x), 6) for x in np.asarray(v).reshape(-1)]
+    return {"state": cache.tensors_key(state), "spec": dataclasses.asdict(spec),
+            "search_text": content_key(np.ascontiguousarray(data.search).tobytes()), "scale": float(scale),
+            "settings": dataclasses.asdict(settings), "seed": int(seed), "length": None if length is None else int(length),
+            "extra_seeds": {k: as_list(v) for k, v in sorted((extra_seeds or {}).items())},
+            "short_of": as_list(short_of), "short_start": short_start if short_of is not None else None,
+            "device": str(torch.device(device).type),
+            "code": cache.source_key(evolution, evaluation, extension, rp, llama_module, _search),
+            "torch": torch.__version__.split("+")[0], "transformers": transformers.__version__}
+
+
+def _search(state, spec: LlamaSpec, data: Data, scale: float, settings: SearchSettings, *, seed: int,
+            length, extra_seeds, short_of, short_start: str, device, progress) -> SearchResult:
+    """The search itself (``search`` without the cache)."""
     L, dim = spec.train_length, spec.hidden // spec.heads
     target = length or int(round(scale * L))
     check_length(spec, target)

@@ -5,17 +5,19 @@ a corrupt or partial checkpoint is detected and rebuilt.
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import asdict
 from pathlib import Path
 
 import torch
 
+from ..cache import record_work
 from ..files import atomic_write, content_key, file_sha256
 from ..paths import cache_dir
 from ..profiles import LlamaSpec
 from .llama import build_model
 from .lm_data import Data, data_fingerprint
-from .training import train
+from .training import train, typical_minutes
 
 
 class CorruptCheckpointError(RuntimeError):
@@ -75,19 +77,26 @@ def load_checkpoint(folder: Path):
 def cached_weights(folder: Path, data: Data, make, build, *, log=print):
     """Weights from ``folder`` when intact (``build(state)`` → model), else ``make()`` → (model, history), saved.
 
-    Returns (model, history, from_cache). A corrupt or partial checkpoint is reported and rebuilt.
+    Returns (model, history, from_cache). A corrupt or partial checkpoint is reported and rebuilt. The work
+    ledger (``lcreport.cache``) records the training: its minutes at the median rate per step when loaded
+    (``training.typical_minutes``), its wall time when trained now.
     """
+    ident = f"{Path(folder).parent.name}/{Path(folder).name}"
     if folder.exists():
         try:
             state, tokenizer, history = load_checkpoint(folder)
             if tokenizer.to_str() != data.tokenizer.to_str():
                 raise CorruptCheckpointError(f"{folder}: its tokenizer differs from the one trained on this data")
-            return build(state), history, True
+            model = build(state)
+            record_work("model", ident, typical_minutes(history), loaded=True)
+            return model, history, True
         except CorruptCheckpointError as e:
             log(f"[lcreport] {e}; retraining")
     from ..parallel import process_state
 
+    t0 = time.time()
     model, history = make()
+    record_work("model", ident, (time.time() - t0) / 60, loaded=False)
     process = process_state()
     if process.is_main_process:  # one writer, however many processes trained
         save_checkpoint(folder, model, history, data.tokenizer)
