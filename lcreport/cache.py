@@ -77,7 +77,7 @@ def cached_json(kind: str, payload: dict, make: Callable[[], dict], *, minutes_o
     if path.exists():
         try:
             stored = json.loads(path.read_text())
-            if stored.get("payload_key") != key or "result" not in stored:
+            if not isinstance(stored, dict) or stored.get("payload_key") != key or "result" not in stored:
                 raise ValueError("the file does not hold this payload's result")
             record_work(kind, ident, minutes_of(stored["result"]), loaded=True)
             return stored["result"], True

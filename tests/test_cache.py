@@ -119,3 +119,57 @@ def test_budget_word_on_both_sides():
 
     assert budget_word(119.6, 120) == "within" and budget_word(120, 120) == "within"
     assert budget_word(154.2, 120) == "over by 34 minutes"
+
+
+def test_search_key_follows_the_text_the_settings_and_the_code(monkeypatch):
+    import dataclasses
+
+    state = llama.build_model(SPEC).state_dict()
+    data = lm_data.Data(SPEC)
+    kw = dict(seed=0, length=None, extra_seeds=None, short_of=None, short_start="identity", device="cpu")
+    key = lambda *a, **k: cache.content_key(sr.search_payload(*a, **(kw | k)))
+    ref = key(state, SPEC, data, 2, TINY)
+    assert key(state, SPEC, data, 2, dataclasses.replace(TINY, seeds=(0, 1, 2))) == ref  # the seed list is not this search's
+    assert key(state, SPEC, data, 2, dataclasses.replace(TINY, samples=2)) != ref
+    assert key(state, SPEC, data, 4, TINY) != ref
+    assert key(state, SPEC, data, 2, TINY, extra_seeds={"a": [1.0, 2.0], "b": [1.0, 3.0]}) != \
+        key(state, SPEC, data, 2, TINY, extra_seeds={"b": [1.0, 3.0], "a": [1.0, 2.0]})  # the population's order
+    assert key(state, SPEC, data, 2, TINY, short_of=[1.0, 1.0000001]) != key(state, SPEC, data, 2, TINY, short_of=[1.0, 1.0])
+    saved = data.search
+    data.search = saved[1:]  # other search text
+    try:
+        assert key(state, SPEC, data, 2, TINY) != ref
+    finally:
+        data.search = saved
+    assert key(state, SPEC, data, 2, TINY) == ref
+    monkeypatch.setattr(cache, "source_key", lambda *objects: "edited code")
+    assert key(state, SPEC, data, 2, TINY) != ref
+
+
+def test_checkpoints_enter_the_ledger_made_then_loaded(tmp_cache):
+    from lcreport.models import checkpoints
+
+    data = lm_data.Data(SPEC)
+    folder = tmp_cache / "llama" / "k"
+    history = [{"step": 0, "seconds": 0.0, "loss": 1.0}, {"step": 9, "seconds": 60.0, "loss": 0.5}]
+    make = lambda: (llama.build_model(SPEC), history)
+    build = lambda state: llama.build_model(SPEC, state)
+    t0 = cache.time.time()
+    assert checkpoints.cached_weights(folder, data, make, build)[2] is False
+    t1 = cache.time.time()
+    assert checkpoints.cached_weights(folder, data, make, build)[2] is True
+    (made,), (loaded,) = cache.work_since(t0)[:1], cache.work_since(t1)
+    assert made == {"kind": "model", "id": "llama/k", "minutes": made["minutes"], "loaded": False}
+    assert loaded["loaded"] and loaded["id"] == "llama/k" and loaded["minutes"] == pytest.approx(10 * 60 / 9 / 60)  # steps 0…9 at 60/9 s each
+
+
+def test_a_chapter_records_its_cache_work(tmp_cache, tmp_results):
+    from types import SimpleNamespace
+
+    from lcreport.results import Run
+
+    run = Run("toy", SimpleNamespace(name="smoke"), torch.device("cpu"))
+    cache.cached_json("thing", {"toy": 1}, lambda: {"seconds": 6.0}, minutes_of=lambda r: r["seconds"] / 60)
+    work = run.provenance()["cache_work"]
+    assert [(w["kind"], w["loaded"]) for w in work] == [("thing", False)]
+    assert json.loads(run.save().read_text())["provenance"]["cache_work"] == work

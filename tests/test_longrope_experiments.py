@@ -98,9 +98,10 @@ def test_the_chosen_search_is_the_one_applied(base, searches, methods):
     assert nll == pytest.approx(methods.results["scored"][ts.LR])
 
 
-def test_searches_are_chosen_on_the_validation_split(base):
+def test_searches_are_chosen_on_the_validation_split(base, tmp_path, monkeypatch):
     """A real (tiny) search per seed; the chosen seed has the lowest validation perplexity, and the
     validation split shares no token position with the search book's fitness part."""
+    monkeypatch.setenv("LCREPORT_CACHE", str(tmp_path))  # every search runs (none from the cache)
     tiny = dataclasses.replace(P, search=dataclasses.replace(SMOKE.search, population=3, generations=1, mutations=1,
                                                              crossovers=1, samples=2, seeds=(0, 1)))
     section = ex.longrope_searches(base, tiny)

@@ -190,7 +190,8 @@ def tagger_payload(corpus: Corpus, profile, seed: int, device) -> dict:
             "batch_tokens": int(profile.tag_batch_tokens), "lr": float(profile.tag_lr),
             "device": str(torch.device(device).type),
             "code": cache.source_key(fine_tune, load_tagger, _with_specials),
-            "torch": torch.__version__.split("+")[0], "transformers": transformers.__version__}
+            "torch": torch.__version__.split("+")[0], "transformers": transformers.__version__,
+            "numpy": np.__version__}
 
 
 def trained_tagger(tokenizer, corpus: Corpus, profile, seed: int, device, *, log=print):
@@ -234,6 +235,7 @@ def trained_tagger(tokenizer, corpus: Corpus, profile, seed: int, device, *, log
         model.save_pretrained(tmp, safe_serialization=True)
         files = {p.name: file_sha256(p) for p in sorted(tmp.iterdir()) if p.is_file()}
         (tmp / "manifest.json").write_text(json.dumps({"files": files, "minutes": minutes}, indent=1))
+        os.chmod(tmp, 0o755)  # mkdtemp makes it private; the cache is for readers too
         if folder.exists():
             shutil.rmtree(folder)
         os.replace(tmp, folder)

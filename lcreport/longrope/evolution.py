@@ -65,7 +65,7 @@ class SearchResult:
     evaluations: int = 0
     seconds: float = 0.0
     initial: dict = field(default_factory=dict)   # fitness of the PI / NTK / YaRN seeds
-    from_cache: bool = False                      # loaded from the search cache (``seconds`` is then the original run's)
+    from_cache: bool = field(default=False, compare=False)  # loaded from the search cache (``seconds``: the run that made it)
 
     def to_json(self) -> dict:
         return {"factors": [float(x) for x in self.best.factors], "n_hat": int(self.best.n_hat),

@@ -65,15 +65,20 @@ def search_payload(state, spec: LlamaSpec, data: Data, scale: float, settings: S
 
     from . import evaluation, evolution, extension
 
-    as_list = lambda v: None if v is None else [round(float(x), 6) for x in np.asarray(v).reshape(-1)]
+    from .. import parallel
+
+    exact = lambda v: None if v is None else content_key(np.asarray(v, dtype=np.float64).reshape(-1).tobytes())
+    settings_fields = {k: v for k, v in dataclasses.asdict(settings).items() if k != "seeds"}  # ``seed`` is this one's
     return {"state": cache.tensors_key(state), "spec": dataclasses.asdict(spec),
             "search_text": content_key(np.ascontiguousarray(data.search).tobytes()), "scale": float(scale),
-            "settings": dataclasses.asdict(settings), "seed": int(seed), "length": None if length is None else int(length),
-            "extra_seeds": {k: as_list(v) for k, v in sorted((extra_seeds or {}).items())},
-            "short_of": as_list(short_of), "short_start": short_start if short_of is not None else None,
+            "settings": settings_fields, "seed": int(seed), "length": None if length is None else int(length),
+            # in the order given: it is the order of the starting population
+            "extra_seeds": [[k, exact(v)] for k, v in (extra_seeds or {}).items()],
+            "short_of": exact(short_of), "short_start": short_start if short_of is not None else None,
             "device": str(torch.device(device).type),
-            "code": cache.source_key(evolution, evaluation, extension, rp, llama_module, _search),
-            "torch": torch.__version__.split("+")[0], "transformers": transformers.__version__}
+            "code": cache.source_key(evolution, evaluation, extension, rp, llama_module, parallel, _search),
+            "torch": torch.__version__.split("+")[0], "transformers": transformers.__version__,
+            "numpy": np.__version__}
 
 
 def _search(state, spec: LlamaSpec, data: Data, scale: float, settings: SearchSettings, *, seed: int,
