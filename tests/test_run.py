@@ -121,7 +121,11 @@ def test_an_interrupted_run_leaves_git_status_clean_and_no_kernel(book, sig):
               " out_results=repo / 'results', profile='smoke', stream=False, failed_dir=repo / '.cache' / 'failed')\n"
               "except KeyboardInterrupt:\n"
               "    sys.exit(130)\n")
-    proc = subprocess.Popen([sys.executable, "-c", script], cwd=cli.ROOT)
+    # Ctrl-C reaches a run whose SIGINT is at its default. A shell without job control starts background
+    # jobs (``make test &`` in a script) with SIGINT ignored, the child inherits that, and by convention
+    # the run then ignores it too; reset it so the test does not depend on how pytest itself was started.
+    proc = subprocess.Popen([sys.executable, "-c", script], cwd=cli.ROOT,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline = time.monotonic() + 90
     while not marker.exists():
         assert proc.poll() is None, "the run ended before the cell started"
