@@ -26,6 +26,19 @@ def content_key(payload, length: int = 16) -> str:
     return hashlib.sha256(text).hexdigest()[:length]
 
 
+class HashMismatchError(ValueError):
+    """A file of a cached folder is missing or no longer has the SHA-256 its manifest recorded."""
+
+
+def check_hashes(folder: Path, files: dict) -> None:
+    """Every ``name → sha256`` of a manifest's ``files`` present in ``folder`` with that hash, else
+    ``HashMismatchError`` naming the first that is not (the cache then rebuilds the folder)."""
+    for name, digest in files.items():
+        path = Path(folder) / name
+        if not path.exists() or file_sha256(path) != digest:
+            raise HashMismatchError(f"{folder}/{name} is missing or does not match its recorded hash")
+
+
 def atomic_write(path: Path, write: Callable[[str], None], *, mode: int = 0o644) -> Path:
     """Call ``write(tmp)`` on a temporary file beside ``path``, then move it into place.
 

@@ -63,12 +63,34 @@ def library_versions() -> dict[str, str]:
             "transformers": transformers.__version__, "numpy": numpy.__version__}
 
 
+def cpu_description(cpuinfo: str | None = None) -> str:
+    """The processor: its model name, family and model from ``/proc/cpuinfo`` where Linux has one (else what
+    ``platform`` knows), and the instruction set torch's CPU kernels dispatch to. Trained weights and so the
+    numbers of the LongRoPE chapters depend on it (book/reproduce.md), so every result records it."""
+    import torch
+
+    if cpuinfo is None:
+        try:
+            cpuinfo = Path("/proc/cpuinfo").read_text(errors="replace")
+        except OSError:
+            cpuinfo = ""
+    fields = {}
+    for line in cpuinfo.splitlines():
+        key, sep, value = line.partition(":")
+        if sep and key.strip() not in fields:
+            fields[key.strip()] = value.strip()
+    name = fields.get("model name") or platform.processor() or platform.machine() or "unknown processor"
+    ids = ", ".join(f"{k} {fields[k]}" for k in ("cpu family", "model") if k in fields)
+    capability = torch.backends.cpu.get_cpu_capability()
+    return f"{name} ({platform.machine()}{', ' + ids if ids else ''}; torch kernels {capability})"
+
+
 def machine_description(device) -> str:
     import torch
 
     if getattr(device, "type", str(device)) == "cuda":
         return torch.cuda.get_device_name(device)
-    return f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPU cores, {torch.get_num_threads()} torch threads"
+    return f"{cpu_description()}, {os.cpu_count()} CPU cores, {torch.get_num_threads()} torch threads"
 
 
 def jsonable(value):

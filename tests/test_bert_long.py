@@ -104,3 +104,30 @@ def test_linear_head_learns_a_separable_problem():
     assert np.mean(accs) > 0.85
     shuffled = bl.cross_validated_accuracy(x, y[torch.randperm(150, generator=g)], 3, folds=3)
     assert np.mean(shuffled) < 0.6  # no signal, no accuracy
+
+
+def test_shared_windows_are_encoded_once_and_embed_as_alone(encoder):
+    """Two haystacks that differ only after their first windows: those windows are encoded once, give the
+    identical vector to both, and every vector is what ``window_embeddings`` gives for the document alone."""
+    tokenizer, model = encoder
+    docs = [TEXT + " the red key is in the cellar.", TEXT + " the blue box is in the garden, far away."]
+    strategy = bl.Strategy("slide", 128, 32)
+    windows = [bl.encode_windows(tokenizer, d, strategy) for d in docs]
+    calls = []
+
+    class Counting(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.inner, self.config = model, model.config
+
+        def forward(self, **kw):
+            calls.append(kw["input_ids"].shape[0])
+            return self.inner(**kw)
+
+    counting = Counting()
+    shared = bl.shared_window_embeddings(counting, windows)
+    distinct = {tuple(ids[m.bool()].tolist()) for w in windows for ids, m in zip(w["input_ids"], w["attention_mask"])}
+    assert sum(calls) == len(distinct) < sum(len(w["input_ids"]) for w in windows)
+    assert torch.equal(shared[0][0], shared[1][0])  # the same first window: the same vector, exact ties
+    for w, emb in zip(windows, shared):
+        torch.testing.assert_close(emb, bl.window_embeddings(model, w), rtol=1e-4, atol=1e-5)

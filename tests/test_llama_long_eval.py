@@ -215,3 +215,37 @@ def test_answer_argmax_with_kept_logits_equals_full_logits(data, state):
     assert torch.equal(ev.answer_argmax(model, x, answer), full)
     with pytest.raises(ValueError, match="end the sequence"):
         ev.answer_argmax(model, x, slice(10, 15))
+
+
+def test_scoring_the_last_tokens_only_equals_the_tail_of_the_full_scores(data, state):
+    """``token_nll(last=k)`` computes only the last k predictions' logits: the last k columns of the full
+    per-token NLL up to float rounding, whatever the batch; ``perplexity`` gives the same last-k NLL to the bit
+    with or without the all-token scores (paired comparisons mix the two)."""
+    model = llama.build_model(SPEC, state)
+    chunks = ev.eval_chunks(data.heldout, 96, 5)
+    full = ev.token_nll(model, chunks, batch_size=5)
+    assert full.shape == (5, 95)
+    with torch.inference_mode():
+        reference = model(input_ids=chunks).logits[:, :-1]
+    torch.testing.assert_close(full, torch.nn.functional.cross_entropy(reference.transpose(1, 2), chunks[:, 1:],
+                                                                       reduction="none"))
+    for batch in (1, 2, None):
+        tail = ev.token_nll(model, chunks, batch, last=20)
+        assert tail.shape == (5, 20)
+        torch.testing.assert_close(tail, full[:, -20:], rtol=1e-5, atol=1e-5)
+    both, last_only = ev.perplexity(model, chunks, 20), ev.perplexity(model, chunks, 20, all_tokens=False)
+    assert set(last_only) == {"ppl_last", "nll_last_chunks"}
+    assert np.array_equal(last_only["nll_last_chunks"], both["nll_last_chunks"])
+    np.testing.assert_allclose(both["nll_all_chunks"], full.mean(1).numpy(), rtol=1e-5)
+    # a window scored whole: "the last L" of an L-token window is every predicted token, as before
+    whole = ev.perplexity(model, chunks[:, :20], 20, all_tokens=False)["nll_last_chunks"]
+    np.testing.assert_allclose(whole, ev.token_nll(model, chunks[:, :20]).mean(1).numpy(), rtol=1e-5)
+    with pytest.raises(ValueError, match="last 1 to 95"):
+        ev.token_nll(model, chunks, last=96)
+
+
+def test_windows_per_forward_pass_follow_the_token_budget():
+    assert ev.batch_for(128) == ev.BATCH_TOKENS // 128 and ev.batch_for(ev.BATCH_TOKENS) == 1
+    assert ev.batch_for(4 * ev.BATCH_TOKENS) == 1  # never fewer than one window
+    with pytest.raises(ValueError, match="at least one token"):
+        ev.batch_for(0)

@@ -80,3 +80,18 @@ def test_comparisons_and_trials_follow_the_contract(tmp_results):
     assert data["comparisons"] == [cmp]
     header = (tmp_results / "demo.trials.csv").read_text().splitlines()[0]
     assert header == "experiment,arm,scale,seed,unit,metric,value,length"
+
+
+def test_the_processor_is_recorded_with_its_family_model_and_kernels():
+    """Weights trained on two processors differ (book/reproduce.md), so the provenance names the processor."""
+    import torch
+
+    from lcreport.results import cpu_description
+
+    info = "processor\t: 0\nvendor_id\t: AuthenticAMD\ncpu family\t: 26\nmodel\t\t: 2\nmodel name\t: AMD EPYC\n\n" \
+           "processor\t: 1\ncpu family\t: 99\nmodel name\t: Other\n"
+    text = cpu_description(info)
+    assert text.startswith("AMD EPYC (") and "cpu family 26, model 2" in text and "Other" not in text
+    assert f"torch kernels {torch.backends.cpu.get_cpu_capability()}" in text
+    # no /proc/cpuinfo (another system): what platform knows, never an empty name
+    assert cpu_description("").split(" (")[0]

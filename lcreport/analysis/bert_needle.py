@@ -55,8 +55,9 @@ def retrieval_variants(model, profile, stretched: dict) -> list[tuple[str, objec
 
 
 def needle_scores(tokenizer, docs: list[str], queries, encoder, strategy: bl.Strategy) -> list[float]:
-    """Top-1 score of each query among ``docs`` (windows scored by their best window)."""
-    embs = [bl.window_embeddings(encoder, bl.encode_windows(tokenizer, d, strategy)) for d in docs]
+    """Top-1 score of each query among ``docs`` (windows scored by their best window); the windows the
+    documents share (those before the needle) are encoded once."""
+    embs = bl.shared_window_embeddings(encoder, [bl.encode_windows(tokenizer, d, strategy) for d in docs])
     if strategy.kind != "slide":
         embs = [e.mean(0) for e in embs]
     return [bl.retrieval_accuracy(queries[i], embs, i) for i in range(len(docs))]

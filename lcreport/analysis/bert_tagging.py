@@ -209,7 +209,7 @@ def trained_tagger(tokenizer, corpus: Corpus, profile, seed: int, device, *, log
     from transformers import AutoModelForTokenClassification
 
     from ..cache import record_work
-    from ..files import content_key, file_sha256
+    from ..files import check_hashes, content_key, file_sha256
     from ..paths import cache_dir
 
     key = content_key(tagger_payload(corpus, profile, seed, device))
@@ -218,9 +218,7 @@ def trained_tagger(tokenizer, corpus: Corpus, profile, seed: int, device, *, log
     if manifest.exists():
         try:
             meta = json.loads(manifest.read_text())
-            for name, digest in meta["files"].items():
-                if not (folder / name).exists() or file_sha256(folder / name) != digest:
-                    raise ValueError(f"{name} is missing or does not match its recorded hash")
+            check_hashes(folder, meta["files"])
             model = AutoModelForTokenClassification.from_pretrained(folder).to(device).eval()
             record_work("tagger", f"tagger/{key}", meta["minutes"], loaded=True)
             return model, True

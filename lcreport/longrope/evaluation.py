@@ -11,16 +11,48 @@ from ..models import lm_data
 from ..models.lm_data import TRAINING_TEMPLATE, Data, PasskeyTemplate, passkey_example, repeat_example
 
 
+#: tokens per forward pass when scoring: on a CPU a batch of one long window runs faster per token than
+#: several (the activations of several no longer fit the caches), while short windows gain from batching
+BATCH_TOKENS = 2048
+
+
+def batch_for(length: int, tokens: int = BATCH_TOKENS) -> int:
+    """Windows of ``length`` tokens per forward pass: ``tokens // length``, at least one."""
+    if length < 1:
+        raise ValueError(f"a window has at least one token, got {length}")
+    return max(1, tokens // length)
+
+
 @torch.inference_mode()
-def token_nll(model, ids: torch.Tensor, batch_size: int = 4) -> torch.Tensor:
-    """Negative log-likelihood of every predicted token, shape (chunks, length − 1)."""
-    device = next(model.parameters()).device
-    out = []
+def _scored_nll(model, ids: torch.Tensor, batch_size: int | None, last: int, whole: bool):
+    """(every predicted token's NLL if ``whole`` else None, the last ``last`` predicted tokens' NLL).
+
+    One forward pass per batch; the output layer is applied to the last ``last + 1`` positions for the
+    second (``logits_to_keep`` as ``LlamaForCausalLM`` does it), and to every position only when ``whole``,
+    so a window's last-``last`` NLL is computed the same way, to the bit, whether or not the rest is asked for.
+    """
+    length = ids.shape[1]
+    if not 0 < last < length:
+        raise ValueError(f"can score the last 1 to {length - 1} tokens of a {length}-token window, not {last}")
+    batch_size = batch_size or batch_for(length)
+    device, head = next(model.parameters()).device, model.get_output_embeddings()
+    every, tail = [], []
     for i in range(0, ids.shape[0], batch_size):
         x = ids[i:i + batch_size].to(device)
-        logits = model(input_ids=x).logits[:, :-1].float()
-        out.append(F.cross_entropy(logits.transpose(1, 2), x[:, 1:], reduction="none").cpu())
-    return torch.cat(out)
+        hidden = model.base_model(input_ids=x).last_hidden_state
+        logits = head(hidden[:, length - last - 1:])[:, :-1].float()
+        tail.append(F.cross_entropy(logits.transpose(1, 2), x[:, length - last:], reduction="none").cpu())
+        if whole:
+            logits = head(hidden)[:, :-1].float()
+            every.append(F.cross_entropy(logits.transpose(1, 2), x[:, 1:], reduction="none").cpu())
+    return (torch.cat(every) if whole else None), torch.cat(tail)
+
+
+def token_nll(model, ids: torch.Tensor, batch_size: int | None = None, *, last: int | None = None) -> torch.Tensor:
+    """Negative log-likelihood of every predicted token, shape (chunks, length − 1); with ``last``, of the
+    last ``last`` predicted tokens only, shape (chunks, last), computing only their logits. ``batch_size``
+    (windows per forward pass) defaults to ``batch_for(length)``."""
+    return _scored_nll(model, ids, batch_size, ids.shape[1] - 1 if last is None else last, whole=False)[1]
 
 
 def eval_chunks(stream: np.ndarray, length: int, count: int, seed: int = 0) -> torch.Tensor:
@@ -31,15 +63,20 @@ def eval_chunks(stream: np.ndarray, length: int, count: int, seed: int = 0) -> t
     return torch.from_numpy(np.stack([stream[s:s + length] for s in starts]).astype(np.int64))
 
 
-def perplexity(model, chunks: torch.Tensor, last: int) -> dict:
-    """Perplexity over all predicted tokens and over the last ``last`` tokens of each chunk.
+def perplexity(model, chunks: torch.Tensor, last: int, *, all_tokens: bool = True) -> dict:
+    """Perplexity over all predicted tokens and over the last ``last`` tokens of each chunk (every predicted
+    token when ``last`` is the window's length), with the per-chunk mean NLLs for paired comparisons.
 
-    Also the per-chunk mean NLLs, for bootstrap intervals.
+    With ``all_tokens=False`` only the last ``last`` tokens are scored (``ppl_last`` and ``nll_last_chunks``;
+    no logits computed for the rest); they are the same numbers either way.
     """
-    nll = token_nll(model, chunks)
-    per_all, per_last = nll.mean(1).numpy(), nll[:, -last:].mean(1).numpy()
-    return {"ppl_all": float(np.exp(per_all.mean())), "ppl_last": float(np.exp(per_last.mean())),
-            "nll_all_chunks": per_all, "nll_last_chunks": per_last}
+    every, tail = _scored_nll(model, chunks, None, min(last, chunks.shape[1] - 1), whole=all_tokens)
+    per_last = tail.mean(1).numpy()
+    out = {"ppl_last": float(np.exp(per_last.mean())), "nll_last_chunks": per_last}
+    if all_tokens:
+        per_all = every.mean(1).numpy()
+        out.update({"ppl_all": float(np.exp(per_all.mean())), "nll_all_chunks": per_all})
+    return out
 
 
 @torch.inference_mode()
@@ -58,7 +95,7 @@ def answer_argmax(model, x: torch.Tensor, answer: slice) -> torch.Tensor:
 
 @torch.inference_mode()
 def passkey_scores(model, data: Data, length: int, depths, trials: int, seed: int = 0, source=None, *,
-                   per_trial: bool = False, template: PasskeyTemplate = TRAINING_TEMPLATE, batch_size: int = 10):
+                   per_trial: bool = False, template: PasskeyTemplate = TRAINING_TEMPLATE, batch_size: int | None = None):
     """Exact-match and per-digit accuracy of the pass key, by depth.
 
     One teacher-forced pass: the key is exactly right under greedy decoding iff every one of
@@ -66,12 +103,13 @@ def passkey_scores(model, data: Data, length: int, depths, trials: int, seed: in
     greedy exact match; per-digit accuracy is the graded measure.
 
     ``template`` sets the wording and key format (``lm_data.TEMPLATES``); trials are scored
-    ``batch_size`` at a time. With ``per_trial=True`` returns ``(rows, trial_rows)``: the same by-depth rows (same draws, same
+    ``batch_size`` at a time (default ``batch_for(length)``). With ``per_trial=True`` returns ``(rows, trial_rows)``: the same by-depth rows (same draws, same
     numbers) and one row per trial — ``unit`` (a running index over depths × trials, the same key and
     text for every model scored at this length and seed), ``depth``, ``exact`` (0/1) and ``per_digit``.
     """
     rng = np.random.default_rng(seed)
     device = next(model.parameters()).device
+    batch_size = batch_size or batch_for(length)
     rows, trial_rows = [], []
     for depth in depths:
         seqs, answers = [], None
@@ -93,7 +131,7 @@ def passkey_scores(model, data: Data, length: int, depths, trials: int, seed: in
 
 @torch.inference_mode()
 def copy_exact(model, vocab_size: int, length: int, trials: int, seed: int = 0, *, answer: int = 8,
-               batch_size: int = 10) -> list[int]:
+               batch_size: int | None = None) -> list[int]:
     """Copying across half the window, in the format of the copy sequences the model was trained on
     (``lm_data.copy_sequence``: random tokens, then the same tokens again): one 0/1 per trial, 1 when the model's
     argmax (teacher forcing) gives every one of the last ``answer`` tokens, each a copy of the token
@@ -104,6 +142,7 @@ def copy_exact(model, vocab_size: int, length: int, trials: int, seed: int = 0, 
     x = torch.tensor(np.stack([lm_data.copy_sequence(vocab_size, length, rng)[0] for _ in range(trials)]).astype(np.int64))
     sl = slice(length - answer, length)
     device = next(model.parameters()).device
+    batch_size = batch_size or batch_for(length)
     pred = torch.cat([answer_argmax(model, x[i:i + batch_size].to(device), sl).cpu() for i in range(0, trials, batch_size)])
     return (pred == x[:, sl]).all(1).int().tolist()
 

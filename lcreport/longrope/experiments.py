@@ -246,7 +246,7 @@ def longrope_searches(base: BaseModel, P: Profile, *, progress=None) -> Section:
             best = searches[(s, sd)].best
             m = extended_model(base.state, base.spec, "longrope", s, long_factor=best.factors, n_hat=best.n_hat,
                                device=base.device)
-            scores[sd] = ev.perplexity(m, val, base.L)["ppl_last"]
+            scores[sd] = ev.perplexity(m, val, base.L, all_tokens=False)["ppl_last"]
         chosen[s] = min(scores, key=scores.get)
         rows += [{"scale": s, "seed": sd, "search ppl": searches[(s, sd)].best_fitness, "validation ppl": v,
                   "n̂": searches[(s, sd)].best.n_hat, "evaluations": searches[(s, sd)].evaluations,

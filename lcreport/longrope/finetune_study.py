@@ -63,7 +63,7 @@ class Part2:
     base_state: dict
     base_key: str
     lr_factors: np.ndarray
-    train_log: list = field(default_factory=list)  # (minutes recorded with the weights, trained in this run?)
+    train_log: list = field(default_factory=list)  # each model's training minutes at its median rate per step
     tuned: dict = field(default_factory=dict)  # section 1: fine-tuned model per arm
     stages: pd.DataFrame | None = None  # section 1: every configuration at every length
     ft_state: dict | None = None  # section 2: the fine-tuned LongRoPE weights
@@ -141,7 +141,7 @@ def tune(ctx: Part2, name: str, seed: int):
         ctx.base_state, ctx.spec, ctx.data, FT_ARMS[name], ctx.S, steps=P.ft_steps, batch_size=P.ft_batch, lr=P.ft_lr,
         device=ctx.device, long_factor=arm_factors(ctx, name), base_key=ctx.base_key, seed=seed)
     h = pd.DataFrame(hist)
-    ctx.train_log.append((typical_minutes(h.to_dict(orient="records")), not cached))
+    ctx.train_log.append(typical_minutes(h.to_dict(orient="records")))
     return model, h, cached
 
 
@@ -268,7 +268,8 @@ def progressive_extension(ctx: Part2):
             r = search(state, spec, ctx.data, s, P.stage_search, seed=ctx.seed, extra_seeds=extra, device=dev,
                        progress=lambda it: tqdm(it, desc=f"{stage} search s={s}"))
             model = extended_model(state, spec, "longrope", s, long_factor=r.best.factors, n_hat=r.best.n_hat, device=dev)
-            ppl = ev.perplexity(model, ev.eval_chunks(ctx.data.heldout, s * L, halved(P.stage_chunks), ctx.seed), L)
+            ppl = ev.perplexity(model, ev.eval_chunks(ctx.data.heldout, s * L, halved(P.stage_chunks), ctx.seed), L,
+                                all_tokens=False)
             if stage == "progressive":
                 ctx.progressive[s] = r
             rows.append({"scale": s, "stage": stage, "search ppl": r.best_fitness, "n̂": r.best.n_hat,

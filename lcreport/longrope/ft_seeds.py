@@ -38,7 +38,7 @@ KEYS = {"plain RoPE": "plain", "PI": "pi", "YaRN": "yarn", NO_SEARCH: "nosearch"
 def score(model, ctx: Part2, chunks) -> tuple[np.ndarray, list[dict]]:
     """Per-window NLL of the last L tokens on ``chunks`` and pass-key trials (training template) at S·L."""
     P = ctx.profile
-    nll = np.asarray(ev.perplexity(model, chunks, ctx.L)["nll_last_chunks"])
+    nll = np.asarray(ev.perplexity(model, chunks, ctx.L, all_tokens=False)["nll_last_chunks"])
     _, trials = ev.passkey_scores(model, ctx.data, ctx.S * ctx.L, P.passkey_depths, P.passkey_trials, seed=ctx.seed,
                                   source=ctx.data.heldout, per_trial=True, template=TRAINING_TEMPLATE)
     return nll, trials
@@ -60,7 +60,7 @@ def seed_study(ctx: Part2):
     noft = extended_model(ctx.base_state, ctx.spec, "longrope", S, long_factor=ctx.lr_factors, device=ctx.device)
     noft_scores = score(noft, ctx, chunks)
     base_nll_L = np.asarray(ev.perplexity(ctx.base, ev.eval_chunks(ctx.data.heldout, L, P.eval_chunks, ctx.seed),
-                                          L)["nll_last_chunks"])
+                                          L, all_tokens=False)["nll_last_chunks"])
     scored = {}  # seed → arm → (nll, pass-key trials)
     for seed in seeds:
         scored[seed] = {NO_FT: noft_scores}

@@ -25,7 +25,6 @@ from ..analysis import stats
 from ..claims.rules_common import ALPHA, HOLDS_ACROSS, HOLDS_ACROSS_SEEDS
 from ..models import rope as rp
 from ..models.lm_data import TRAINING_TEMPLATE
-from ..models.training import typical_minutes
 from ..profiles import Profile
 from . import evaluation as ev
 from .experiments import (BaseModel, Section, chosen_kwargs, evaluation_chunks, exact_share, longrope_searches,
@@ -78,7 +77,7 @@ def scored_arms(base: BaseModel, P: Profile, searches: Section, *, seed: int) ->
     for method in PPL_METHODS:
         kw = chosen_kwargs(searches, top) if method == "longrope" else {}
         m = extended_model(base.state, base.spec, method, top, device=base.device, **kw)
-        nll[rp.LABELS[method]] = np.asarray(ev.perplexity(m, chunks, base.L)["nll_last_chunks"])
+        nll[rp.LABELS[method]] = np.asarray(ev.perplexity(m, chunks, base.L, all_tokens=False)["nll_last_chunks"])
         if method in PASSKEY_METHODS:
             _, t = ev.passkey_scores(m, base.data, n, P.passkey_depths, P.passkey_trials, seed=seed,
                                      source=base.data.heldout, per_trial=True, template=TRAINING_TEMPLATE)
@@ -96,15 +95,12 @@ def replication(first: BaseModel, P: Profile, first_nll: dict, first_keys: list,
     by_seed = {first.spec.seed: (first_nll, first_keys)}
     bases = {first.spec.seed: first}
     chosen = {first.spec.seed: first_searches.results["chosen"][top]}
-    cached_minutes, trained_here, search_evaluations = 0.0, 0, 0
+    trained_here, search_evaluations = 0, 0
     for s in P.base_seeds:
         if s in by_seed:
             continue
         base = bases[s] = trained_base(dataclasses.replace(first.spec, seed=s), first.device)
-        if base.from_cache:  # what a cold run adds back (``claims.summary.run_costs``)
-            cached_minutes += typical_minutes(base.history)
-        else:
-            trained_here += 1
+        trained_here += not base.from_cache
         searches = longrope_searches(base, one_scale, progress=progress)
         chosen[s] = searches.results["chosen"][top]
         search_evaluations += sum(r.evaluations for r in searches.results["searches"].values())
@@ -117,7 +113,7 @@ def replication(first: BaseModel, P: Profile, first_nll: dict, first_keys: list,
         for label, t in keys.items():
             trials += passkey_trial_rows(t, "replication", label, top, s)
     figures = {"replication_base_seeds": len(by_seed), "replication_search_chosen": {str(k): int(v) for k, v in chosen.items()},
-               "replication_train_minutes_cached": cached_minutes, "replication_trained_here": trained_here,
+               "replication_trained_here": trained_here,
                "replication_search_evaluations": search_evaluations}
     exact = {s: {label: np.array([x["exact"] for x in t]) for label, t in keys.items()} for s, (_, keys) in by_seed.items()}
     pairs = [(cid, rp.LABELS[a], rp.LABELS[b]) for cid, a, b in PAIRS]

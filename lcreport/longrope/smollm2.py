@@ -46,7 +46,7 @@ def extension_perplexities(model, ids: np.ndarray, lengths, *, native: int | Non
             factors = rp.factors_yarn(s, head_dim, theta, native) if method == "longrope" else None
             params, max_pos = rp.rope_parameters(method, s, native, long_factor=factors)
             m = pretrained.reconfigured(model, params, max(max_pos, n))
-            rows.append({"length": n, "method": name, PPL_COLUMN: ev.perplexity(m, chunks, min(n, native))["ppl_last"]})
+            rows.append({"length": n, "method": name, PPL_COLUMN: ev.perplexity(m, chunks, min(n, native), all_tokens=False)["ppl_last"]})
     return rows
 
 

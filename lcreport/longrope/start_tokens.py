@@ -24,7 +24,6 @@ import pandas as pd
 from ..analysis import stats
 from ..models import rope as rp
 from ..models.lm_data import start_windows
-from ..models.training import typical_minutes
 from ..profiles import Profile
 from . import evaluation as ev
 from .experiments import BaseModel, Section, evaluation_chunks, nll_rows, trained_base, validation_chunks
@@ -83,8 +82,8 @@ def nhat_sweep(base: BaseModel, start_base: BaseModel, P: Profile, *, seed: int)
         held_nll, val_ppl = {}, {}
         for nh in values:
             m = extended_model(b.state, b.spec, "longrope", top, long_factor=factors, n_hat=nh, device=b.device)
-            held_nll[nh] = np.asarray(ev.perplexity(m, held, L)["nll_last_chunks"])
-            val_ppl[nh] = ev.perplexity(m, val, L)["ppl_last"]
+            held_nll[nh] = np.asarray(ev.perplexity(m, held, L, all_tokens=False)["nll_last_chunks"])
+            val_ppl[nh] = ev.perplexity(m, val, L, all_tokens=False)["ppl_last"]
             trials += nll_rows(held_nll[nh], "nhat", f"{label}, n̂ = {nh}", top, seed, n)
         chosen = min(values, key=val_ppl.get)
         for nh in values:
@@ -104,12 +103,11 @@ def nhat_sweep(base: BaseModel, start_base: BaseModel, P: Profile, *, seed: int)
                         f"nhat_{tag}_worse": sum(stats.excludes_zero(c) and c["diff"] > 0 for c in own),
                         f"nhat_{tag}_ppl_zero": float(np.exp(held_nll[0].mean()))})
         # the model at its own length, plain RoPE, read its own way: the two recipes' starting point
-        figures[f"nhat_{tag}_ppl_at_L"] = ev.perplexity(b.model, read(evaluation_chunks(b, L, P, seed)), L)["ppl_last"]
+        figures[f"nhat_{tag}_ppl_at_L"] = ev.perplexity(b.model, read(evaluation_chunks(b, L, P, seed)), L,
+                                                             all_tokens=False)["ppl_last"]
     figures["nhat_comparisons"] = len(comparisons)
     figures["nhat_tests_per_model"] = len(values) - 1
     figures["nhat_heldout_windows"] = int(len(held_nll[0]))
     figures["nhat_start_model_from_cache"] = "loaded from the cache" if start_base.from_cache else "trained in this run"
-    # what a cold run adds: its training at the median rate per step (the chapter's cost table reads it)
-    figures["nhat_start_train_minutes_cached"] = typical_minutes(start_base.history) if start_base.from_cache else 0.0
     table = pd.DataFrame(rows).set_index(["base model", "n̂"])
     return Section(table, figures, trials, comparisons)

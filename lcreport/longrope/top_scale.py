@@ -115,7 +115,7 @@ def temperature_grid(base: BaseModel, P: Profile, searches: Section, methods: Se
                 chunks = evaluation_chunks(base, int(top * L), P, seed) if chunks is None else chunks
                 m = extended_model(base.state, base.spec, "longrope", top, attention_factor=fn(top, L),
                                    device=base.device, **kw)
-                nll = np.asarray(ev.perplexity(m, chunks, L)["nll_last_chunks"])
+                nll = np.asarray(ev.perplexity(m, chunks, L, all_tokens=False)["nll_last_chunks"])
             scored[(name, temp)] = nll
             trials += nll_rows(nll, "temperature_grid", grid_arm(name, temp), top, seed, int(top * L))
     comparisons = []
@@ -168,7 +168,7 @@ def search_heldout(base: BaseModel, P: Profile, searches: Section, grid: Section
             chunks = evaluation_chunks(base, int(top * L), P, seed) if chunks is None else chunks
             m = extended_model(base.state, base.spec, "longrope", top, long_factor=r.best.factors,
                                n_hat=r.best.n_hat, device=base.device)
-            nll = np.asarray(ev.perplexity(m, chunks, L)["nll_last_chunks"])
+            nll = np.asarray(ev.perplexity(m, chunks, L, all_tokens=False)["nll_last_chunks"])
         arm = f"search seed {sd}"
         trials += nll_rows(nll, "search_heldout", arm, top, sd, int(top * L))
         c = stats.paired_record(grid.results["scored"][(start, "LongRoPE's")], nll, f"search_gain_seed{sd}", "search_heldout", top,
@@ -280,7 +280,8 @@ def n_hat_ablation(base: BaseModel, P: Profile, searches: Section, methods: Sect
         without = with_n_hat
     else:
         m = extended_model(base.state, base.spec, "longrope", top, device=base.device, **{**kw, "n_hat": 0})
-        without = np.asarray(ev.perplexity(m, evaluation_chunks(base, int(top * L), P, seed), L)["nll_last_chunks"])
+        without = np.asarray(ev.perplexity(m, evaluation_chunks(base, int(top * L), P, seed), L,
+                                             all_tokens=False)["nll_last_chunks"])
     c = stats.paired_record(without, with_n_hat, "nhat_searched_vs_zero", "nhat", top, "n̂ = 0", f"n̂ = {kw['n_hat']}", seed=seed)
     trials = nll_rows(without, "nhat", "n̂ = 0", top, seed, int(top * L))
     table = pd.DataFrame({"ppl last L": {c["a"]: float(np.exp(without.mean())),

@@ -163,7 +163,7 @@ def depth_width(ctx: Part2):
     for layers, hidden in P.dw_models:
         sspec = st.small_spec(spec, layers=layers, hidden=hidden, length=P.dw_length, steps=P.dw_steps)
         model, hist, cached = checkpoints.trained_model(sspec, ctx.data, ctx.device)
-        ctx.train_log.append((typical_minutes(hist), not cached))
+        ctx.train_log.append(typical_minutes(hist))
         curve = st.length_profile(model, ctx.data, sspec, P.dw_multiples, P.stage_chunks, ctx.seed)
         own = curve[0]["ppl last L"]
         window = ev.effective_length([c["length"] for c in curve], [c["ppl last L"] for c in curve], own,
@@ -228,7 +228,7 @@ def overfit_gap(ctx: Part2):
         sspec = st.small_spec(spec, layers=layers, hidden=hidden, length=length, steps=P.dw_steps)
         model, hist, cached = checkpoints.trained_model(sspec, ctx.data, ctx.device)
         if length != P.dw_length:  # that one is the first model of section 6, already counted
-            ctx.train_log.append((typical_minutes(hist), not cached))
+            ctx.train_log.append(typical_minutes(hist))
         rows.append({"window": length, "tokens seen": P.dw_steps * sspec.batch_size * length,
                      **st.train_gap(model, ctx.data, sspec, P.stage_chunks, ctx.seed)})
     overfit = pd.DataFrame(rows).set_index("window")
@@ -237,8 +237,7 @@ def overfit_gap(ctx: Part2):
                "overfit_gap_growth": float(gap.iloc[-1] - gap.iloc[0]),
                "overfit_gap_short": float(gap.iloc[0]), "overfit_gap_long": float(gap.iloc[-1]),
                "overfit_table": overfit.reset_index().to_dict(orient="records"),
-               "train_minutes_all": float(sum(m for m, _ in ctx.train_log)),
-               "train_minutes_this_run": float(sum(m for m, now in ctx.train_log if now))}
+               "train_minutes_all": float(sum(ctx.train_log))}
     return overfit, figures
 
 

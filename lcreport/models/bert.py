@@ -103,6 +103,32 @@ def window_embeddings(model, windows: dict, *, batch_size: int = 16) -> torch.Te
     return torch.cat(out)
 
 
+def shared_window_embeddings(model, documents: list[dict]) -> list[torch.Tensor]:
+    """``window_embeddings`` of each document's windows (``encode_windows`` output), every distinct window
+    encoded once: copies of one haystack that differ in a planted sentence share each window before it.
+
+    A window is its unpadded tokens; windows of one length are encoded together, unpadded. Identical
+    windows get the identical vector (so identical documents tie exactly), and each vector equals what
+    ``window_embeddings`` gives for that window alone (padding does not change an embedding)."""
+    index, rows = {}, []
+    for windows in documents:
+        keys = []
+        for ids, mask in zip(windows["input_ids"], windows["attention_mask"]):
+            key = tuple(ids[mask.bool()].tolist())
+            keys.append(index.setdefault(key, len(index)))
+        rows.append(keys)
+    by_length = {}
+    for key, i in index.items():
+        by_length.setdefault(len(key), []).append((i, key))
+    vectors = [None] * len(index)
+    for length, group in by_length.items():
+        ids = torch.tensor([key for _, key in group])
+        emb = window_embeddings(model, {"input_ids": ids, "attention_mask": torch.ones_like(ids)})
+        for (i, _), v in zip(group, emb):
+            vectors[i] = v
+    return [torch.stack([vectors[i] for i in keys]) for keys in rows]
+
+
 def document_embedding(model, tokenizer, text: str, strategy: Strategy) -> torch.Tensor:
     """One vector per document: the window embeddings averaged (length-weighted for ``slide``)."""
     windows = encode_windows(tokenizer, text, strategy)

@@ -12,7 +12,7 @@ from pathlib import Path
 import torch
 
 from ..cache import record_work
-from ..files import atomic_write, content_key, file_sha256
+from ..files import HashMismatchError, atomic_write, check_hashes, content_key, file_sha256
 from ..paths import cache_dir
 from ..profiles import LlamaSpec
 from .llama import build_model
@@ -66,10 +66,10 @@ def load_checkpoint(folder: Path):
         manifest = json.loads(manifest_path.read_text())
     except json.JSONDecodeError as e:
         raise CorruptCheckpointError(f"{folder}: unreadable manifest ({e})") from e
-    for name, digest in manifest.items():
-        path = folder / name
-        if not path.exists() or file_sha256(path) != digest:
-            raise CorruptCheckpointError(f"{folder}/{name} is missing or does not match its recorded hash")
+    try:
+        check_hashes(folder, manifest)
+    except HashMismatchError as e:
+        raise CorruptCheckpointError(str(e)) from e
     return load_file(folder / "model.safetensors"), Tokenizer.from_file(str(folder / "tokenizer.json")), \
         json.loads((folder / "history.json").read_text())
 
