@@ -61,3 +61,30 @@ def atomic_write(path: Path, write: Callable[[str], None], *, mode: int = 0o644)
 
 def atomic_write_text(path: Path, text: str) -> Path:
     return atomic_write(path, lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
+
+
+def publish_folder(tmp: Path, folder: Path) -> bool:
+    """Move the finished folder ``tmp`` to ``folder`` by renames only, so that a reader sees the old folder, the
+    new one or none, never a half-written one. An existing ``folder`` (a damaged copy being replaced) is first
+    renamed aside and removed after. If another writer publishes ``folder`` in between (the same cache key, so
+    the same content), its copy is kept and ``tmp`` removed. Returns whether ``tmp`` was the one published."""
+    import shutil
+
+    tmp, folder = Path(tmp), Path(folder)
+    aside = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{folder.name}.old."))
+    try:
+        try:
+            os.replace(folder, aside / folder.name)
+        except FileNotFoundError:
+            pass  # nothing to replace (or another writer moved it aside first)
+        try:
+            os.replace(tmp, folder)
+            return True
+        except OSError:
+            if not folder.is_dir():
+                raise
+            return False  # another writer's copy arrived first
+    finally:
+        shutil.rmtree(aside, ignore_errors=True)
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)

@@ -173,3 +173,39 @@ def test_a_chapter_records_its_cache_work(tmp_cache, tmp_results):
     work = run.provenance()["cache_work"]
     assert [(w["kind"], w["loaded"]) for w in work] == [("thing", False)]
     assert json.loads(run.save().read_text())["provenance"]["cache_work"] == work
+
+
+def test_publish_folder_replaces_by_renames_and_keeps_a_copy_published_meanwhile(tmp_path):
+    """A finished folder moves into place; a damaged one is replaced; when another writer's copy arrives
+    first (simulated by a folder already present that the rename cannot replace), it is kept and ours removed."""
+    from lcreport.files import publish_folder
+
+    def finished(name, text):
+        d = tmp_path / name
+        d.mkdir()
+        (d / "weights").write_text(text)
+        return d
+
+    target = tmp_path / "key"
+    assert publish_folder(finished(".new1", "one"), target)
+    assert (target / "weights").read_text() == "one"
+    assert publish_folder(finished(".new2", "two"), target)  # an existing (say damaged) copy is replaced
+    assert (target / "weights").read_text() == "two"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["key"]  # nothing left aside
+
+    import os
+    real_replace, calls = os.replace, []
+
+    def racing_replace(src, dst):  # another writer publishes right after ours moved the old copy aside
+        calls.append(dst)
+        if len(calls) == 2:
+            finished(".theirs", "theirs").rename(dst)
+        return real_replace(src, dst)
+
+    os.replace = racing_replace
+    try:
+        assert not publish_folder(finished(".new3", "three"), target)
+    finally:
+        os.replace = real_replace
+    assert (target / "weights").read_text() == "theirs"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["key"]

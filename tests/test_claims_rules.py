@@ -83,6 +83,7 @@ LONGROPE = {"longrope.plain_last_ratio": 3.0, "longrope.top_scale": 8, "longrope
             "longrope.rep_ppl_lr_vs_yarn": R.HOLDS_ACROSS, "longrope.replication_base_seeds": 3,
             "longrope.lr_passkey_top": 0.9, "longrope.transformers_has_longrope": True,
             "longrope.grid_factors_part": cmp(-0.05, -0.08, -0.02), "longrope.search_gain_chosen": fig(-0.01, -0.02, 0.0, 100),
+            "longrope.search_gain_is_factors_part": False, "longrope.search_evaluations": 1000, "longrope.search_samples": 2,
             "longrope.pi_ppl_top": fig(150.0, 129.0, 175.0, 24),
             "longrope2.short_readjusted_vs_base": 1.04, "longrope2.effective_table": effective(progressive=8192, lr_noft=1024),
             "longrope2.progressive_vs_oneshot_top": CMP_LOWER, "longrope2.prog_top_scale": 32,
@@ -95,7 +96,7 @@ ARCH = {"longrope2.bert_depth_times_width": 9216, "longrope2.bert_positions": 51
         "longrope2.dw_window_growth": 1.0, "longrope2.dw_predicted_growth": 8, "longrope2.dw_growth_censored": "measured",
         "critique.grad_far_change": fig(0.47, 0.45, 0.5, 48), "critique.grad_context_short": 64,
         "critique.grad_context_long": 256,
-        "critique.seed002_errors": ["x"], "longrope2.overfit_gap_growth": 0.02,
+        "critique.seed002_errors": ["x"], "longrope2.overfit_gap_growth": fig(0.02, -0.01, 0.05, 3),
         "longrope2.effective_short_of_claimed": 3, "longrope2.effective_rows": 9,
         "critique.ruler_lengths": ruler_lengths(),
         "bert.seed001_syntax_error": True,
@@ -203,10 +204,16 @@ CASES = [
     (R.monotone, {"bert.needle_window_comparison": NEEDLE_NONE, "bert.truncation_steps": [{**STEP_GAIN, "p": 0.049}]},
      "supported with caveat", {"bert.needle_window_comparison": NEEDLE_NONE,
                                "bert.truncation_steps": [{**STEP_GAIN, "p": 0.051}]}, "misleading"),
-    (R.overfit, {"longrope2.overfit_gap_growth": 0.09}, "wrong",
-     {"longrope2.overfit_gap_growth": 0.11}, "supported with caveat"),
-    (R.marketing, {"longrope2.effective_short_of_claimed": 0}, "misleading",
-     {"longrope2.effective_short_of_claimed": 1}, "supported with caveat"),
+    (R.overfit, {"longrope2.overfit_gap_growth": fig(0.05, 0.0, 0.099, 3)}, "wrong",
+     {"longrope2.overfit_gap_growth": fig(0.05, 0.0, 0.101, 3)}, "unverifiable here"),
+    (R.overfit, {"longrope2.overfit_gap_growth": fig(0.2, 0.101, 0.3, 3)}, "supported with caveat",
+     {"longrope2.overfit_gap_growth": fig(0.2, 0.099, 0.3, 3)}, "unverifiable here"),
+    (R.overfit, {"longrope2.overfit_gap_growth": fig(0.05, 0.0, 0.099, 3)}, "wrong",
+     {"longrope2.overfit_gap_growth": 0.05}, "unverifiable here"),  # one model per window: no interval
+    (R.marketing, {"longrope2.effective_short_of_claimed": 0}, "wrong",
+     {"longrope2.effective_short_of_claimed": 1}, "misleading"),
+    (R.marketing, {"longrope2.effective_short_of_claimed": 1}, "misleading",
+     {"longrope2.effective_short_of_claimed": 0, "longrope2.effective_rows": 0}, "unverifiable here"),
     (R.seed001_snippet, {"bert.seed001_syntax_error": True}, "wrong",
      {"bert.seed001_syntax_error": False}, "supported"),
     (R.ner_proof, {"bert.tokf1_gain": {"value": 0.03, "ci95": [0.001, 0.06], "n": 40, "p": 0.04}},
@@ -241,7 +248,9 @@ CASES = [
     (R.progressive, {}, "supported", {"longrope2.progressive_vs_oneshot_top": CMP_NONE}, "misleading"),
     (R.readjust, {"longrope2.readjusted_vs_long_at_L": cmp(-0.1, -0.2, -0.051)}, "supported",
      {"longrope2.readjusted_vs_long_at_L": cmp(-0.04, -0.049, -0.03)}, "supported with caveat"),
-    (R.readjust, {"longrope2.readjusted_vs_long_at_L": cmp(0.04, 0.03, 0.049)}, "supported with caveat",
+    (R.readjust, {"longrope2.readjusted_vs_long_at_L": cmp(-0.02, -0.04, -0.001)}, "supported with caveat",
+     {"longrope2.readjusted_vs_long_at_L": cmp(-0.02, -0.04, 0.001)}, "misleading"),
+    (R.readjust, {"longrope2.readjusted_vs_long_at_L": cmp(0.04, 0.03, 0.049)}, "misleading",
      {"longrope2.readjusted_vs_long_at_L": cmp(0.1, 0.051, 0.2)}, "wrong"),
     (R.no_training, {"longrope2.ft_ppl_lr_vs_noft_pooled": cmp(-math.log(1.1) + 0.001, -0.2, -0.01)},
      "supported with caveat", {"longrope2.ft_ppl_lr_vs_noft_pooled": cmp(-math.log(1.1) - 0.001, -0.2, -0.01)},
@@ -355,3 +364,12 @@ def test_an_unknown_censoring_state_is_refused_not_read_as_measured():
     figures = {**BASE, "longrope2.dw_growth_censored": "partly"}
     with pytest.raises(ValueError, match="re-execute chapter 05"):
         R.widen_deepen(figures)
+
+
+def test_eight_x_names_the_search_comparison_once_when_it_is_the_factors_part():
+    """When the chosen search started from YaRN's factors, its held-out gain is the grid's factors part: the
+    verdict's text cites that comparison once, not as two pieces of evidence."""
+    own = R.eight_x({**BASE, "longrope.search_gain_is_factors_part": False})[1]
+    same = R.eight_x({**BASE, "longrope.search_gain_is_factors_part": True})[1]
+    assert "its best starting point -0.01 nats (95% CI -0.02 to +0" in own
+    assert "which is also the chosen search" in same and "-0.01 nats" not in same

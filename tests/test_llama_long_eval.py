@@ -249,3 +249,20 @@ def test_windows_per_forward_pass_follow_the_token_budget():
     assert ev.batch_for(4 * ev.BATCH_TOKENS) == 1  # never fewer than one window
     with pytest.raises(ValueError, match="at least one token"):
         ev.batch_for(0)
+
+
+def test_scoring_refuses_a_model_that_transforms_its_logits(data, state):
+    """The scorer applies the output layer itself, so a model whose logits are soft-capped or scaled after
+    it (Gemma 2, Cohere, Granite) would be scored wrongly: it is refused with what to do instead."""
+    model = llama.build_model(SPEC, state)
+    chunks = ev.eval_chunks(data.heldout, 48, 2)
+    ev.token_nll(model, chunks, last=8)  # a plain Llama is scored
+    model.config.final_logit_softcapping = 30.0
+    with pytest.raises(ValueError, match="final_logit_softcapping.*model\\(...\\).logits"):
+        ev.token_nll(model, chunks, last=8)
+    model.config.final_logit_softcapping = None
+    model.config.logits_scaling = 1.0  # Granite's neutral value changes nothing
+    ev.perplexity(model, chunks, 8)
+    model.config.logits_scaling = 4.0
+    with pytest.raises(ValueError, match="logits_scaling"):
+        ev.perplexity(model, chunks, 8)

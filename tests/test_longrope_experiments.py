@@ -173,6 +173,10 @@ def test_search_heldout_sets_each_seed_against_its_best_start(base, searches, gr
     expected = grid.results["scored"][("searched", "LongRoPE's")] - grid.results["scored"][("YaRN", "LongRoPE's")]
     assert c["diff"] == pytest.approx(expected.mean()) and c["a"] == ts.grid_arm("YaRN", "LongRoPE's")
     assert section.figures["search_gain_chosen"]["value"] == pytest.approx(c["diff"])
+    assert section.figures["search_gain_is_factors_part"]  # chosen search from YaRN: the grid's factors part
+    assert "same comparison" in section.figures["search_gain_what"]
+    worse = sum(x["ci95"][0] > 0 for x in section.comparisons)
+    assert section.figures["search_losses_excluding_zero"] == worse
 
 
 def test_pass_keys_at_the_top_scale_pair_the_same_prompts(base, searches):

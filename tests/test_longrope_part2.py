@@ -28,11 +28,12 @@ GLUE_KEYS = {
     "effective_short_of_claimed", "effective_table", "ft_gain_longrope", "ft_minutes_each", "ft_scale",
     "ft_share_of_pretraining", "ft_steps", "ft_tokens", "long_at_L_ppl", "lr_ft_passkey_SL", "lr_ft_ppl_SL",
     "lr_noft_ppl_SL", "oneshot_ppl_top", "overfit_gap_growth", "overfit_gap_long", "overfit_gap_short",
-    "overfit_model", "overfit_table", "paper_ft_steps", "pi_ft_passkey_SL", "pi_ft_ppl_SL", "pi_ft_vs_base",
+    "overfit_growth_by_seed", "overfit_model", "overfit_seeds", "overfit_table", "paper_ft_steps", "pi_ft_passkey_SL", "pi_ft_ppl_SL", "pi_ft_vs_base",
     "pi_noft_ppl_SL", "prog_ppl_top", "prog_top_scale", "progressive_effective", "progressive_table",
     "progressive_vs_oneshot", "short_at_L_ppl", "short_factors", "short_readjusted_vs_base", "short_vs_long_at_L",
     "plain_at_L_ppl", "base_at_L_readjust_ppl", "short_chosen_start", "readjust_eval_windows", "readjust_evaluations",
     *{f"short_{k}_distance_from_{d}" for k in sf.FROM_START for d in ("long", "identity")},
+    *{f"short_{k}_distance_from_identity_within_L" for k in sf.FROM_START}, "readjust_dims_within_L", "readjust_dims",
     *{f"rel_{cid}" for cid in ("readjusted_vs_long_at_L", "readjusted_identity_vs_long_at_L", "readjusted_long_vs_long_at_L",
                                "readjusted_identity_vs_long_start_at_L", "long_vs_base_at_L", "readjusted_vs_base_at_L",
                                "plain_vs_base_at_L", "readjusted_identity_vs_base_at_L", "readjusted_long_vs_base_at_L")},
@@ -52,13 +53,19 @@ GLUE_KEYS = {
     "ft_pi_vs_base_mean", "ft_pi_vs_base_worst", "ft_seed_ppl_spread_max", "ft_seed_table",
     *{f"ft_{m}_{cid}" for m in ("ppl", "passkey") for cid, _, _ in fsd.PAIRS},
     *{f"ft_ppl_{cid}_relation" for cid, _, _ in fsd.PAIRS},
+    *{f"ft_passkey_{cid}_relation" for cid, _, _ in fsd.PAIRS},
     *{f"ft_seed_{m}_{k}" for m in ("ppl", "passkey") for k in fsd.KEYS.values()},
+    *{f"ft_ppl_{cid}_seed{s}_relation" for cid, _, _ in fsd.PAIRS for s in P.ft_seeds},
+    # section 1's pass keys and section 2's arms (lcreport.longrope.finetune_study)
+    "stage_passkey_n", "prog_stretched_ppl_top", "prog_windows", "prog_scales_text",
+    *{f"rel_{c}_{tag}" for c in ("progressive_vs_oneshot", "progressive_vs_stretched", "stretched_vs_oneshot")
+      for tag in ["top", *(str(s) for s in sorted(P.prog_scales)[:-1])]},
 }
 
 
 def test_helpers():
     assert fs.halved(12) == 6 and fs.halved(3) == 2 and fs.halved(1) == 2
-    assert fs.stage_lengths(64, 2) == [64, 128, 128, 256]
+    assert fs.stage_lengths(64, 2) == [64, 128, 256] and fs.stage_lengths(64, 4) == [64, 128, 256, 512]
     assert wn.progressive_lengths(64, 16) == [64, 128, 256, 512, 1024]
     assert wn.claimed_window("control", "fine-tuned", 64, 4) == wn.claimed_window("plain RoPE", "no fine-tuning", 64, 4) == 64
     assert wn.claimed_window("PI", "no fine-tuning", 64, 4) == wn.claimed_window("plain RoPE", "fine-tuned", 64, 4) == 256
@@ -137,7 +144,8 @@ def test_the_sections_record_trials_and_comparisons(chapter, tmp_results):
     seeded = [f"ft_{m}_{cid}_{u}" for cid, _, _ in fsd.PAIRS for m in ("ppl", "passkey")
               for u in [f"seed{s}" for s in P.ft_seeds] + ["pooled"]]
     assert [c["id"] for c in run.comparisons] == ["ft_longrope_vs_control_SL", "ft_longrope_vs_noft_SL", *seeded,
-                                                  "progressive_vs_oneshot_top", "readjusted_vs_long_at_L",
+                                                  "progressive_vs_oneshot_top", "progressive_vs_stretched_top",
+                                                  "stretched_vs_oneshot_top", "readjusted_vs_long_at_L",
                                                   "readjusted_identity_vs_long_at_L", "readjusted_long_vs_long_at_L",
                                                   "readjusted_identity_vs_long_start_at_L",
                                                   "long_vs_base_at_L", "readjusted_vs_base_at_L", "plain_vs_base_at_L",
@@ -164,7 +172,30 @@ def test_the_sections_record_trials_and_comparisons(chapter, tmp_results):
     c = by["progressive_vs_oneshot_top"]
     assert c["diff"] == pytest.approx(np.mean(nll["progressive"]) - np.mean(nll["one-shot"]))
     assert c["n"] == fs.halved(P.stage_chunks)
+    stretched = [t["value"] for t in run.trials if t["experiment"] == "progressive" and t["arm"] == fs.PROG_STRETCHED
+                 and t["scale"] == top]
+    assert by["progressive_vs_stretched_top"]["diff"] == pytest.approx(np.mean(nll["progressive"]) - np.mean(stretched))
+    # section 1's pass keys: one trial row per prompt, and the glued share (with its Wilson interval) read from them
+    stage_figures = out["stages"][1]
+    SL = ctx.S * ctx.L
+    keys = [t["value"] for t in run.trials if t["experiment"] == "stages" and t["metric"] == "exact"
+            and t["arm"] == "LongRoPE (fine-tuned)" and t["length"] == SL]
+    share = stage_figures["lr_ft_passkey_SL"]
+    assert len(keys) == share["n"] == stage_figures["stage_passkey_n"] and share["value"] == pytest.approx(np.mean(keys))
+    assert share["ci95"][0] <= share["value"] <= share["ci95"][1]
     run.save()  # trials and comparisons are written
+
+
+def test_overfitting_is_measured_on_every_training_seed(chapter):
+    _, _, out, _ = chapter
+    overfit, figures = out["overfit"]
+    assert figures["overfit_seeds"] == len(P.base_seeds) == len(figures["overfit_growth_by_seed"])
+    growth = figures["overfit_gap_growth"]
+    assert growth["value"] == pytest.approx(np.mean(figures["overfit_growth_by_seed"])) and growth["n"] == len(P.base_seeds)
+    assert growth["ci95"][0] < growth["value"] < growth["ci95"][1]
+    for s, g in zip(P.base_seeds, figures["overfit_growth_by_seed"]):
+        assert g == pytest.approx(overfit[f"gap, seed {s}"].iloc[-1] - overfit[f"gap, seed {s}"].iloc[0])
+    assert wn.mean_with_interval([0.5]) == 0.5  # one trained model: no interval
 
 
 def test_the_seed_study_pairs_windows_within_each_seed_and_pools_them(chapter):

@@ -26,7 +26,11 @@ def cmp(diff, lo, hi, p=None):
 def test_agreement_holds_only_when_every_base_model_rejects_in_one_direction():
     assert rep.agreement([cmp(-0.1, -0.2, -0.01), cmp(-0.05, -0.09, -0.001)]) == rep.HOLDS
     assert rep.agreement([cmp(-0.1, -0.2, -0.01), cmp(-0.05, -0.09, 0.001)]) == rep.MIXED
-    assert rep.agreement([cmp(-0.1, -0.2, -0.01), cmp(0.05, 0.01, 0.09)]) == rep.MIXED  # opposite directions
+    assert rep.agreement([cmp(-0.1, -0.2, -0.01), cmp(0.05, 0.01, 0.09)]) == rep.REVERSES  # opposite directions
+    assert rep.agreement([cmp(-0.1, -0.2, -0.01), cmp(0.05, 0.01, 0.09), cmp(0, -1, 1)]) == rep.REVERSES
+    assert rep.agreement([cmp(-0.1, -0.2, -0.01), cmp(0, -1, 1), cmp(0, -1, 1)]) == rep.MIXED
+    assert rep.agreement([cmp(0.1, 0.01, 0.2)], rep.SEED_WORDS) == rep.SEED_WORDS[0]
+    assert rep.agreement([cmp(0.1, 0.01, 0.2), cmp(-0.1, -0.2, -0.01)], rep.SEED_WORDS) == rep.SEED_WORDS[1]
     assert rep.agreement([cmp(-0.1, -0.2, 0.01), cmp(0.05, -0.01, 0.09)]) == rep.NONE
     with pytest.raises(ValueError):
         rep.agreement([])
@@ -108,6 +112,7 @@ def test_pooled_comparison_pairs_windows_across_base_models(section):
     for s in P.base_seeds:
         c = by[f"rep_ppl_lr_vs_yarn_base{s}"]
         assert c["base_seed"] == s and c["diff"] == pytest.approx(float((out.results[s][0][lr] - out.results[s][0][yarn]).mean()))
+        assert out.figures[f"rep_ppl_lr_vs_yarn_base{s}_relation"] == stats.relation(c)
     key = by["rep_passkey_lr_vs_yarn_pooled"]
     assert key["test"] == "exact McNemar" and key["n"] == len(P.base_seeds) * P.passkey_trials * len(P.passkey_depths)
     assert out.figures["rep_ppl_lr_vs_yarn"] == rep.agreement([by[f"rep_ppl_lr_vs_yarn_base{s}"] for s in P.base_seeds])

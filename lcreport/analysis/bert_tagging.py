@@ -209,7 +209,7 @@ def trained_tagger(tokenizer, corpus: Corpus, profile, seed: int, device, *, log
     from transformers import AutoModelForTokenClassification
 
     from ..cache import record_work
-    from ..files import check_hashes, content_key, file_sha256
+    from ..files import check_hashes, content_key, file_sha256, publish_folder
     from ..paths import cache_dir
 
     key = content_key(tagger_payload(corpus, profile, seed, device))
@@ -234,9 +234,7 @@ def trained_tagger(tokenizer, corpus: Corpus, profile, seed: int, device, *, log
         files = {p.name: file_sha256(p) for p in sorted(tmp.iterdir()) if p.is_file()}
         (tmp / "manifest.json").write_text(json.dumps({"files": files, "minutes": minutes}, indent=1))
         os.chmod(tmp, 0o755)  # mkdtemp makes it private; the cache is for readers too
-        if folder.exists():
-            shutil.rmtree(folder)
-        os.replace(tmp, folder)
+        publish_folder(tmp, folder)
     finally:
         if tmp.exists():
             shutil.rmtree(tmp)

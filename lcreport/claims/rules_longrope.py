@@ -33,11 +33,17 @@ def eight_x(f):
     verdict = ("supported" if kept and reaches and beats_yarn else "supported with caveat" if kept and reaches
                else "misleading")
     factors, search_gain = f["longrope.grid_factors_part"], f["longrope.search_gain_chosen"]
+    lo, hi = search_gain["ci95"]
+    search = ("which is also the chosen search against its best starting point (YaRN's factors)"
+              if f["longrope.search_gain_is_factors_part"] else
+              f"the chosen search against its best starting point {value_of(search_gain):+.3g} nats (95% CI "
+              f"{lo:+.3g} to {hi:+.3g})")
     return verdict, (f"LongRoPE without fine-tuning at {f['longrope.top_scale']}× L: perplexity ×{ratio:.2f} of the "
                      f"model at L; NLL minus YaRN's, pooled over {f['longrope.replication_base_seeds']} base models, "
-                     f"{cmp_text(vs_yarn, ' nats')} ({across}); on the first base model, the factors at equal "
-                     f"temperature {cmp_text(factors, ' nats')}; the search against its best starting point "
-                     f"{value_of(search_gain):+.3g} nats{interval(search_gain)}; minus PI's {cmp_text(vs_pi, ' nats')}; "
+                     f"{cmp_text(vs_yarn, ' nats')} ({across}); on the first base model, the searched factors minus "
+                     f"YaRN's at equal temperature {cmp_text(factors, ' nats')}, {search} (searches of "
+                     f"{f['longrope.search_evaluations']:,} evaluations in all, fitness on "
+                     f"{f['longrope.search_samples']} windows each); minus PI's {cmp_text(vs_pi, ' nats')}; "
                      f"pass key {pct(f['longrope.lr_passkey_top'])}; effective window {row['effective']:,} of "
                      f"{row['claimed']:,} configured (chapter 05)")
 
@@ -73,11 +79,14 @@ def progressive(f):
 def readjust(f):
     """Article 003, line 6: readjusting at short lengths recovers short-context performance. Supported if
     the re-searched short factors lower the NLL at L by a material margin (95% interval below
-    −MATERIAL_NATS); with caveat if they change nothing material (interval within ±MATERIAL_NATS); wrong if
-    they make it materially worse."""
+    −MATERIAL_NATS); with caveat if they lower it by less (interval below 0); wrong if they make it materially
+    worse (interval above +MATERIAL_NATS); misleading otherwise: no detectable recovery, so the claimed
+    recovery is not what readjustment did here (until this version a change within ±MATERIAL_NATS counted as
+    supported with caveat, which credited the claim with a recovery that was not measured)."""
     c = f["longrope2.readjusted_vs_long_at_L"]
     lo, hi = c["ci95"]
-    verdict = ("supported" if hi < -MATERIAL_NATS else "wrong" if lo > MATERIAL_NATS else "supported with caveat")
+    verdict = ("supported" if hi < -MATERIAL_NATS else "supported with caveat" if hi < 0
+               else "wrong" if lo > MATERIAL_NATS else "misleading")
     return verdict, f"at L, re-searched short factors minus long factors: NLL {cmp_text(c, ' nats')}"
 
 

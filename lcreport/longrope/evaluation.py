@@ -11,9 +11,14 @@ from ..models import lm_data
 from ..models.lm_data import TRAINING_TEMPLATE, Data, PasskeyTemplate, passkey_example, repeat_example
 
 
-#: tokens per forward pass when scoring: on a CPU a batch of one long window runs faster per token than
-#: several (the activations of several no longer fit the caches), while short windows gain from batching
+#: tokens per forward pass when scoring: the budget that scored fastest among those timed for the cpu-profile
+#: model on the project's two-core machine (short windows gain from batching, long ones do not). It sets the
+#: speed only: a window's scores do not depend on the windows beside it beyond float rounding (tested).
 BATCH_TOKENS = 2048
+
+#: config fields of models whose logits are not the output layer applied to the last hidden state; ``_scored_nll``
+#: applies that layer itself, so it refuses such models rather than score them wrongly
+LOGIT_TRANSFORMS = ("final_logit_softcapping", "logit_scale", "logits_scaling")
 
 
 def batch_for(length: int, tokens: int = BATCH_TOKENS) -> int:
@@ -34,6 +39,10 @@ def _scored_nll(model, ids: torch.Tensor, batch_size: int | None, last: int, who
     length = ids.shape[1]
     if not 0 < last < length:
         raise ValueError(f"can score the last 1 to {length - 1} tokens of a {length}-token window, not {last}")
+    transforms = [f for f in LOGIT_TRANSFORMS if getattr(model.config, f, None) not in (None, 1, 1.0)]
+    if transforms:
+        raise ValueError(f"{type(model).__name__} transforms its logits ({', '.join(transforms)}), which this scorer "
+                         "does not apply: score it from model(...).logits instead")
     batch_size = batch_size or batch_for(length)
     device, head = next(model.parameters()).device, model.get_output_embeddings()
     every, tail = [], []

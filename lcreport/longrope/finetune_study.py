@@ -15,7 +15,7 @@ import pandas as pd
 from tqdm import tqdm
 
 from .. import results
-from ..analysis.stats import LEVEL, paired_record
+from ..analysis.stats import LEVEL, paired_record, relation, wilson
 from ..models import checkpoints
 from ..models import rope as rp
 from ..models.training import typical_minutes
@@ -168,8 +168,8 @@ def fine_tune_arms(ctx: Part2):
 
 
 def stage_lengths(L: int, S) -> list[int]:
-    """The evaluation lengths of section 1: L, 2L, S·L and 2S·L."""
-    return [L, 2 * L, S * L, 2 * S * L]
+    """The evaluation lengths of section 1: L, 2L, S·L and 2S·L, each once (S = 2 makes two of them one)."""
+    return sorted({L, 2 * L, S * L, 2 * S * L})
 
 
 def no_ft_configs(ctx: Part2) -> dict:
@@ -187,18 +187,22 @@ def stage_evaluation(ctx: Part2):
     P, S, L, spec = ctx.profile, ctx.S, ctx.L, ctx.spec
     lengths = stage_lengths(L, S)
     configs = no_ft_configs(ctx)
-    rows, units = [], []
+    rows, units, key_units = [], [], []
     for stage, models in (("no fine-tuning", configs), ("fine-tuned", ctx.tuned)):
         for name, model in tqdm(list(models.items()), desc=f"evaluating, {stage}"):
-            found = []
+            found, keys = [], []
             rows += [{"method": name, "stage": stage, **r}
                      for r in st.evaluate(model, ctx.data, spec, lengths, chunks=P.stage_chunks, depths=P.stage_depths,
-                                          trials=P.stage_trials, seed=ctx.seed, units=found)]
-            units += [{"experiment": "stages", "arm": f"{name} ({stage})", "scale": u["length"] / L, "seed": ctx.seed,
+                                          trials=P.stage_trials, seed=ctx.seed, units=found, key_units=keys)]
+            arm = f"{name} ({stage})"
+            units += [{"experiment": "stages", "arm": arm, "scale": u["length"] / L, "seed": ctx.seed,
                        "unit": u["window"], "metric": NLL_LAST, "value": u["nll last L"], "length": u["length"]}
                       for u in found]
+            key_units += [{"experiment": "stages", "arm": arm, "scale": k["length"] / L, "seed": ctx.seed,
+                           "unit": k["unit"], "metric": "exact", "value": k["exact"], "length": k["length"],
+                           "depth": k["depth"]} for k in keys]
     ctx.stages = stages = pd.DataFrame(rows)
-    ctx.run.add_trials(units)
+    ctx.run.add_trials(units + key_units)
     for cid, a in (("ft_longrope_vs_control_SL", "control (fine-tuned)"),
                    ("ft_longrope_vs_noft_SL", "LongRoPE (no fine-tuning)")):
         ctx.run.compare(paired_comparison(units, cid, "stages", S, a, "LongRoPE (fine-tuned)", seed=ctx.seed))
@@ -212,12 +216,21 @@ def stage_evaluation(ctx: Part2):
                "control_ppl_L": at("control", "fine-tuned", L),
                "ft_gain_longrope": at("LongRoPE", "no fine-tuning", SL) / at("LongRoPE", "fine-tuned", SL),
                "pi_ft_vs_base": at("PI", "fine-tuned", SL) / base_L,
-               "lr_ft_passkey_SL": at("LongRoPE", "fine-tuned", SL, "pass key exact"),
-               "control_passkey_SL": at("control", "fine-tuned", SL, "pass key exact"),
-               "pi_ft_passkey_SL": at("PI", "fine-tuned", SL, "pass key exact"),
-               "yarn_ft_passkey_SL": at("YaRN", "fine-tuned", SL, "pass key exact"),
+               "lr_ft_passkey_SL": stage_share(key_units, "LongRoPE (fine-tuned)", SL),
+               "control_passkey_SL": stage_share(key_units, "control (fine-tuned)", SL),
+               "pi_ft_passkey_SL": stage_share(key_units, "PI (fine-tuned)", SL),
+               "yarn_ft_passkey_SL": stage_share(key_units, "YaRN (fine-tuned)", SL),
+               "stage_passkey_n": P.stage_trials * len(P.stage_depths),
                "stage_table": stages.to_dict(orient="records")}
     return stages.pivot_table(index=["method", "stage"], columns="length", values="ppl last L"), figures
+
+
+def stage_share(key_units: list, arm: str, length: int) -> dict:
+    """Share of whole pass keys ``arm`` recovered at ``length`` in section 1, with its Wilson interval and n."""
+    hits = [k["value"] for k in key_units if k["arm"] == arm and k["length"] == length]
+    if not hits:
+        raise ValueError(f"no pass-key trials of {arm!r} at {length} tokens")
+    return {"value": float(np.mean(hits)), "ci95": list(wilson(sum(hits), len(hits))), "n": len(hits)}
 
 
 def paired_comparison(units, cid: str, experiment: str, scale, a: str, b: str, *, seed: int = 0) -> dict:
@@ -277,13 +290,33 @@ def progressive_extension(ctx: Part2):
                          "search minutes": r.seconds / 60})
             units += [{"experiment": "progressive", "arm": stage, "scale": s, "seed": ctx.seed, "unit": i,
                        "metric": NLL_LAST, "value": float(v), "length": s * L} for i, v in enumerate(ppl["nll_last_chunks"])]
+        # the fine-tuned model with its own factors stretched to s and no new search: what fine-tuning alone gives
+        # (progressive − this is what the second search adds), on the same windows
+        model = extended_model(ctx.ft_state, spec, "longrope", s, long_factor=stretched, device=dev)
+        ppl = ev.perplexity(model, ev.eval_chunks(ctx.data.heldout, s * L, halved(P.stage_chunks), ctx.seed), L,
+                            all_tokens=False)
+        rows.append({"scale": s, "stage": PROG_STRETCHED, "held-out ppl (last L)": ppl["ppl_last"], "evaluations": 0})
+        units += [{"experiment": "progressive", "arm": PROG_STRETCHED, "scale": s, "seed": ctx.seed, "unit": i,
+                   "metric": NLL_LAST, "value": float(v), "length": s * L} for i, v in enumerate(ppl["nll_last_chunks"])]
     prog = pd.DataFrame(rows).set_index(["scale", "stage"])
     top = max(P.prog_scales)
     ctx.run.add_trials(units)
-    ctx.run.compare(paired_comparison(units, "progressive_vs_oneshot_top", "progressive", top, "one-shot", "progressive",
-                                      seed=ctx.seed))
+    figures = {}
+    for s in P.prog_scales:
+        tag = "top" if s == top else str(s)
+        for cid, a, b in ((f"progressive_vs_oneshot_{tag}", "one-shot", "progressive"),
+                          (f"progressive_vs_stretched_{tag}", PROG_STRETCHED, "progressive"),
+                          (f"stretched_vs_oneshot_{tag}", "one-shot", PROG_STRETCHED)):
+            c = ctx.run.compare(paired_comparison(units, cid, "progressive", s, a, b, seed=ctx.seed))
+            figures[f"rel_{cid}"] = relation(c)
     held = lambda stage: float(prog.loc[(top, stage), "held-out ppl (last L)"])
-    figures = {"prog_top_scale": top, "progressive_vs_oneshot": held("progressive") / held("one-shot"),
-               "prog_ppl_top": held("progressive"), "oneshot_ppl_top": held("one-shot"),
-               "progressive_table": prog.reset_index().to_dict(orient="records"), "paper_top_k": PAPER_TOP_LENGTH_K}
+    figures.update({"prog_top_scale": top, "progressive_vs_oneshot": held("progressive") / held("one-shot"),
+                    "prog_ppl_top": held("progressive"), "oneshot_ppl_top": held("one-shot"),
+                    "prog_stretched_ppl_top": held(PROG_STRETCHED), "prog_windows": halved(P.stage_chunks),
+                    "prog_scales_text": ", ".join(f"{s}·L" for s in P.prog_scales),
+                    "progressive_table": prog.reset_index().to_dict(orient="records"), "paper_top_k": PAPER_TOP_LENGTH_K})
     return prog, figures
+
+
+#: the arm of section 2 that is fine-tuned but not searched again: the fine-tuned factors stretched to the new scale
+PROG_STRETCHED = "fine-tuned, own factors stretched (no new search)"

@@ -30,7 +30,7 @@ from . import evaluation as ev
 from .experiments import (BaseModel, Section, chosen_kwargs, evaluation_chunks, exact_share, longrope_searches,
                           nll_rows, passkey_trial_rows, trained_base)
 from .extension import extended_model
-from .top_scale import LR, PASSKEY_METHODS
+from .top_scale import LR, PASSKEY_METHODS, retrieval_relation
 
 #: the arms of the central comparison (perplexity); pass keys score ``top_scale.PASSKEY_METHODS``
 PPL_METHODS = ("rope", "linear", "dynamic", "yarn", "longrope")
@@ -39,8 +39,10 @@ PAIRS = (("lr_vs_yarn", "yarn", "longrope"), ("lr_vs_pi", "linear", "longrope"),
          ("yarn_vs_ntk", "dynamic", "yarn"), ("pi_vs_plain", "rope", "linear"))
 #: the arm of the pass keys at the training length (every base model, plain RoPE at L)
 AT_L = "plain RoPE at L"
-#: words for ``agreement``'s outcomes
-HOLDS, MIXED, NONE = HOLDS_ACROSS, "differs between base models", "no base model shows a difference"
+#: words for ``agreement``'s outcomes: every unit agrees; significant on some units in opposite directions; on
+#: some in one direction only; on none
+HOLDS, REVERSES, MIXED, NONE = (HOLDS_ACROSS, "reverses between base models", "differs between base models",
+                                "no base model shows a difference")
 
 
 def significant(c: dict, alpha: float = ALPHA) -> bool:
@@ -50,21 +52,23 @@ def significant(c: dict, alpha: float = ALPHA) -> bool:
 
 
 #: ``agreement``'s words across the fine-tune seeds of chapter 05 (``longrope.ft_seeds``)
-SEED_WORDS = (HOLDS_ACROSS_SEEDS, "differs between fine-tune seeds", "no fine-tune seed shows a difference")
+SEED_WORDS = (HOLDS_ACROSS_SEEDS, "reverses between fine-tune seeds", "differs between fine-tune seeds",
+              "no fine-tune seed shows a difference")
 
 
-def agreement(per_model: list[dict], words: tuple[str, str, str] = (HOLDS, MIXED, NONE)) -> str:
+def agreement(per_model: list[dict], words: tuple[str, str, str, str] = (HOLDS, REVERSES, MIXED, NONE)) -> str:
     """Whether one comparison's ranking holds across base models (or, with ``SEED_WORDS``, fine-tune seeds):
-    ``words[0]`` when every one's test rejects "no difference" in the same direction, ``words[2]`` when none
-    does, else ``words[1]``."""
+    ``words[0]`` when every one's test rejects "no difference" in the same direction, ``words[1]`` when tests
+    reject it in opposite directions (the ranking reverses), ``words[3]`` when none rejects it, else
+    ``words[2]`` (some do, all in one direction)."""
     if not per_model:
         raise ValueError("agreement needs the comparison on at least one base model or seed")
-    holds, mixed, none = words
+    holds, reverses, mixed, none = words
     signs = {np.sign(c["diff"]) for c in per_model if significant(c)}
     hits = sum(significant(c) for c in per_model)
     if hits == len(per_model) and len(signs) == 1:
         return holds
-    return none if hits == 0 else mixed
+    return none if hits == 0 else reverses if len(signs) > 1 else mixed
 
 
 def scored_arms(base: BaseModel, P: Profile, searches: Section, *, seed: int) -> tuple[dict, dict]:
@@ -142,7 +146,7 @@ def _key(label: str) -> str:
 
 def compare_across(nll: dict, exact: dict, pairs, *, prefix: str, experiment: str, scale, seed: int,
                    unit: str = "base", unit_key: str = "base_seed", column: str = "across base models",
-                   words: tuple[str, str, str] = (HOLDS, MIXED, NONE), metric: str = "nll_last_L"):
+                   words: tuple[str, str, str, str] = (HOLDS, REVERSES, MIXED, NONE), metric: str = "nll_last_L"):
     """Each pair ``(cid, a, b)`` (labels), b − a on every unit (base model or fine-tune seed) and pooled.
 
     ``nll``: unit → {label: per-window NLL}, the same windows on every unit; ``exact``: unit → {label: 0/1
@@ -150,7 +154,9 @@ def compare_across(nll: dict, exact: dict, pairs, *, prefix: str, experiment: st
     Perplexity: paired bootstrap per unit (``<prefix>_ppl_<cid>_<unit><u>``) and pooled over the per-window
     mean across units (``…_pooled``); pass keys: exact McNemar per unit and over every (unit, prompt).
     Returns (comparisons, figures, table rows): ``<prefix>_ppl_<cid>`` / ``<prefix>_passkey_<cid>`` are
-    ``agreement``'s words, ``<prefix>_ppl_<cid>_relation`` the pooled comparison's, ``<prefix>_holds_count`` of
+    ``agreement``'s words, ``<prefix>_ppl_<cid>_relation`` the pooled comparison's relation in words and
+    ``<prefix>_ppl_<cid>_<unit><u>_relation`` each unit's, ``<prefix>_passkey_<cid>_relation`` how often b
+    recovers the key against a, pooled (``top_scale.retrieval_relation``), ``<prefix>_holds_count`` of
     ``<prefix>_comparison_count`` rows hold on every unit."""
     comparisons, figures, rows = [], {}, []
     units = list(nll)
@@ -163,6 +169,7 @@ def compare_across(nll: dict, exact: dict, pairs, *, prefix: str, experiment: st
         comparisons += per_ppl + [pooled_ppl]
         figures[f"{prefix}_ppl_{cid}"] = agreement(per_ppl, words)
         figures[f"{prefix}_ppl_{cid}_relation"] = stats.relation(pooled_ppl)
+        figures.update({f"{c['id']}_relation": stats.relation(c) for c in per_ppl})
         rows.append(_row("perplexity (NLL)", a, b, per_ppl, pooled_ppl, unit, unit_key, column, words))
         if all(a in exact[u] and b in exact[u] for u in units):
             per_key = [{"id": f"{prefix}_passkey_{cid}_{unit}{u}", "experiment": experiment, "scale": scale,
@@ -174,6 +181,7 @@ def compare_across(nll: dict, exact: dict, pairs, *, prefix: str, experiment: st
                                           np.concatenate([exact[u][b] for u in units]))}
             comparisons += per_key + [pooled_key]
             figures[f"{prefix}_passkey_{cid}"] = agreement(per_key, words)
+            figures[f"{prefix}_passkey_{cid}_relation"] = retrieval_relation(pooled_key)
             rows.append(_row("pass key (exact)", a, b, per_key, pooled_key, unit, unit_key, column, words))
     figures[f"{prefix}_holds_count"] = sum(r[column] == words[0] for r in rows)
     figures[f"{prefix}_comparison_count"] = len(rows)

@@ -78,19 +78,23 @@ def fine_tuned(base_state, spec: LlamaSpec, data: Data, method: str, scale: floa
 # --- evaluation at several lengths ------------------------------------------------------------------------
 
 def evaluate(model, data: Data, spec: LlamaSpec, lengths, *, chunks: int, depths, trials: int, seed: int = 0,
-             units: list | None = None):
+             units: list | None = None, key_units: list | None = None):
     """Perplexity (all tokens and last L) and pass-key accuracy at each length, on the evaluation books.
 
     With a list as ``units``, one entry per evaluation window is appended to it (``length``, ``window``,
     ``nll last L``: the window's mean NLL over its last L tokens), for paired comparisons between models
-    scored on the same windows; the returned rows do not change.
+    scored on the same windows; with a list as ``key_units``, one entry per pass-key prompt (``length``,
+    ``unit``, ``depth``, ``exact``: 0/1), the same prompts for every model. The returned rows do not change.
     """
     rows = []
     for n in lengths:
         ppl = ev.perplexity(model, ev.eval_chunks(data.heldout, n, chunks, seed), spec.train_length)
         if units is not None:
             units += [{"length": n, "window": i, "nll last L": float(v)} for i, v in enumerate(ppl["nll_last_chunks"])]
-        keys = ev.passkey_scores(model, data, n, depths, trials, seed=seed, source=data.heldout)
+        keys, per_trial = ev.passkey_scores(model, data, n, depths, trials, seed=seed, source=data.heldout,
+                                            per_trial=True)
+        if key_units is not None:
+            key_units += [{k: t[k] for k in ("length", "unit", "depth", "exact")} for t in per_trial]
         rows.append({"length": n, "ppl all": ppl["ppl_all"], "ppl last L": ppl["ppl_last"],
                      "pass key exact": float(np.mean([k["exact"] for k in keys])),
                      "pass key digits": float(np.mean([k["per_digit"] for k in keys]))})

@@ -136,7 +136,7 @@ def temperature_grid(base: BaseModel, P: Profile, searches: Section, methods: Se
     figures = {"temperature_table": table.reset_index().to_dict(orient="records"),
                "yarn_temperature_top": rp.yarn_attention_factor(top, L),
                "longrope_temperature_top": rp.longrope_attention_factor(top, L),
-               **temperature_shares(scored)}
+               **temperature_shares(scored), **{f"rel_{c['id']}": stats.relation(c) for c in comparisons}}
     return Section(table, figures, trials, comparisons, results={"scored": scored})
 
 
@@ -185,6 +185,15 @@ def search_heldout(base: BaseModel, P: Profile, searches: Section, grid: Section
                "search_gain_chosen_detectable": chosen_cmp["detectable"],
                "search_seed_spread": float(held.max() / held.min() - 1),
                "search_gains_excluding_zero": int(sum(stats.excludes_zero(c) and c["diff"] < 0 for c in comparisons)),
+               "search_losses_excluding_zero": int(sum(stats.excludes_zero(c) and c["diff"] > 0 for c in comparisons)),
+               # the chosen search against its best starting point is the grid's factors part (searched against
+               # YaRN's factors, both at LongRoPE's temperature) when that starting point is YaRN
+               "search_gain_is_factors_part": table.loc[chosen, "starting point"] == "YaRN",
+               "search_gain_what": ("the same comparison as the factors' part of the temperature grid, since the "
+                                    "chosen search's best starting point is YaRN's factors"
+                                    if table.loc[chosen, "starting point"] == "YaRN" else
+                                    f"the chosen search's best starting point is {table.loc[chosen, 'starting point']}'s "
+                                    "factors"),
                "search_start_top": str(table["starting point"].iloc[0])}
     return Section(table, figures, trials, comparisons)
 

@@ -11,6 +11,8 @@ sections) and returns its table and the chapter's glue figures.
 """
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 from tqdm import tqdm
@@ -162,7 +164,7 @@ def depth_width(ctx: Part2):
     rows, curves = [], []
     for layers, hidden in P.dw_models:
         sspec = st.small_spec(spec, layers=layers, hidden=hidden, length=P.dw_length, steps=P.dw_steps)
-        model, hist, cached = checkpoints.trained_model(sspec, ctx.data, ctx.device)
+        model, hist, _ = checkpoints.trained_model(sspec, ctx.data, ctx.device)
         ctx.train_log.append(typical_minutes(hist))
         curve = st.length_profile(model, ctx.data, sspec, P.dw_multiples, P.stage_chunks, ctx.seed)
         own = curve[0]["ppl last L"]
@@ -218,27 +220,48 @@ def plot_length_profiles(curves: pd.DataFrame):
 # --- 7. the train / held-out gap against the window ---------------------------------------------------------------
 
 def overfit_gap(ctx: Part2):
-    """The first shape of ``dw_models`` trained at each of ``overfit_lengths`` for the same steps (cached);
-    perplexity on training and held-out books at its own length, and the gap. Also the chapter's training
-    minutes (every model of part 2: recorded with the weights, and trained in this run)."""
+    """The first shape of ``dw_models`` trained at each of ``overfit_lengths`` for the same steps (cached), once per
+    training seed of ``base_seeds``; perplexity on training and held-out books at its own length, and the gap.
+    The table holds the means over seeds (and each seed's gap); ``overfit_gap_growth`` is the gap's growth from
+    the shortest to the longest window, its mean over seeds with a t interval over them. Also the chapter's
+    training minutes (every model of part 2: recorded with the weights, and trained in this run)."""
     P, spec = ctx.profile, ctx.spec
     layers, hidden = P.dw_models[0]
     rows = []
-    for length in P.overfit_lengths:
-        sspec = st.small_spec(spec, layers=layers, hidden=hidden, length=length, steps=P.dw_steps)
-        model, hist, cached = checkpoints.trained_model(sspec, ctx.data, ctx.device)
-        if length != P.dw_length:  # that one is the first model of section 6, already counted
-            ctx.train_log.append(typical_minutes(hist))
-        rows.append({"window": length, "tokens seen": P.dw_steps * sspec.batch_size * length,
-                     **st.train_gap(model, ctx.data, sspec, P.stage_chunks, ctx.seed)})
-    overfit = pd.DataFrame(rows).set_index("window")
-    gap = overfit["gap (nats)"]
-    figures = {"overfit_model": f"{layers} layers × {hidden} wide",
-               "overfit_gap_growth": float(gap.iloc[-1] - gap.iloc[0]),
-               "overfit_gap_short": float(gap.iloc[0]), "overfit_gap_long": float(gap.iloc[-1]),
+    for seed in P.base_seeds:
+        for length in P.overfit_lengths:
+            sspec = replace(st.small_spec(spec, layers=layers, hidden=hidden, length=length, steps=P.dw_steps), seed=seed)
+            model, hist, _ = checkpoints.trained_model(sspec, ctx.data, ctx.device)
+            if (length, seed) != (P.dw_length, spec.seed):  # that one is the first model of section 6, already counted
+                ctx.train_log.append(typical_minutes(hist))
+            rows.append({"seed": seed, "window": length, "tokens seen": P.dw_steps * sspec.batch_size * length,
+                         **st.train_gap(model, ctx.data, sspec, P.stage_chunks, ctx.seed)})
+    per_seed = pd.DataFrame(rows)
+    gaps = per_seed.pivot_table(index="window", columns="seed", values="gap (nats)")
+    overfit = per_seed.groupby("window")[["tokens seen", "train ppl", "held-out ppl", "gap (nats)"]].mean()
+    for seed in gaps.columns:
+        overfit[f"gap, seed {seed}"] = gaps[seed]
+    growth = gaps.iloc[-1] - gaps.iloc[0]  # per seed: longest window's gap minus the shortest's
+    figures = {"overfit_model": f"{layers} layers × {hidden} wide", "overfit_seeds": len(growth),
+               "overfit_gap_growth": mean_with_interval(growth.to_numpy()),
+               "overfit_gap_short": float(overfit["gap (nats)"].iloc[0]),
+               "overfit_gap_long": float(overfit["gap (nats)"].iloc[-1]),
+               "overfit_growth_by_seed": [float(g) for g in growth],
                "overfit_table": overfit.reset_index().to_dict(orient="records"),
                "train_minutes_all": float(sum(ctx.train_log))}
     return overfit, figures
+
+
+def mean_with_interval(values: np.ndarray) -> dict | float:
+    """The mean of per-seed values with a 95% t interval over the seeds (``{"value", "ci95", "n"}``); one seed
+    gives its value alone, since one trained model has no interval."""
+    from scipy import stats as sps
+
+    values = np.asarray(values, dtype=float)
+    if len(values) < 2:
+        return float(values.mean())
+    lo, hi = sps.t.interval(0.95, len(values) - 1, loc=values.mean(), scale=sps.sem(values))
+    return {"value": float(values.mean()), "ci95": [float(lo), float(hi)], "n": len(values)}
 
 
 def plot_overfit(overfit: pd.DataFrame):
