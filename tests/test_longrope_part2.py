@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import torch
 
+from lcreport.analysis import stats
 from lcreport.data.assets import MissingAssetError, require
 from lcreport.longrope import finetune_study as fs, ft_seeds as fsd, short_factors as sf, smollm2, stages as st, windows as wn
 from lcreport.models import llama, lm_data, pretrained, rope as rp
@@ -195,7 +196,7 @@ def test_overfitting_is_measured_on_every_training_seed(chapter):
     assert growth["ci95"][0] < growth["value"] < growth["ci95"][1]
     for s, g in zip(P.base_seeds, figures["overfit_growth_by_seed"]):
         assert g == pytest.approx(overfit[f"gap, seed {s}"].iloc[-1] - overfit[f"gap, seed {s}"].iloc[0])
-    assert wn.mean_with_interval([0.5]) == 0.5  # one trained model: no interval
+    assert stats.mean_t_interval([0.5]) == 0.5  # one trained model: no interval
 
 
 def test_the_seed_study_pairs_windows_within_each_seed_and_pools_them(chapter):

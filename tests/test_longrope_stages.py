@@ -131,3 +131,20 @@ def test_small_spec_keeps_tokens_per_step_and_trains_text_only():
 
 
 # SmolLM2-135M (models.pretrained): tests/test_longrope_part2.py, with the section that uses it
+
+
+def test_share_and_mean_t_interval_are_the_library_intervals():
+    """``stats.share`` is scipy's Wilson interval of the 0/1 outcomes; ``stats.mean_t_interval`` scipy's t interval
+    of a few per-seed values, and one value alone has none."""
+    import numpy as np
+    from scipy import stats as sps
+
+    from lcreport.analysis import stats
+
+    s = stats.share([1, 0, 1, 1])
+    ci = sps.binomtest(3, 4).proportion_ci(confidence_level=0.95, method="wilson")
+    assert s["value"] == 0.75 and s["n"] == 4 and s["ci95"] == [ci.low, ci.high]
+    m = stats.mean_t_interval([0.07, 0.09, 0.085])
+    lo, hi = sps.t.interval(0.95, 2, loc=np.mean([0.07, 0.09, 0.085]), scale=sps.sem([0.07, 0.09, 0.085]))
+    assert m["n"] == 3 and m["ci95"] == [lo, hi] and lo < m["value"] < hi
+    assert stats.mean_t_interval([0.5]) == 0.5

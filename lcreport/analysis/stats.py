@@ -41,6 +41,22 @@ def wilson(successes: int, n: int, level: float = LEVEL) -> tuple[float, float]:
     return float(ci.low), float(ci.high)
 
 
+def share(outcomes, level: float = LEVEL) -> dict:
+    """A proportion from 0/1 outcomes as a figure: ``{"value", "ci95" (Wilson), "n"}``."""
+    x = [int(o) for o in outcomes]
+    return {"value": sum(x) / len(x) if x else float("nan"), "ci95": list(wilson(sum(x), len(x), level)), "n": len(x)}
+
+
+def mean_t_interval(values, level: float = LEVEL) -> dict | float:
+    """The mean of a few per-seed values with a t interval over them, as a figure ``{"value", "ci95", "n"}``;
+    one value is returned alone, since one trained model has no interval."""
+    x = np.asarray(values, dtype=float)
+    if len(x) < 2:
+        return float(x.mean())
+    lo, hi = stats.t.interval(level, len(x) - 1, loc=x.mean(), scale=stats.sem(x))
+    return {"value": float(x.mean()), "ci95": [float(lo), float(hi)], "n": len(x)}
+
+
 def paired_diff(a, b, *, seed: int = 0, level: float = LEVEL, resamples: int = RESAMPLES) -> dict:
     """Mean of b − a over paired units, with a paired bootstrap CI (``diff``, ``ci95``, ``n``, ``test``)."""
     a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)

@@ -184,8 +184,7 @@ def retrieval_at_L(base: BaseModel, P: Profile, *, seed: int) -> Section:
 
 def exact_share(trials) -> dict:
     """Share of whole keys recovered, with its Wilson 95% interval and n."""
-    hits = sum(t["exact"] for t in trials)
-    return {"value": hits / len(trials), "ci95": stats.wilson(hits, len(trials)), "n": len(trials)}
+    return stats.share(t["exact"] for t in trials)
 
 
 def evaluation_chunks(base: BaseModel, length: int, P: Profile, seed: int):

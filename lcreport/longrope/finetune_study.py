@@ -15,7 +15,7 @@ import pandas as pd
 from tqdm import tqdm
 
 from .. import results
-from ..analysis.stats import LEVEL, paired_record, relation, wilson
+from ..analysis.stats import LEVEL, paired_record, relation, share
 from ..models import checkpoints
 from ..models import rope as rp
 from ..models.training import typical_minutes
@@ -230,7 +230,7 @@ def stage_share(key_units: list, arm: str, length: int) -> dict:
     hits = [k["value"] for k in key_units if k["arm"] == arm and k["length"] == length]
     if not hits:
         raise ValueError(f"no pass-key trials of {arm!r} at {length} tokens")
-    return {"value": float(np.mean(hits)), "ci95": list(wilson(sum(hits), len(hits))), "n": len(hits)}
+    return share(hits)
 
 
 def paired_comparison(units, cid: str, experiment: str, scale, a: str, b: str, *, seed: int = 0) -> dict:
@@ -264,6 +264,10 @@ def plot_stages(stages: pd.DataFrame, L: int, S):
 
 # --- 2. progressive extension against a one-shot search ------------------------------------------------------
 
+#: the arm of section 2 that is fine-tuned but not searched again: the fine-tuned factors stretched to the new scale
+PROG_STRETCHED = "fine-tuned, own factors stretched (no new search)"
+
+
 def progressive_extension(ctx: Part2):
     """For each of ``prog_scales``: a search on the fine-tuned LongRoPE model (seeded also with its own
     factors, stretched) and a one-shot search on the base model, each scored on held-out windows.
@@ -276,13 +280,13 @@ def progressive_extension(ctx: Part2):
     rows, units = [], []
     for s in P.prog_scales:
         stretched = ctx.lr_factors * s / S
+        chunks = ev.eval_chunks(ctx.data.heldout, s * L, halved(P.stage_chunks), ctx.seed)  # every arm's windows
         for stage, state, extra in (("progressive", ctx.ft_state, {"fine-tuned, stretched": stretched}),
                                     ("one-shot", ctx.base_state, None)):
             r = search(state, spec, ctx.data, s, P.stage_search, seed=ctx.seed, extra_seeds=extra, device=dev,
                        progress=lambda it: tqdm(it, desc=f"{stage} search s={s}"))
             model = extended_model(state, spec, "longrope", s, long_factor=r.best.factors, n_hat=r.best.n_hat, device=dev)
-            ppl = ev.perplexity(model, ev.eval_chunks(ctx.data.heldout, s * L, halved(P.stage_chunks), ctx.seed), L,
-                                all_tokens=False)
+            ppl = ev.perplexity(model, chunks, L, all_tokens=False)
             if stage == "progressive":
                 ctx.progressive[s] = r
             rows.append({"scale": s, "stage": stage, "search ppl": r.best_fitness, "n̂": r.best.n_hat,
@@ -293,8 +297,7 @@ def progressive_extension(ctx: Part2):
         # the fine-tuned model with its own factors stretched to s and no new search: what fine-tuning alone gives
         # (progressive − this is what the second search adds), on the same windows
         model = extended_model(ctx.ft_state, spec, "longrope", s, long_factor=stretched, device=dev)
-        ppl = ev.perplexity(model, ev.eval_chunks(ctx.data.heldout, s * L, halved(P.stage_chunks), ctx.seed), L,
-                            all_tokens=False)
+        ppl = ev.perplexity(model, chunks, L, all_tokens=False)
         rows.append({"scale": s, "stage": PROG_STRETCHED, "held-out ppl (last L)": ppl["ppl_last"], "evaluations": 0})
         units += [{"experiment": "progressive", "arm": PROG_STRETCHED, "scale": s, "seed": ctx.seed, "unit": i,
                    "metric": NLL_LAST, "value": float(v), "length": s * L} for i, v in enumerate(ppl["nll_last_chunks"])]
@@ -316,7 +319,3 @@ def progressive_extension(ctx: Part2):
                     "prog_scales_text": ", ".join(f"{s}·L" for s in P.prog_scales),
                     "progressive_table": prog.reset_index().to_dict(orient="records"), "paper_top_k": PAPER_TOP_LENGTH_K})
     return prog, figures
-
-
-#: the arm of section 2 that is fine-tuned but not searched again: the fine-tuned factors stretched to the new scale
-PROG_STRETCHED = "fine-tuned, own factors stretched (no new search)"

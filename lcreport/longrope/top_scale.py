@@ -181,6 +181,7 @@ def search_heldout(base: BaseModel, P: Profile, searches: Section, grid: Section
     table = pd.DataFrame(rows).set_index("search seed")
     held = table["held-out ppl"]
     chosen_cmp = comparisons[list(P.search.seeds).index(chosen)]
+    chosen_start = str(table.loc[chosen, "starting point"])
     figures = {"search_gain_chosen": {"value": chosen_cmp["diff"], "ci95": chosen_cmp["ci95"], "n": chosen_cmp["n"]},
                "search_gain_chosen_detectable": chosen_cmp["detectable"],
                "search_seed_spread": float(held.max() / held.min() - 1),
@@ -188,12 +189,10 @@ def search_heldout(base: BaseModel, P: Profile, searches: Section, grid: Section
                "search_losses_excluding_zero": int(sum(stats.excludes_zero(c) and c["diff"] > 0 for c in comparisons)),
                # the chosen search against its best starting point is the grid's factors part (searched against
                # YaRN's factors, both at LongRoPE's temperature) when that starting point is YaRN
-               "search_gain_is_factors_part": table.loc[chosen, "starting point"] == "YaRN",
+               "search_gain_is_factors_part": chosen_start == "YaRN",
                "search_gain_what": ("the same comparison as the factors' part of the temperature grid, since the "
-                                    "chosen search's best starting point is YaRN's factors"
-                                    if table.loc[chosen, "starting point"] == "YaRN" else
-                                    f"the chosen search's best starting point is {table.loc[chosen, 'starting point']}'s "
-                                    "factors"),
+                                    "chosen search's best starting point is YaRN's factors" if chosen_start == "YaRN"
+                                    else f"the chosen search's best starting point is {chosen_start}'s factors"),
                "search_start_top": str(table["starting point"].iloc[0])}
     return Section(table, figures, trials, comparisons)
 

@@ -19,6 +19,7 @@ from tqdm import tqdm
 
 from ..claims.rules_common import (GROWTH_LOWER_BOUND, GROWTH_MEASURED, GROWTH_UNMEASURABLE, GROWTH_UPPER_BOUND,
                                    PROGRESSIVE_PREFIX, WINDOW_THRESHOLD)
+from ..analysis.stats import mean_t_interval
 from ..models import checkpoints
 from ..models.training import typical_minutes
 from ..plotting import COLORS, subplots, log_x, log_y, legend_below
@@ -243,25 +244,13 @@ def overfit_gap(ctx: Part2):
         overfit[f"gap, seed {seed}"] = gaps[seed]
     growth = gaps.iloc[-1] - gaps.iloc[0]  # per seed: longest window's gap minus the shortest's
     figures = {"overfit_model": f"{layers} layers × {hidden} wide", "overfit_seeds": len(growth),
-               "overfit_gap_growth": mean_with_interval(growth.to_numpy()),
+               "overfit_gap_growth": mean_t_interval(growth.to_numpy()),
                "overfit_gap_short": float(overfit["gap (nats)"].iloc[0]),
                "overfit_gap_long": float(overfit["gap (nats)"].iloc[-1]),
                "overfit_growth_by_seed": [float(g) for g in growth],
                "overfit_table": overfit.reset_index().to_dict(orient="records"),
                "train_minutes_all": float(sum(ctx.train_log))}
     return overfit, figures
-
-
-def mean_with_interval(values: np.ndarray) -> dict | float:
-    """The mean of per-seed values with a 95% t interval over the seeds (``{"value", "ci95", "n"}``); one seed
-    gives its value alone, since one trained model has no interval."""
-    from scipy import stats as sps
-
-    values = np.asarray(values, dtype=float)
-    if len(values) < 2:
-        return float(values.mean())
-    lo, hi = sps.t.interval(0.95, len(values) - 1, loc=values.mean(), scale=sps.sem(values))
-    return {"value": float(values.mean()), "ci95": [float(lo), float(hi)], "n": len(values)}
 
 
 def plot_overfit(overfit: pd.DataFrame):
