@@ -48,6 +48,8 @@ GLUE_KEYS = {
     # the effective window's tasks (lcreport.longrope.stages)
     "effective_scores", "window_copy_answer", "window_threshold", "window_trials", "window_task_count", "window_tasks_judged",
     "window_tasks_judged_names", "window_tasks_unjudged_names",
+    "window_beyond_L_text", "window_disagreement_count", "window_disagreements_text", "copy_at_L_text",
+    "control_copy_at_L_text", "copy_cost_text", "copy_gained_at_S_text", "ft_passkey_at_S_text", "extended_fail_text",
     *{f"window_base_{k}_at_L" for k in wn.TASK_KEYS.values()},
     # the seed study (lcreport.longrope.ft_seeds)
     "ft_holds_count", "ft_comparison_count", "ft_seed_count", "ft_seed_windows", "ft_seed_prompts", "ft_seed_base_ppl_L",

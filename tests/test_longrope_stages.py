@@ -148,3 +148,86 @@ def test_share_and_mean_t_interval_are_the_library_intervals():
     lo, hi = sps.t.interval(0.95, 2, loc=np.mean([0.07, 0.09, 0.085]), scale=sps.sem([0.07, 0.09, 0.085]))
     assert m["n"] == 3 and m["ci95"] == [lo, hi] and lo < m["value"] < hi
     assert stats.mean_t_interval([0.5]) == 0.5
+
+
+# --- section 5's directional sentences, read from the trials ----------------------------------------------------
+
+def _window_case(copies: dict, passkeys: dict, L=128, S=4):
+    """(scores, table, tasks) for configurations that copy / pass the pass key at the given lengths."""
+    import pandas as pd
+
+    from lcreport.longrope import windows as wn
+
+    configs = sorted(set(copies) | set(passkeys))
+    lengths = [L, 2 * L, S * L]
+    scores = []
+    for c in configs:
+        for n in lengths:
+            for task, good in ((st.COPY, copies.get(c, ())), (st.PASSKEY_TRAIN, passkeys.get(c, ()))):
+                hit = n in good
+                scores.append({"configuration": c, "task": task, "length": n, "lower": 0.9 if hit else 0.0})
+    tasks = (st.PASSKEY_TRAIN, st.COPY)
+    rows = []
+    for c in configs:
+        own = [r for r in scores if r["configuration"] == c]
+        rows.append({"configuration": c, "claimed": L if c == wn.CONTROL else S * L,
+                     "effective": st.effective_window(own, tasks),
+                     **{f"window: {t}": st.task_window(own, t) for t in tasks}})
+    return scores, pd.DataFrame(rows).set_index("configuration"), tasks
+
+
+def test_window_findings_follow_the_trials_on_both_sides():
+    from lcreport.longrope import windows as wn
+
+    L, S = 128, 4
+    # plain RoPE copies at L before fine-tuning only, PI gains copying at S·L, the control keeps copying at L
+    scores, table, tasks = _window_case(
+        {"plain RoPE (no fine-tuning)": (L,), "plain RoPE (fine-tuned)": (), "PI (fine-tuned)": (S * L,),
+         wn.CONTROL: (L,)},
+        {"plain RoPE (no fine-tuning)": (L,), wn.CONTROL: (L,), "PI (no fine-tuning)": ()})
+    f = wn.window_findings(scores, table, tasks, L, S)
+    assert f["window_beyond_L_text"] == "no configuration is effective beyond L"
+    assert f["window_disagreement_count"] == 1 and f["window_disagreements_text"].startswith("PI (fine-tuned):")
+    assert "effective nowhere" in f["window_disagreements_text"]
+    assert f["copy_at_L_text"] == ("plain RoPE copies at L before fine-tuning and not after; "
+                                   "PI copies at L neither before nor after fine-tuning")
+    assert f["control_copy_at_L_text"] == "still copies at L"
+    assert "cost plain RoPE their copying at L, and fine-tuning as long at L did not" in f["copy_cost_text"]
+    assert f["copy_gained_at_S_text"] == "PI"
+    assert f["ft_passkey_at_S_text"] == "no fine-tuned configuration passes"
+    assert f["extended_fail_text"] == "every extended configuration fails it"
+
+    # the other side: a fine-tuned model that does both tasks at S·L, a control that lost copying too
+    scores, table, tasks = _window_case(
+        {"plain RoPE (no fine-tuning)": (L,), "plain RoPE (fine-tuned)": (S * L,), "YaRN (no fine-tuning)": (L,),
+         "YaRN (fine-tuned)": (L,)},
+        {"plain RoPE (no fine-tuning)": (L,), "plain RoPE (fine-tuned)": (S * L,), "YaRN (no fine-tuning)": (L,),
+         "YaRN (fine-tuned)": (L,), wn.CONTROL: (L,)})
+    f = wn.window_findings(scores, table, tasks, L, S)
+    assert f["window_beyond_L_text"] == "plain RoPE (fine-tuned) is effective beyond L"
+    assert f["window_disagreement_count"] == 1
+    assert f["window_disagreements_text"] == (f"{wn.CONTROL}: a window of 128 tokens on {st.PASSKEY_TRAIN}, no window on "
+                                              f"{st.COPY}, so it is effective nowhere")
+    assert "YaRN copies at L before and after fine-tuning" in f["copy_at_L_text"]
+    assert f["control_copy_at_L_text"] == "does not copy at L either"
+    assert "so the longer length is not shown to be the cause" in f["copy_cost_text"]
+    assert f["copy_gained_at_S_text"] == "plain RoPE"
+    assert f["ft_passkey_at_S_text"] == "plain RoPE (fine-tuned) passes"
+    assert f["extended_fail_text"] == "3 of 4 extended configurations fail it"
+
+
+def test_window_findings_say_when_copying_does_not_judge():
+    from lcreport.longrope import windows as wn
+
+    scores, table, tasks = _window_case({}, {"PI (fine-tuned)": (128,), "PI (no fine-tuning)": (128,)})
+    f = wn.window_findings(scores, table, (st.PASSKEY_TRAIN,), 128, 4)
+    assert f["copy_at_L_text"].startswith("not measured")
+    assert f["window_disagreement_count"] == 0
+
+
+def test_names_join_with_and_and_semicolons_when_a_name_has_a_comma():
+    from lcreport.longrope.windows import _names
+
+    assert _names(["A"]) == "A" and _names(["A", "B"]) == "A and B" and _names(["A", "B", "C"]) == "A, B and C"
+    assert _names(["LongRoPE, no search", "PI"]) == "LongRoPE, no search and PI"
+    assert _names(["LongRoPE, no search", "PI", "YaRN"]) == "LongRoPE, no search; PI and YaRN"

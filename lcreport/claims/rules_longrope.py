@@ -117,7 +117,7 @@ def linear(f):
     before = value_of(f["longrope.pi_ppl_top"])
     row = effective_row(f["longrope2.effective_table"], PI_FINETUNED)
     verdict = "supported with caveat" if worst < PI_WORKS and delivered(row) else "misleading"
-    return verdict, (f"PI without fine-tuning: perplexity {before:.0f}{interval(f['longrope.pi_ppl_top'])} at "
+    return verdict, (f"PI without fine-tuning (chapter 04's held-out windows): perplexity {before:.0f}{interval(f['longrope.pi_ppl_top'])} at "
                      f"{f['longrope.top_scale']}× L; fine-tuned at 4× L: ×{mean:.2f} of the base at L (mean of "
                      f"{f['longrope2.ft_seed_count']} fine-tune seeds, worst ×{worst:.2f}), but its "
                      f"effective window is {row['effective']:,} of {row['claimed']:,} configured")

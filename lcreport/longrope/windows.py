@@ -34,6 +34,10 @@ BASE_CONFIGURATION = "plain RoPE (no fine-tuning)"
 PROGRESSIVE_NAME = PROGRESSIVE_PREFIX
 #: short names of the effective-window tasks in glue keys
 TASK_KEYS = {st.PASSKEY_TRAIN: "passkey", st.PASSKEY_UNSEEN: "passkey_unseen", st.COPY: "copy"}
+#: the two stages of section 1's configurations, as the effective-window table names them
+NO_FT, FT = "no fine-tuning", "fine-tuned"
+#: the configuration fine-tuned as long at L on the same mix (section 1's control)
+CONTROL = f"control ({FT})"
 
 
 # --- 5. claimed against effective windows ----------------------------------------------------------------------
@@ -41,7 +45,7 @@ TASK_KEYS = {st.PASSKEY_TRAIN: "passkey", st.PASSKEY_UNSEEN: "passkey_unseen", s
 def claimed_window(method: str, stage: str, L: int, S) -> int:
     """The window a configuration of section 1 is configured for: L for the control and for plain RoPE without
     fine-tuning, S·L otherwise (plain RoPE fine-tuned at S·L claims S·L)."""
-    return L if method == "control" or (method == "plain RoPE" and stage == "no fine-tuning") else S * L
+    return L if method == "control" or (method == "plain RoPE" and stage == NO_FT) else S * L
 
 
 def progressive_lengths(L: int, top) -> list[int]:
@@ -65,9 +69,9 @@ def effective_windows(ctx: Part2):
     prog_r = ctx.progressive[top]
     prog_model = extended_model(ctx.ft_state, spec, "longrope", top, long_factor=prog_r.best.factors,
                                 short_factor=ctx.short_factors, n_hat=prog_r.best.n_hat, device=ctx.device)
-    models = [(f"{name} (no fine-tuning)", claimed_window(name, "no fine-tuning", L, S), model, stage_lengths(L, S))
+    models = [(f"{name} ({NO_FT})", claimed_window(name, NO_FT, L, S), model, stage_lengths(L, S))
               for name, model in no_ft_configs(ctx).items()]
-    models += [(f"{name} (fine-tuned)", claimed_window(name, "fine-tuned", L, S), model, stage_lengths(L, S))
+    models += [(f"{name} ({FT})", claimed_window(name, FT, L, S), model, stage_lengths(L, S))
                for name, model in ctx.tuned.items()]
     models.append((f"{PROGRESSIVE_NAME} ({top}×)", top * L, prog_model, progressive_lengths(L, top)))
     rows, scores = [], []
@@ -96,8 +100,78 @@ def effective_windows(ctx: Part2):
                "window_tasks_judged_names": ", ".join(tasks) if tasks else "none",
                "window_tasks_unjudged_names": ", ".join(t for t in st.WINDOW_TASKS if t not in tasks) or "none",
                **{f"window_base_{TASK_KEYS[t]}_at_L": {"value": at_L[t]["rate"], "ci95": [at_L[t]["lower"], at_L[t]["upper"]],
-                                                       "n": at_L[t]["n"]} for t in st.WINDOW_TASKS}}
+                                                       "n": at_L[t]["n"]} for t in st.WINDOW_TASKS},
+               **window_findings(scores, effective, tasks, L, S)}
     return effective, figures
+
+
+def _names(names) -> str:
+    """"A", "A and B", "A, B and C" (semicolons between names when a name holds a comma)."""
+    names = list(names)
+    sep = "; " if any("," in n for n in names) else ", "
+    return names[0] if len(names) == 1 else sep.join(names[:-1]) + " and " + names[-1]
+
+
+def window_findings(scores: list[dict], effective: pd.DataFrame, tasks, L: int, S) -> dict:
+    """Section 5's directional sentences as text figures, read from the effective-window trials (``scores``: one
+    row per configuration, task and length, as ``st.window_scores`` gives them with a ``configuration``) and the
+    table, so that the prose follows a re-run: who is effective beyond L, where the judged tasks disagree, who
+    copies at L (and at S·L) before and after fine-tuning, and who passes the pass key at S·L."""
+    def ok(configuration, task, length):
+        return any(r["configuration"] == configuration and r["task"] == task and r["length"] == length
+                   and st.passes(r) for r in scores)
+
+    n_s = int(S * L)
+    beyond = [c for c, row in effective.iterrows() if row["effective"] > L]
+    out = {"window_beyond_L_text": ("no configuration is effective beyond L" if not beyond else
+                                    f"{_names(beyond)} {'is' if len(beyond) == 1 else 'are'} effective beyond L")}
+    split = []
+    for c, row in effective.iterrows():
+        windows = {t: int(row[f"window: {t}"]) for t in tasks}
+        if len(set(windows.values())) > 1:
+            parts = [f"a window of {w:,} tokens on {t}" if w else f"no window on {t}" for t, w in windows.items()]
+            e = int(row["effective"])
+            split.append(f"{c}: {', '.join(parts)}, so it is effective " + (f"up to {e:,} tokens" if e else "nowhere"))
+    out["window_disagreement_count"] = len(split)
+    out["window_disagreements_text"] = ("no configuration: on every one the judged tasks give the same window"
+                                        if not split else "; ".join(split))
+    methods = [c[:-len(f" ({NO_FT})")] for c in effective.index if c.endswith(f" ({NO_FT})")
+               and f"{c[:-len(f' ({NO_FT})')]} ({FT})" in effective.index]
+    if st.COPY not in tasks:
+        unjudged = "not measured: the copy task does not judge this base model"
+        out.update({"copy_at_L_text": unjudged, "control_copy_at_L_text": unjudged, "copy_cost_text": unjudged,
+                    "copy_gained_at_S_text": unjudged})
+    else:
+        before_after = {m: (ok(f"{m} ({NO_FT})", st.COPY, L), ok(f"{m} ({FT})", st.COPY, L)) for m in methods}
+        groups = {"before fine-tuning and not after": [m for m, (b, a) in before_after.items() if b and not a],
+                  "before and after fine-tuning": [m for m, (b, a) in before_after.items() if b and a],
+                  "after fine-tuning and not before": [m for m, (b, a) in before_after.items() if a and not b],
+                  "neither before nor after fine-tuning": [m for m, (b, a) in before_after.items() if not (a or b)]}
+        out["copy_at_L_text"] = "; ".join(f"{_names(ms)} cop{'ies' if len(ms) == 1 else 'y'} at L {when}"
+                                          for when, ms in groups.items() if ms)
+        control = ok(CONTROL, st.COPY, L) if CONTROL in effective.index else None
+        out["control_copy_at_L_text"] = ("is not in this run" if control is None
+                                         else "still copies at L" if control else "does not copy at L either")
+        lost = groups["before fine-tuning and not after"]
+        out["copy_cost_text"] = (
+            "no model lost its copying at L with fine-tuning" if not lost else
+            f"fine-tuning cost {_names(lost)} their copying at L; without the control, the cause is not separated"
+            if control is None else
+            f"at this budget fine-tuning at the longer length cost {_names(lost)} their copying at L, and fine-tuning "
+            "as long at L did not" if control else
+            f"fine-tuning cost {_names(lost)} their copying at L, but so did fine-tuning as long at L, so the longer "
+            "length is not shown to be the cause")
+        gained = [m for m in methods if ok(f"{m} ({FT})", st.COPY, n_s) and not ok(f"{m} ({NO_FT})", st.COPY, n_s)]
+        out["copy_gained_at_S_text"] = _names(gained) if gained else "no method"
+    tuned = [c for c in effective.index if c.endswith(f" ({FT})") and c != CONTROL]
+    passing = [c for c in tuned if ok(c, st.PASSKEY_TRAIN, n_s)] if st.PASSKEY_TRAIN in tasks else []
+    out["ft_passkey_at_S_text"] = (f"{_names(passing)} {'passes' if len(passing) == 1 else 'pass'}" if passing
+                                   else "no fine-tuned configuration passes")
+    extended = effective[effective.claimed > L]
+    short = int((extended.effective < extended.claimed).sum())
+    out["extended_fail_text"] = ("every extended configuration fails it" if short == len(extended) else
+                                 f"{short} of {len(extended)} extended configurations fail it")
+    return out
 
 
 def _window_trials(units, configuration: str, L: int, seed: int) -> list[dict]:
