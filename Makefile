@@ -1,5 +1,5 @@
 # Two commands do everything on a fresh machine (see README):
-#   make test   every test: workflows, unit tests, nbval (smoke profile), check, verify, strict build,
+#   make test   every test: lint, workflows, unit tests, nbval (smoke profile), check, verify, strict build,
 #               browser check
 #   make book   execute every chapter on the cpu profile, in place, and build _build/html
 SHELL := /bin/bash
@@ -19,8 +19,10 @@ LINT_DIR := tools/workflow-lint
 WORKFLOWS := $(wildcard .github/workflows/*.yml)
 # the lean environment of the pages workflow: the `book` extra only, no torch
 BOOK_VENV := .venv-book
+# the Python that ruff checks (the notebooks are checked by executing them)
+PY_SOURCES := lcreport tests sitetests tools
 
-.PHONY: install install-book data browser-deps workflow-tools workflows unit nbval check verify site browser \
+.PHONY: install install-book data browser-deps workflow-tools lint workflows unit nbval check verify site browser \
 	test book clean
 
 $(VENV)/.installed: pyproject.toml
@@ -56,6 +58,12 @@ $(LINT_DIR)/node_modules/.package-lock.json: $(LINT_DIR)/package.json $(LINT_DIR
 
 workflow-tools: install $(LINT_DIR)/node_modules/.package-lock.json
 
+# ruff's lint rules and formatting ([tool.ruff]), and the package's layers (lint-imports, [tool.importlinter])
+lint: install
+	$(VENV)/bin/ruff check $(PY_SOURCES)
+	$(VENV)/bin/ruff format --check $(PY_SOURCES)
+	$(VENV)/bin/lint-imports
+
 # every workflow: actionlint (runner labels declared in .github/actionlint.yaml) and the workflow JSON schema;
 # CITATION.cff against the Citation File Format schema (both schemas vendored in check-jsonschema: offline)
 workflows: workflow-tools
@@ -85,7 +93,7 @@ site: data
 browser: browser-deps
 	$(PY) -m pytest -q -p no:cacheprovider sitetests --site _build/html
 
-test: workflows unit nbval check verify site browser
+test: lint workflows unit nbval check verify site browser
 	@echo "make test: all stages passed"
 
 # --in-place: the published notebooks and results are replaced, each chapter once it succeeded

@@ -15,10 +15,13 @@ import inspect
 import json
 import time
 from pathlib import Path
-from typing import Callable
+from typing import Callable, TypeVar
 
-from .files import atomic_write_text, content_key
+from .files import HashMismatchError, atomic_write_text, check_hashes, content_key, file_sha256, publish_folder
+from .parallel import process_state
 from .paths import cache_dir
+
+T = TypeVar("T")
 
 #: the ledger of this process: one dict per artifact loaded or made (see ``record_work``)
 _LEDGER: list[dict] = []
@@ -88,3 +91,84 @@ def cached_json(kind: str, payload: dict, make: Callable[[], dict], *, minutes_o
     atomic_write_text(path, json.dumps({"payload_key": key, "payload": payload, "result": result}, default=str))
     record_work(kind, ident, (time.time() - t0) / 60, loaded=False)
     return result, False
+
+
+class CorruptCacheError(RuntimeError):
+    """A cached folder that cannot be trusted: no manifest (an interrupted write), an unreadable one, or a file
+    missing or changed since the manifest recorded its hash. The cache reports it and makes the artifact again."""
+
+
+MANIFEST = "manifest.json"
+
+
+def read_manifest(folder: Path) -> dict:
+    """The manifest of a cached folder, its files checked against their recorded SHA-256, else ``CorruptCacheError``."""
+    path = Path(folder) / MANIFEST
+    if not path.exists():
+        raise CorruptCacheError(f"{folder}: no manifest (an interrupted or partial write)")
+    try:
+        manifest = json.loads(path.read_text())
+        files = manifest["files"]
+    except (json.JSONDecodeError, KeyError, TypeError) as e:
+        raise CorruptCacheError(f"{folder}: unreadable manifest ({e})") from e
+    try:
+        check_hashes(folder, files)
+    except HashMismatchError as e:
+        raise CorruptCacheError(str(e)) from e
+    return manifest
+
+
+def write_folder(folder: Path, save: Callable[[Path], None], *, minutes: float) -> bool:
+    """``save(tmp)`` writes the artifact's files into a fresh folder beside ``folder``; the manifest (every file's
+    SHA-256 and the minutes making it took) is written last and the folder published by renames
+    (``files.publish_folder``): a reader sees a whole folder or none. Returns whether this copy was published."""
+    import os
+    import shutil
+    import tempfile
+
+    folder = Path(folder)
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{folder.name}."))
+    try:
+        save(tmp)
+        files = {p.name: file_sha256(p) for p in sorted(tmp.iterdir()) if p.is_file()}
+        (tmp / MANIFEST).write_text(json.dumps({"files": files, "minutes": float(minutes)}, indent=1))
+        os.chmod(tmp, 0o755)  # mkdtemp makes it private; the cache is for readers too
+        return publish_folder(tmp, folder)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp)
+
+
+def cached_folder(kind: str, key: str, *, make: Callable[[], T], save: Callable[[T, Path], None],
+                  load: Callable[[Path, dict], T], minutes_made: Callable[[T, float], float] | None = None,
+                  work_kind: str | None = None, log=print) -> tuple[T, bool]:
+    """The one cache for artifacts made of files (trained weights): ``cache_dir()/kind/key``.
+
+    ``load(folder, manifest)`` rebuilds the artifact from an intact folder (it may raise ``CorruptCacheError``
+    too, e.g. for a tokenizer that does not match); otherwise ``make()`` makes it, ``save(artifact, folder)``
+    writes its files (by the main process only, when several run) and the manifest records the work it cost:
+    ``minutes_made(artifact, wall_minutes)``, by default the wall time. The work ledger records the artifact
+    either way (as ``work_kind``, by default ``kind``), with the recorded minutes when loaded. Returns
+    (artifact, from_cache).
+    """
+    folder = Path(cache_dir()) / kind / key
+    ident = f"{kind}/{key}"
+    if folder.exists():
+        try:
+            manifest = read_manifest(folder)
+            artifact = load(folder, manifest)
+            record_work(work_kind or kind, ident, manifest.get("minutes", 0.0), loaded=True)
+            return artifact, True
+        except CorruptCacheError as e:
+            log(f"[lcreport] {e}; making it again")
+    t0 = time.time()
+    artifact = make()
+    wall = (time.time() - t0) / 60
+    minutes = wall if minutes_made is None else minutes_made(artifact, wall)
+    process = process_state()
+    if process.is_main_process:  # one writer, however many processes made it
+        write_folder(folder, lambda tmp: save(artifact, tmp), minutes=minutes)
+    process.wait_for_everyone()
+    record_work(work_kind or kind, ident, wall, loaded=False)
+    return artifact, False

@@ -5,6 +5,7 @@ temporary folder, promoted into place only when every cell succeeded, with progr
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -146,14 +147,96 @@ def execute_chapter(nb: Path, out_nb: Path, results_dest: Path, *, profile: str,
     nothing outside the temporary folder changes (the failed notebook is kept in ``failed_dir``, if
     given, to read the error). Returns the wall time in seconds.
     """
-    import papermill as pm
+    import papermill  # noqa: F401 (missing, it fails the run here, not as the chapter's failure)
 
     from .files import atomic_write
-    from .profiles import PROFILE_OVERRIDE_VAR
 
     t0 = time.monotonic()
-    name = nb.stem
+    with tempfile.TemporaryDirectory(prefix=f"lcreport-{nb.stem}-") as tmp:
+        staged_nb = Path(tmp) / nb.name
+        staged_results = _stage_results(results_dest, Path(tmp) / "results")
+        with _environment(_kernel_env(staged_results)):
+            _execute_or_fail(nb, staged_nb, t0=t0, failed_dir=failed_dir, profile=profile, device=device, seed=seed,
+                             timeout=timeout, stream=stream)
+        _promote(staged_results, results_dest)
+        atomic_write(out_nb, lambda t: shutil.copyfile(staged_nb, t))
+    return time.monotonic() - t0
 
+
+def _stage_results(results_dest: Path, staged: Path) -> Path:
+    """A copy of ``results_dest`` (without hidden files) at ``staged``, or an empty folder where it has none."""
+    if results_dest.is_dir():
+        shutil.copytree(results_dest, staged, ignore=shutil.ignore_patterns(".*"))
+    else:
+        staged.mkdir()
+    return staged
+
+
+def _kernel_env(staged_results: Path) -> dict[str, str | None]:
+    """The environment variables the kernel inherits (None: unset)."""
+    from .profiles import PROFILE_OVERRIDE_VAR
+
+    return {"LCREPORT_RESULTS": str(staged_results),
+            # tqdm.auto (imported by libraries) finds no ipywidgets in a papermill kernel, warns,
+            # and falls back to the terminal bars that the run streams anyway
+            "PYTHONWARNINGS": ",".join(filter(None, [os.environ.get("PYTHONWARNINGS"), "ignore:IProgress not found"])),
+            # the profile passed here is the one that runs (nbval's override is not for us)
+            PROFILE_OVERRIDE_VAR: None}
+
+
+def _set_environ(values: dict[str, str | None]) -> None:
+    for k, v in values.items():
+        if v is None:
+            os.environ.pop(k, None)
+        else:
+            os.environ[k] = v
+
+
+@contextlib.contextmanager
+def _environment(changes: dict[str, str | None]):
+    """``os.environ`` with ``changes`` (None: unset) inside the block, as it was before once it ends, however it
+    ends: the one place the process environment is saved and restored."""
+    saved = {k: os.environ.get(k) for k in changes}
+    _set_environ(changes)
+    try:
+        yield
+    finally:
+        _set_environ(saved)
+
+
+def _execute_or_fail(nb: Path, staged_nb: Path, *, t0: float, failed_dir: Path | None, **run) -> None:
+    """``_papermill`` ``nb`` into ``staged_nb``; on any failure or interruption, keep the failed notebook in
+    ``failed_dir`` (if given), and turn an error (not an interruption) into ``ChapterFailed``."""
+    try:
+        _papermill(nb, staged_nb, t0=t0, **run)
+    except BaseException as e:
+        if failed_dir is not None and staged_nb.exists():
+            failed_dir.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(staged_nb, failed_dir / nb.name)
+        if isinstance(e, Exception):
+            where = f"; the failed notebook is {failed_dir / nb.name}" if failed_dir and staged_nb.exists() else ""
+            raise ChapterFailed(f"{nb.name} failed after {_fmt_elapsed(time.monotonic() - t0)}: "
+                                f"{type(e).__name__}: {str(e).strip().splitlines()[-1] if str(e).strip() else ''}"
+                                f"{where}") from e
+        raise
+
+
+def _papermill(nb: Path, staged_nb: Path, *, t0: float, profile: str, device: str, seed: int, timeout: int | None,
+               stream: bool) -> None:
+    """Run ``nb`` with its parameters into ``staged_nb`` (the kernel in ``nb``'s folder); with ``stream``, the
+    chapter's output and each code cell as it starts go to the terminal."""
+    import papermill as pm
+
+    pm.execute_notebook(
+        str(nb), str(staged_nb), parameters={"profile": profile, "device": device, "seed": seed},
+        engine_name=_papermill_engine(), kernel_name="python3", cwd=str(nb.parent),
+        progress_bar=not stream, log_output=False,
+        stdout_file=sys.stderr if stream else None, stderr_file=sys.stderr if stream else None,
+        execution_timeout=timeout, on_cell=_cell_announcer(nb.stem, t0) if stream else None, config=_kernel_config())
+
+
+def _cell_announcer(name: str, t0: float):
+    """papermill's ``on_cell``: says which code cell of chapter ``name`` starts, and the time since ``t0``."""
     def on_cell(executing_nb, cell, index):
         if cell.get("cell_type") != "code":
             return
@@ -161,72 +244,31 @@ def execute_chapter(nb: Path, out_nb: Path, results_dest: Path, *, profile: str,
         _say(f"{name} · cell {code.index(index) + 1}/{len(code)} · {_fmt_elapsed(time.monotonic() - t0)} · "
              f"{_cell_title(cell)}")
 
-    with tempfile.TemporaryDirectory(prefix=f"lcreport-{name}-") as tmp:
-        staged_nb = Path(tmp) / nb.name
-        staged_results = Path(tmp) / "results"
-        if results_dest.is_dir():
-            shutil.copytree(results_dest, staged_results, ignore=shutil.ignore_patterns(".*"))
-        else:
-            staged_results.mkdir()
-        kernel_env = {"LCREPORT_RESULTS": str(staged_results),
-                      # tqdm.auto (imported by libraries) finds no ipywidgets in a papermill kernel, warns,
-                      # and falls back to the terminal bars that the run streams anyway
-                      "PYTHONWARNINGS": ",".join(filter(None, [os.environ.get("PYTHONWARNINGS"),
-                                                               "ignore:IProgress not found"])),
-                      # the profile passed here is the one that runs (nbval's override is not for us)
-                      PROFILE_OVERRIDE_VAR: None}
-        saved = {k: os.environ.get(k) for k in kernel_env}
-        for k, v in kernel_env.items():  # the kernel inherits them
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
-        try:
-            pm.execute_notebook(
-                str(nb), str(staged_nb), parameters={"profile": profile, "device": device, "seed": seed},
-                engine_name=_papermill_engine(), kernel_name="python3", cwd=str(nb.parent),
-                progress_bar=not stream, log_output=False,
-                stdout_file=sys.stderr if stream else None, stderr_file=sys.stderr if stream else None,
-                execution_timeout=timeout, on_cell=on_cell if stream else None, config=_kernel_config())
-        except BaseException as e:
-            if failed_dir is not None and staged_nb.exists():
-                failed_dir.mkdir(parents=True, exist_ok=True)
-                shutil.copyfile(staged_nb, failed_dir / nb.name)
-            if isinstance(e, Exception):
-                where = f"; the failed notebook is {failed_dir / nb.name}" if failed_dir and staged_nb.exists() else ""
-                raise ChapterFailed(f"{nb.name} failed after {_fmt_elapsed(time.monotonic() - t0)}: "
-                                    f"{type(e).__name__}: {str(e).strip().splitlines()[-1] if str(e).strip() else ''}"
-                                    f"{where}") from e
-            raise
-        finally:
-            for k, v in saved.items():
-                if v is None:
-                    os.environ.pop(k, None)
-                else:
-                    os.environ[k] = v
-        _promote(staged_results, results_dest)
-        atomic_write(out_nb, lambda t: shutil.copyfile(staged_nb, t))
-    return time.monotonic() - t0
+    return on_cell
 
 
-def _terminate_gracefully():
-    """SIGTERM (a CI job cancelled, ``timeout``) unwinds like Ctrl-C: kernels shut down, temp files go.
-    Returns the handler it replaced (None off the main thread, where signals cannot be handled)."""
+@contextlib.contextmanager
+def _sigterm_unwinds():
+    """SIGTERM (a CI job cancelled, ``timeout``) unwinds like Ctrl-C inside the block: kernels shut down, temp
+    files go; the handler it replaced is back once the block ends (off the main thread, where signals cannot be
+    handled, nothing changes)."""
     def handler(signum, frame):
         raise KeyboardInterrupt(f"signal {signum}")
 
-    if threading.current_thread() is threading.main_thread():
-        return signal.signal(signal.SIGTERM, handler)
-    return None
+    previous = signal.signal(signal.SIGTERM, handler) if threading.current_thread() is threading.main_thread() else None
+    try:
+        yield
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
 
 
 def run_chapters(notebooks: list[Path], *, out_notebooks: Path, out_results: Path, profile: str,
                  device: str = "auto", seed: int = 0, timeout: int | None = None, stream: bool = True,
                  failed_dir: Path | None = None) -> list[tuple[str, float]]:
     """Execute ``notebooks`` in order (see ``execute_chapter``); stop at the first failure."""
-    previous = _terminate_gracefully()
     times = []
-    try:
+    with _sigterm_unwinds():
         for i, nb in enumerate(notebooks, 1):
             _say(f"chapter {i}/{len(notebooks)}: {nb.name} (profile={profile}, device={device}, "
                  f"cell timeout {f'{timeout} s' if timeout else 'none'}) → {out_notebooks / nb.name}")
@@ -234,9 +276,6 @@ def run_chapters(notebooks: list[Path], *, out_notebooks: Path, out_results: Pat
                                       seed=seed, timeout=timeout, stream=stream, failed_dir=failed_dir)
             times.append((nb.stem, seconds))
             _say(f"{nb.name} done in {_fmt_elapsed(seconds)}")
-    finally:
-        if previous is not None:
-            signal.signal(signal.SIGTERM, previous)
     return times
 
 

@@ -44,7 +44,6 @@ STYLE = {
 #: one colour per method, so the same method looks the same in every chapter
 COLORS = {
     "naive": "#d62728", "sdpa": "#1f77b4", "model": "#555555",
-    "rope": "#7f7f7f", "linear": "#ff7f0e", "dynamic": "#2ca02c", "yarn": "#9467bd", "longrope": "#d62728",
 }
 
 

@@ -155,7 +155,7 @@ class Run:
         return value
 
     def compare(self, comparison: dict) -> dict:
-        """Keep one paired comparison (see ``analysis.stats``); its id must be new."""
+        """Keep one paired comparison (see ``stats``); its id must be new."""
         missing = [k for k in COMPARISON_FIELDS if k not in comparison]
         if missing:
             raise ValueError(f"comparison {comparison.get('id')!r} lacks {', '.join(missing)}")

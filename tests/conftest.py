@@ -21,3 +21,19 @@ def one_torch_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(threads)
+
+
+@pytest.fixture(scope="module")
+def data(request):
+    """The corpus for the Llama spec of the requesting module (its ``SPEC``), once per module."""
+    from lcreport.models import lm_data
+
+    return lm_data.Data(request.module.SPEC)
+
+
+@pytest.fixture(scope="module")
+def encoder():
+    """(tokenizer, model) of the small BERT encoder on the CPU, once per module."""
+    from lcreport.models import bert
+
+    return bert.load_encoder("cpu")

@@ -22,26 +22,8 @@ PROFILE = SimpleNamespace(name="test", bert_passages_per_book=8, bert_passage_to
                           needle_haystack_tokens=300, needle_candidates=4, needle_sets=1, needle_depths=(0.5,))
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _one_thread(one_torch_thread):
-    """Every test of this module runs torch on one thread (tests/conftest.py)."""
-
-
-def _old_cross_validated_accuracy(x, y, n_classes, *, folds, seed=0):
-    """The implementation before predictions were kept, verbatim: the new one must match it bit for bit."""
-    rng = np.random.default_rng(seed)
-    fold_of = np.empty(len(y), dtype=int)
-    for c in range(n_classes):
-        idx = np.flatnonzero(y.numpy() == c)
-        fold_of[rng.permutation(idx)] = np.arange(len(idx)) % folds
-    accs = []
-    for f in range(folds):
-        tr, te = torch.from_numpy(fold_of != f), torch.from_numpy(fold_of == f)
-        mu, sd = x[tr].mean(0), x[tr].std(0).clamp(min=1e-6)
-        head = bl.train_linear_head((x[tr] - mu) / sd, y[tr], n_classes, seed=seed + f)
-        with torch.no_grad():
-            accs.append(((head((x[te] - mu) / sd).argmax(1) == y[te]).float().mean().item()))
-    return accs
+#: every test of this module runs torch on one thread (tests/conftest.py)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def _noisy_problem(n=60, classes=3, noise=2.0, seed=0):
@@ -51,12 +33,38 @@ def _noisy_problem(n=60, classes=3, noise=2.0, seed=0):
     return x + noise * torch.randn(n, 6, generator=g), y
 
 
-def test_predictions_reproduce_the_old_fold_accuracies_exactly():
+def _nearest_neighbour_head(x_train, y_train, n_classes, *, seed):
+    """A stand-in for ``train_linear_head``: 1-nearest neighbour over the examples it is trained on."""
+    def head(x):
+        d = torch.cdist(x, x_train)
+        return torch.stack([-d[:, y_train == c].min(1).values for c in range(n_classes)], 1)
+    return head
+
+
+def test_predictions_reproduce_the_old_fold_accuracies_exactly(monkeypatch):
+    """Each example is predicted by a head trained on the other folds only, and a fold's accuracy is the share of
+    its examples predicted right. Reference: 1-nearest neighbour by hand on one feature (standardising, an
+    increasing affine map, moves no neighbour), where a head that had seen its own fold would score 1."""
     x, y = _noisy_problem()
     predicted, fold_of = bl.cross_validated_predictions(x, y, 3, folds=2, seed=3)
-    assert bl.fold_accuracies(predicted, y, fold_of, 2) == _old_cross_validated_accuracy(x, y, 3, folds=2, seed=3)
     assert np.bincount(fold_of).tolist() == [30, 30]
     assert 0.4 < np.mean(predicted == y.numpy()) < 1.0  # noisy: some right, some wrong
+
+    x = torch.tensor([0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 10.0, 11.0])[:, None]
+    y = torch.tensor([0, 1, 0, 1, 0, 1, 0, 1])  # neighbours alternate classes
+    monkeypatch.setattr(bl, "train_linear_head", _nearest_neighbour_head)
+    predicted, fold_of = bl.cross_validated_predictions(x, y, 2, folds=2, seed=3)
+    for c in (0, 1):  # stratified: each class split evenly between the folds
+        assert np.bincount(fold_of[y.numpy() == c], minlength=2).tolist() == [2, 2]
+    xs, ys = x[:, 0].numpy(), y.numpy()
+    others = [fold_of != fold_of[i] for i in range(len(ys))]
+    expected = [ys[o][np.argmin(np.abs(xs[o] - xs[i]))] for i, o in enumerate(others)]
+    assert predicted.tolist() == expected
+    assert bl.fold_accuracies(predicted, y, fold_of, 2) == [np.mean(predicted[fold_of == f] == ys[fold_of == f])
+                                                            for f in (0, 1)]
+    # by hand: fold 0 right twice of three, fold 1 never
+    assert bl.fold_accuracies(np.array([0, 1, 1, 0]), torch.tensor([0, 1, 0, 1]), np.array([0, 0, 0, 1]), 2) == \
+        pytest.approx([2 / 3, 0.0])
 
 
 def test_correctness_trials_have_one_row_per_passage_with_the_trial_columns():
@@ -90,7 +98,7 @@ def test_the_correction_widens_the_interval_over_a_naive_t_test():
     """Overlapping training sets: the corrected variance is (1/k + n_test/n_train)·s², not s²/k."""
     from scipy import stats as st
 
-    from lcreport.analysis import stats
+    from lcreport import stats
 
     a, b = _folds(0.80, 0.03), _folds(0.83, 0.01)[::-1]
     c = stats.corrected_resampled_t(a, b, n_train=80, n_test=20)

@@ -5,12 +5,6 @@ import torch
 
 from lcreport.models import bert as bl
 
-
-@pytest.fixture(scope="module")
-def encoder():
-    return bl.load_encoder("cpu")
-
-
 TEXT = " ".join(f"word{i}" for i in range(700))
 
 

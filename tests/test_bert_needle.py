@@ -10,21 +10,14 @@ matplotlib.use("Agg")
 
 from lcreport.analysis import bert_needle as bn  # noqa: E402
 from lcreport.analysis import bert_positions  # noqa: E402
-from lcreport.models import bert as bl  # noqa: E402
 from lcreport.results import COMPARISON_FIELDS, TRIAL_COLUMNS, Run  # noqa: E402
 
 PROFILE = SimpleNamespace(name="test", bert_window=128, bert_stride=32, bert_stretch=(1024,), needle_depths=(0.1, 0.9),
                           needle_sets=1, needle_candidates=3, needle_haystack_tokens=200)
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _one_thread(one_torch_thread):
-    """Every test of this module runs torch on one thread (tests/conftest.py)."""
-
-
-@pytest.fixture(scope="module")
-def encoder():
-    return bl.load_encoder("cpu")
+#: every test of this module runs torch on one thread (tests/conftest.py)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def test_window_size_finding_needs_more_than_the_margin():

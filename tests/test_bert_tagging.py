@@ -6,20 +6,18 @@ import pytest
 import torch
 
 from lcreport.analysis import bert_tagging as bt
-from lcreport.models import bert as bl
 from lcreport.results import COMPARISON_FIELDS, TRIAL_COLUMNS, Run
 
 O, I = bt.O, bt.I
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _one_thread(one_torch_thread):
-    """Every test of this module runs torch on one thread (tests/conftest.py)."""
+#: every test of this module runs torch on one thread (tests/conftest.py)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture(scope="module")
-def tokenizer():
-    return bl.load_encoder("cpu")[0]
+def tokenizer(encoder):
+    return encoder[0]
 
 
 def test_quotation_marks_go_and_label_what_they_enclosed():

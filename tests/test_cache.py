@@ -150,14 +150,13 @@ def test_checkpoints_enter_the_ledger_made_then_loaded(tmp_cache):
     from lcreport.models import checkpoints
 
     data = lm_data.Data(SPEC)
-    folder = tmp_cache / "llama" / "k"
     history = [{"step": 0, "seconds": 0.0, "loss": 1.0}, {"step": 9, "seconds": 60.0, "loss": 0.5}]
     make = lambda: (llama.build_model(SPEC), history)
     build = lambda state: llama.build_model(SPEC, state)
     t0 = cache.time.time()
-    assert checkpoints.cached_weights(folder, data, make, build)[2] is False
+    assert checkpoints.cached_weights("llama", "k", data, make, build)[2] is False
     t1 = cache.time.time()
-    assert checkpoints.cached_weights(folder, data, make, build)[2] is True
+    assert checkpoints.cached_weights("llama", "k", data, make, build)[2] is True
     (made,), (loaded,) = cache.work_since(t0)[:1], cache.work_since(t1)
     assert made == {"kind": "model", "id": "llama/k", "minutes": made["minutes"], "loaded": False}
     assert loaded["loaded"] and loaded["id"] == "llama/k" and loaded["minutes"] == pytest.approx(10 * 60 / 9 / 60)  # steps 0…9 at 60/9 s each

@@ -353,7 +353,7 @@ def test_value_of_reads_interval_figures_and_plain_ones():
 
 
 def test_relation_reads_the_paired_interval():
-    from lcreport.analysis.stats import relation
+    from lcreport.stats import relation
 
     assert relation(CMP_LOWER) == "lower than"
     assert relation(CMP_HIGHER) == "higher than"

@@ -5,17 +5,13 @@ import numpy as np
 import pytest
 import torch
 
-from lcreport.analysis import stats
+from lcreport import stats
 from lcreport.longrope import evaluation as ev, extension as ext
 from lcreport.models import checkpoints, llama, lm_data, training, rope as rp
 from lcreport.profiles import PROFILES
+from lcreport.tasks import copying, passkey
 
 SPEC = dataclasses.replace(PROFILES["smoke"].llama, steps=3, warmup=1)
-
-
-@pytest.fixture(scope="module")
-def data():
-    return lm_data.Data(SPEC)
 
 
 @pytest.fixture(scope="module")
@@ -25,18 +21,18 @@ def state():
 
 def test_digits_are_single_tokens_and_the_key_ends_the_sequence(data):
     rng = np.random.default_rng(0)
-    ids, answer = lm_data.passkey_example(data, 64, 0.3, rng)
+    ids, answer = passkey.passkey_example(data, 64, 0.3, rng)
     assert len(ids) == 64 and answer == slice(59, 64)
     assert all(t in data.digit_ids for t in ids[answer])
     assert data.tokenizer.decode(ids).rstrip().endswith("The pass key is " + data.tokenizer.decode(ids[answer]).strip())
 
 
 def test_repeated_span_appears_twice_at_the_asked_distance(data):
-    ids, second = lm_data.repeat_example(data, 64, 8, 10, np.random.default_rng(1))
+    ids, second = copying.repeat_example(data, 64, 8, 10, np.random.default_rng(1))
     first_start = second.start - 8 - 10
     assert ids[first_start:first_start + 8] == ids[second]
     with pytest.raises(ValueError, match="exceed"):
-        lm_data.repeat_example(data, 64, 30, 10, np.random.default_rng(1))
+        copying.repeat_example(data, 64, 30, 10, np.random.default_rng(1))
 
 
 def test_training_batch_shapes_and_answer_weights(data):
@@ -46,7 +42,7 @@ def test_training_batch_shapes_and_answer_weights(data):
 
 
 def test_copy_sequence_repeats_and_scores_only_the_copy():
-    ids, w = lm_data.copy_sequence(100, 20, np.random.default_rng(0))
+    ids, w = copying.copy_sequence(100, 20, np.random.default_rng(0))
     assert len(ids) == 20 and (ids[:10] == ids[10:]).all()
     assert w[:11].sum() == 0 and (w[11:] == 1).all()
     ids, _ = lm_data.copy_batch(SPEC, np.random.default_rng(0))
@@ -67,7 +63,7 @@ def test_checkpoint_roundtrip_and_corruption_is_detected(tmp_path, data, monkeyp
         checkpoints.load_checkpoint(folder)
     messages = []
     _, _, cached = checkpoints.trained_model(SPEC, data, torch.device("cpu"), log=messages.append)
-    assert not cached and "retraining" in messages[0]
+    assert not cached and "making it again" in messages[0]
     (folder / "manifest.json").unlink()  # as if interrupted before the manifest was written
     with pytest.raises(checkpoints.CorruptCheckpointError, match="partial"):
         checkpoints.load_checkpoint(folder)
@@ -123,18 +119,20 @@ def test_start_token_sequences_begin_with_it_and_keep_their_length(data):
     assert (started[:, 1:] == chunks[:, 1:]).all()  # every scored token after the first is the same text
 
 
-def test_the_start_token_flag_enters_the_checkpoint_key_only_when_set():
-    from dataclasses import asdict
-    from lcreport.files import content_key
-    bos = dataclasses.replace(SPEC, bos=True)
-    assert checkpoints.checkpoint_key(bos) != checkpoints.checkpoint_key(SPEC)
-    # the key of a spec without the flag is the key it had before the field existed
-    import transformers
-    fields = {k: v for k, v in asdict(SPEC).items() if k != "bos"}
-    before = content_key({"spec": fields, "data": lm_data.data_fingerprint(),
-                          "torch": torch.__version__.split("+")[0], "transformers": transformers.__version__,
-                          "format": 3})
-    assert checkpoints.checkpoint_key(SPEC) == before
+def test_the_checkpoint_key_follows_the_spec_and_the_training_pass_key_template(monkeypatch):
+    """Base models are trained on pass keys: new wording or a new key format must not reuse old weights."""
+    key = checkpoints.checkpoint_key(SPEC)
+    assert checkpoints.checkpoint_key(dataclasses.replace(SPEC, bos=True)) != key
+    assert checkpoints.checkpoint_key(SPEC) == key  # deterministic
+    reworded = dataclasses.replace(passkey.TRAINING_TEMPLATE, question=" What was the pass key? It is")
+    monkeypatch.setattr(checkpoints, "TRAINING_TEMPLATE", reworded)
+    assert checkpoints.checkpoint_key(SPEC) != key
+    monkeypatch.setattr(checkpoints, "TRAINING_TEMPLATE", dataclasses.replace(passkey.TRAINING_TEMPLATE, groups=(6,)))
+    assert checkpoints.checkpoint_key(SPEC) != key
+    # the template's display name does not shape the weights
+    renamed = dataclasses.replace(passkey.TRAINING_TEMPLATE, name="another name")
+    monkeypatch.setattr(checkpoints, "TRAINING_TEMPLATE", renamed)
+    assert checkpoints.checkpoint_key(SPEC) == key
 
 
 def test_teacher_forced_argmax_equals_greedy_decoding(state, data):
@@ -144,7 +142,7 @@ def test_teacher_forced_argmax_equals_greedy_decoding(state, data):
     model = llama.build_model(SPEC, state)
     rng = np.random.default_rng(3)
     for _ in range(3):
-        ids, answer = lm_data.passkey_example(data, 64, 0.5, rng)
+        ids, answer = passkey.passkey_example(data, 64, 0.5, rng)
         prefix = torch.tensor([ids[:answer.start]])
         greedy = model.generate(prefix, max_new_tokens=5, do_sample=False, pad_token_id=0)[0, answer.start:]
         x = torch.cat([prefix[0], greedy])[None]
@@ -188,27 +186,27 @@ def test_the_unseen_template_differs_in_wording_and_key_format(data):
     """The held-out template's key (digit groups joined by a hyphen) ends the sequence whole; its wording and
     format share nothing with the training template's."""
     rng = np.random.default_rng(3)
-    ids, answer = lm_data.passkey_example(data, 96, 0.5, rng, template=lm_data.HELD_OUT_TEMPLATE)
+    ids, answer = passkey.passkey_example(data, 96, 0.5, rng, template=passkey.HELD_OUT_TEMPLATE)
     key = data.tokenizer.decode(ids[answer]).strip()
     assert len(ids) == 96 and answer.stop == 96
     groups = key.split("-")
-    assert [len(g) for g in groups] == list(lm_data.HELD_OUT_TEMPLATE.groups) and all(g.isdigit() for g in groups)
-    t, h = lm_data.TRAINING_TEMPLATE, lm_data.HELD_OUT_TEMPLATE
+    assert [len(g) for g in groups] == list(passkey.HELD_OUT_TEMPLATE.groups) and all(g.isdigit() for g in groups)
+    t, h = passkey.TRAINING_TEMPLATE, passkey.HELD_OUT_TEMPLATE
     assert "pass key" not in h.needle + h.question and t.separator != h.separator
 
 
 def test_the_training_template_draws_the_keys_it_always_drew(data):
     """Training data must not change with the templates: the key is the same draw of five digits as before."""
     a, b = np.random.default_rng(11), np.random.default_rng(11)
-    ids, answer = lm_data.passkey_example(data, 64, 0.4, a)
-    expected = "".join(str(d) for d in b.integers(0, 10, lm_data.KEY_DIGITS))
+    ids, answer = passkey.passkey_example(data, 64, 0.4, a)
+    expected = "".join(str(d) for d in b.integers(0, 10, passkey.KEY_DIGITS))
     assert data.tokenizer.decode(ids[answer]).strip() == expected and answer == slice(59, 64)
 
 
 def test_answer_argmax_with_kept_logits_equals_full_logits(data, state):
     model = llama.build_model(SPEC, state)
     rng = np.random.default_rng(5)
-    ids, answer = lm_data.passkey_example(data, 64, 0.5, rng)
+    ids, answer = passkey.passkey_example(data, 64, 0.5, rng)
     x = torch.tensor([ids])
     with torch.inference_mode():
         full = model(input_ids=x).logits[:, answer.start - 1:answer.stop - 1].argmax(-1)

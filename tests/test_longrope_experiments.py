@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import torch
 
-from lcreport.analysis import stats
+from lcreport import stats
 from lcreport.longrope import evaluation as ev, experiments as ex, top_scale as ts
 from lcreport.longrope.evolution import Candidate, SearchResult
 from lcreport.models import llama, lm_data, rope as rp

@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 import torch
 
-from lcreport.analysis import stats
+from lcreport import stats
 from lcreport.data.assets import MissingAssetError, require
 from lcreport.longrope import finetune_study as fs, ft_seeds as fsd, short_factors as sf, smollm2, stages as st, windows as wn
-from lcreport.models import llama, lm_data, pretrained, rope as rp
+from lcreport.models import llama, pretrained, rope as rp
 from lcreport.profiles import PROFILES, SearchSettings
 from lcreport.results import COMPARISON_FIELDS, TRIAL_COLUMNS, Run
 
@@ -54,11 +54,11 @@ GLUE_KEYS = {
     # the seed study (lcreport.longrope.ft_seeds)
     "ft_holds_count", "ft_comparison_count", "ft_seed_count", "ft_seed_windows", "ft_seed_prompts", "ft_seed_base_ppl_L",
     "ft_pi_vs_base_mean", "ft_pi_vs_base_worst", "ft_seed_ppl_spread_max", "ft_seed_table",
-    *{f"ft_{m}_{cid}" for m in ("ppl", "passkey") for cid, _, _ in fsd.PAIRS},
-    *{f"ft_ppl_{cid}_relation" for cid, _, _ in fsd.PAIRS},
-    *{f"ft_passkey_{cid}_relation" for cid, _, _ in fsd.PAIRS},
+    *{name for ids, _, _ in fsd.PAIRS for name in (ids.ppl, ids.passkey)},
+    *{f"{ids.ppl}_relation" for ids, _, _ in fsd.PAIRS},
+    *{f"{ids.passkey}_relation" for ids, _, _ in fsd.PAIRS},
     *{f"ft_seed_{m}_{k}" for m in ("ppl", "passkey") for k in fsd.KEYS.values()},
-    *{f"ft_ppl_{cid}_seed{s}_relation" for cid, _, _ in fsd.PAIRS for s in P.ft_seeds},
+    *{f"{ids.ppl}_seed{s}_relation" for ids, _, _ in fsd.PAIRS for s in P.ft_seeds},
     # section 1's pass keys and section 2's arms (lcreport.longrope.finetune_study)
     "stage_passkey_n", "prog_stretched_ppl_top", "prog_windows", "prog_scales_text",
     *{f"rel_{c}_{tag}" for c in ("progressive_vs_oneshot", "progressive_vs_stretched", "stretched_vs_oneshot")
@@ -88,11 +88,6 @@ def test_paired_comparison_pairs_windows_and_filters_experiment_and_scale():
     assert set(COMPARISON_FIELDS) <= set(c)
     assert c["diff"] == pytest.approx(np.mean([-0.5, -0.5, -1.0])) and c["n"] == 3 and c["ci95"][1] < 0
     Run("demo", profile=SMOKE, device=CPU).compare(c)  # the results contract accepts it
-
-
-@pytest.fixture(scope="module")
-def data():
-    return lm_data.Data(SPEC)
 
 
 def test_evaluate_units_are_the_windows_behind_the_perplexity(data):
@@ -144,7 +139,7 @@ def test_the_sections_give_every_glue_key_of_the_chapter(chapter):
 
 def test_the_sections_record_trials_and_comparisons(chapter, tmp_results):
     run, ctx, out, _ = chapter
-    seeded = [f"ft_{m}_{cid}_{u}" for cid, _, _ in fsd.PAIRS for m in ("ppl", "passkey")
+    seeded = [f"{name}_{u}" for ids, _, _ in fsd.PAIRS for name in (ids.ppl, ids.passkey)
               for u in [f"seed{s}" for s in P.ft_seeds] + ["pooled"]]
     assert [c["id"] for c in run.comparisons] == ["ft_longrope_vs_control_SL", "ft_longrope_vs_noft_SL", *seeded,
                                                   "progressive_vs_oneshot_top", "progressive_vs_stretched_top",
@@ -214,13 +209,13 @@ def test_the_seed_study_pairs_windows_within_each_seed_and_pools_them(chapter):
     # one window set: every arm and seed scored on the same number of windows, the base model at L too
     assert {len(v) for v in nll.values()} == {P.eval_chunks}
     by = {c["id"]: c for c in run.comparisons}
-    for cid, a, b in fsd.PAIRS:
-        per = [by[f"ft_ppl_{cid}_seed{s}"]["diff"] for s in seeds]
+    for ids, a, b in fsd.PAIRS:
+        per = [by[f"{ids.ppl}_seed{s}"]["diff"] for s in seeds]
         for s, d in zip(seeds, per):
             assert d == pytest.approx(np.mean(nll[b, s]) - np.mean(nll[a, s]), abs=1e-6)
         # the pooled difference is the mean of the per-seed ones (windows averaged over seeds)
-        assert by[f"ft_ppl_{cid}_pooled"]["diff"] == pytest.approx(np.mean(per), abs=1e-6)
-        assert by[f"ft_passkey_{cid}_pooled"]["n"] == len(seeds) * figures["ft_seed_prompts"]
+        assert by[ids.ppl_pooled]["diff"] == pytest.approx(np.mean(per), abs=1e-6)
+        assert by[ids.passkey_pooled]["n"] == len(seeds) * figures["ft_seed_prompts"]
     # the model without fine-tuning is the same on every seed
     assert len({tuple(np.round(nll[fsd.NO_FT, s], 6)) for s in seeds}) == 1
     assert table.loc["PI", "ppl spread"] >= 0 and figures["ft_pi_vs_base_worst"] >= figures["ft_pi_vs_base_mean"]

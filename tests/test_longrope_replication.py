@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 import torch
 
-from lcreport.analysis import stats
+from lcreport import stats
 from lcreport.longrope import experiments as ex, replication as rep, top_scale as ts
 from lcreport.longrope.evolution import Candidate, SearchResult
 from lcreport.models import llama, lm_data, rope as rp

@@ -5,19 +5,14 @@ import types
 import pytest
 import torch
 
-from lcreport.analysis.stats import wilson
+from lcreport.stats import wilson
 from lcreport.claims.rules_common import WINDOW_THRESHOLD
 
 from lcreport.longrope import evaluation as ev, extension as ext, search as sr, stages as st
-from lcreport.models import llama, lm_data, rope as rp
+from lcreport.models import llama, rope as rp
 from lcreport.profiles import PROFILES, SearchSettings
 
 SPEC = dataclasses.replace(PROFILES["smoke"].llama, steps=2, warmup=1, copy_warmup_steps=1)
-
-
-@pytest.fixture(scope="module")
-def data():
-    return lm_data.Data(SPEC)
 
 
 @pytest.fixture(scope="module")
@@ -44,10 +39,12 @@ def window_row(length, task, hits, n=50):
 
 
 def test_a_length_is_effective_from_a_wilson_lower_bound_of_the_threshold():
-    assert st.WINDOW_THRESHOLD == WINDOW_THRESHOLD  # the claims package holds the threshold
-    # the smallest share of 50 trials whose Wilson lower bound reaches 0.8, and the one below it
+    assert WINDOW_THRESHOLD == 0.8  # the threshold the prose states, which the claims judge by
+    assert st.passes({"lower": 0.8}) and not st.passes({"lower": 0.8 - 1e-9})  # the chapter judges by it
+    # the smallest share of 50 trials whose Wilson lower bound reaches 0.8, and the one below it (bounds by hand:
+    # (p + z²/2n − z·√(p(1−p)/n + z²/4n²)) / (1 + z²/n), z = 1.96)
+    assert wilson(46, 50)[0] == pytest.approx(0.8116, abs=1e-4) and wilson(45, 50)[0] == pytest.approx(0.7864, abs=1e-4)
     assert st.passes(window_row(64, st.COPY, 46)) and not st.passes(window_row(64, st.COPY, 45))
-    assert st.passes({"lower": WINDOW_THRESHOLD}) and not st.passes({"lower": WINDOW_THRESHOLD - 1e-9})
 
 
 def test_effective_window_is_the_longest_length_every_judged_task_passes():
@@ -139,7 +136,7 @@ def test_share_and_mean_t_interval_are_the_library_intervals():
     import numpy as np
     from scipy import stats as sps
 
-    from lcreport.analysis import stats
+    from lcreport import stats
 
     s = stats.share([1, 0, 1, 1])
     ci = sps.binomtest(3, 4).proportion_ci(confidence_level=0.95, method="wilson")

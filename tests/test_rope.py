@@ -4,6 +4,7 @@ import pytest
 import torch
 from transformers import LlamaConfig
 from transformers.modeling_rope_utils import ROPE_INIT_FUNCTIONS
+from transformers.models.llama.modeling_llama import LlamaRotaryEmbedding
 
 from lcreport.models import rope
 
@@ -14,11 +15,14 @@ def transformers_inv_freq(method, s, seq_len, **kw):
     params, max_pos = rope.rope_parameters(method, s, L, **kw)
     config = LlamaConfig(hidden_size=DIM * 4, num_attention_heads=4, max_position_embeddings=max_pos,
                          rope_parameters={"rope_theta": BASE, **params})
-    inv, attention = ROPE_INIT_FUNCTIONS[params["rope_type"]](config, torch.device("cpu"), seq_len=seq_len)
+    if params["rope_type"] == "default":  # transformers keeps plain RoPE out of ROPE_INIT_FUNCTIONS
+        inv, attention = LlamaRotaryEmbedding.compute_default_rope_parameters(config)
+    else:
+        inv, attention = ROPE_INIT_FUNCTIONS[params["rope_type"]](config, torch.device("cpu"), seq_len=seq_len)
     return inv.double().numpy(), attention
 
 
-@pytest.mark.parametrize("method", ["linear", "dynamic", "yarn"])
+@pytest.mark.parametrize("method", rope.FIXED_METHODS)
 @pytest.mark.parametrize("s", [2, 4, 8])
 def test_factors_match_transformers(method, s):
     ours = rope.inv_freq_from_factors(rope.method_factors(method, s, DIM, BASE, L), DIM, BASE)
@@ -65,3 +69,28 @@ def test_attention_temperatures():
     assert attention == pytest.approx(1.3)
     with pytest.raises(ValueError, match="through the longrope type"):
         rope.rope_parameters("yarn", 8, L, attention_factor=1.0)
+
+
+def test_every_registered_method_is_complete_and_its_temperature_is_transformers():
+    """One record per method: unique id, label, short name and colour; ``rope_parameters`` builds a config that
+    transformers accepts; the attention scale transformers applies is the record's temperature policy."""
+    for field in ("id", "label", "short", "colour"):
+        values = [getattr(m, field) for m in rope.REGISTRY]
+        assert len(set(values)) == len(values), field
+    assert not rope.BY_ID["rope"].extends and all(m.extends for m in rope.REGISTRY if m.id != "rope")
+    for m in rope.REGISTRY:
+        kw = {"long_factor": rope.factors_yarn(4, DIM, BASE, L)} if m.factors is None else {}
+        _, attention = transformers_inv_freq(m.id, 4, seq_len=4 * L, **kw)
+        assert attention == pytest.approx(m.attention_temperature(4, L)), m.id
+        assert rope.rope_parameters(m.id, 4, L, **kw)[0]["rope_type"] == ("default" if m.id == "rope" else m.id)
+
+
+def test_the_views_of_the_registry():
+    assert rope.METHODS == ("rope", "linear", "dynamic", "yarn", "longrope")
+    assert set(rope.FACTOR_FUNCTIONS) == {"linear", "dynamic", "yarn"}
+    assert rope.EXTENDING_METHODS == ("linear", "dynamic", "yarn", "longrope")
+    assert list(rope.TEMPERATURES) == ["none", "YaRN's", "LongRoPE's"]
+    with pytest.raises(ValueError, match="choose from rope, linear"):
+        rope.method("ntk")
+    with pytest.raises(ValueError, match="no closed-form factors for 'longrope'"):
+        rope.method_factors("longrope", 2, DIM, BASE, L)

@@ -47,11 +47,25 @@ def test_source_date_epoch_is_a_commit_time_or_nothing():
     assert epoch is None or (epoch.isdigit() and int(epoch) > 1_500_000_000)
 
 
-def test_svg_figures_only_inside_a_kernel():
-    """Outside IPython (tests, scripts), start_chapter leaves matplotlib's formats alone."""
+def test_svg_figures_only_inside_a_kernel(monkeypatch):
+    """Outside IPython (tests, scripts), start_chapter leaves matplotlib's formats alone; inside a kernel it asks
+    for undated SVG with fixed element ids."""
+    import IPython
+    import matplotlib
+    import matplotlib_inline.backend_inline as inline
+
     from lcreport import notebook
 
-    notebook._figures_as_svg()  # no IPython shell here: a no-op, no error
+    calls = []
+    monkeypatch.setattr(inline, "set_matplotlib_formats", lambda *a, **kw: calls.append((a, kw)))
+    monkeypatch.setitem(matplotlib.rcParams, "svg.hashsalt", None)
+    monkeypatch.setattr(IPython, "get_ipython", lambda: None)  # no shell: a test or a script
+    notebook._figures_as_svg()
+    assert calls == [] and matplotlib.rcParams["svg.hashsalt"] is None
+    monkeypatch.setattr(IPython, "get_ipython", lambda: object())  # a kernel's shell
+    notebook._figures_as_svg()
+    assert calls == [(("svg",), {"metadata": {"Date": None}, "bbox_inches": None})]
+    assert matplotlib.rcParams["svg.hashsalt"] == "lcreport"
 
 
 def _code(source, tags=(), outputs=()):

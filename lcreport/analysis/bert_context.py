@@ -4,7 +4,7 @@ Frozen all-MiniLM-L6-v2 embeddings of Austen passages under each context setting
 the first n positions; sliding windows over the whole passage), a linear head cross-validated over
 the passages (``models.bert``), and, for every setting, whether each passage was named correctly.
 Every setting is scored by the same repeated stratified cross-validation, and neighbouring settings
-are compared fold by fold with the corrected resampled t-test (``analysis.stats.corrected_resampled_t``);
+are compared fold by fold with the corrected resampled t-test (``stats.corrected_resampled_t``);
 the trials and comparisons are recorded in the chapter's results.
 """
 from __future__ import annotations
@@ -17,7 +17,7 @@ import torch
 
 from ..data.corpus import austen_documents
 from ..models import bert as bl
-from . import stats
+from .. import stats
 
 #: a step between two settings counts as a gain (or a loss) when its test's p-value is below this
 ALPHA = 0.05

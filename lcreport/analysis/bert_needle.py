@@ -13,7 +13,7 @@ import numpy as np
 
 from ..data.corpus import documents
 from ..models import bert as bl
-from . import stats
+from .. import stats
 from .bert_context import slug, tokens_read
 from .bert_positions import stretched_label
 

@@ -26,7 +26,7 @@ import torch
 from tqdm import tqdm
 
 from ..data.corpus import DEFAULT_HELDOUT, austen_documents
-from . import stats
+from .. import stats
 from .bert_context import slug
 
 EXPERIMENT = "token_f1"
@@ -195,51 +195,21 @@ def tagger_payload(corpus: Corpus, profile, seed: int, device) -> dict:
 
 
 def trained_tagger(tokenizer, corpus: Corpus, profile, seed: int, device, *, log=print):
-    """``fine_tune``'s tagger, cached in ``cache_dir()/tagger/<hash of tagger_payload>``: the weights
-    (``save_pretrained``) and a manifest, written last, with their SHA-256 and the minutes the fine-tune
-    took. A missing or altered file is reported and the tagger fine-tuned again. Returns (model, from_cache).
-    The work ledger (``lcreport.cache``) records the fine-tune either way."""
-    import json
-    import os
-    import shutil
-    import tempfile
-    import time
-    from pathlib import Path
-
+    """``fine_tune``'s tagger in the project's folder cache (``cache.cached_folder``), under
+    ``tagger/<hash of tagger_payload>``: the weights (``save_pretrained``) and a manifest, written last, with their
+    SHA-256 and the minutes the fine-tune took. A missing or altered file is reported and the tagger fine-tuned
+    again. Returns (model, from_cache). The work ledger records the fine-tune either way."""
     from transformers import AutoModelForTokenClassification
 
-    from ..cache import record_work
-    from ..files import check_hashes, content_key, file_sha256, publish_folder
-    from ..paths import cache_dir
+    from ..cache import cached_folder
+    from ..files import content_key
 
-    key = content_key(tagger_payload(corpus, profile, seed, device))
-    folder = Path(cache_dir()) / "tagger" / key
-    manifest = folder / "manifest.json"
-    if manifest.exists():
-        try:
-            meta = json.loads(manifest.read_text())
-            check_hashes(folder, meta["files"])
-            model = AutoModelForTokenClassification.from_pretrained(folder).to(device).eval()
-            record_work("tagger", f"tagger/{key}", meta["minutes"], loaded=True)
-            return model, True
-        except (ValueError, KeyError, OSError) as e:
-            log(f"[lcreport] {folder}: {e}; fine-tuning the tagger again")
-    t0 = time.time()
-    model = fine_tune(tokenizer, corpus, profile, seed, device)
-    minutes = (time.time() - t0) / 60
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{key}."))
-    try:
-        model.save_pretrained(tmp, safe_serialization=True)
-        files = {p.name: file_sha256(p) for p in sorted(tmp.iterdir()) if p.is_file()}
-        (tmp / "manifest.json").write_text(json.dumps({"files": files, "minutes": minutes}, indent=1))
-        os.chmod(tmp, 0o755)  # mkdtemp makes it private; the cache is for readers too
-        publish_folder(tmp, folder)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp)
-    record_work("tagger", f"tagger/{key}", minutes, loaded=False)
-    return model, False
+    return cached_folder(
+        "tagger", content_key(tagger_payload(corpus, profile, seed, device)),
+        make=lambda: fine_tune(tokenizer, corpus, profile, seed, device),
+        save=lambda model, folder: model.save_pretrained(folder, safe_serialization=True),
+        load=lambda folder, _manifest: AutoModelForTokenClassification.from_pretrained(folder).to(device).eval(),
+        log=log)
 
 
 def window_starts(n: int, m: int, step: int) -> list[int]:

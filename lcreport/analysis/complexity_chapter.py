@@ -207,9 +207,12 @@ def timing_section(profile, device, seed: int = 0) -> tuple[pd.DataFrame, dict, 
     interleaved = at.interleaved_fractions(max(p.attention_lengths), heads=p.attention_heads,
                                            head_dim=p.attention_head_dim, matmul_size=p.matmul_size, device=device,
                                            rounds=p.timing_repeats, warmup=p.timing_warmup, seed=seed)
+
+    def fitted(method):  # the fitted time exponent of one implementation, with its bootstrap interval
+        return {"value": slopes[method], "ci95": list(intervals[method]), "n": p.timing_repeats}
+
     figures = {
-        **{f"timing_slope_{m}": {"value": slopes[m], "ci95": list(intervals[m]), "n": p.timing_repeats}
-           for m in slopes},
+        "timing_slope_naive": fitted("naive"), "timing_slope_sdpa": fitted("sdpa"),
         "timing_slope_predicted": predicted, "timing_slope_fit_from_n": _with_unit(fit_from, "tokens"),
         "timings": timings.to_dict(orient="records"),
         "matmul_gflops": _with_unit(matmul["gflop_per_s"], "GFLOP/s"), "matmul_size": matmul["size"],

@@ -11,7 +11,7 @@ import numpy as np
 import torch
 
 from ..exhibits import exhibit
-from .stats import wilson
+from ..stats import wilson
 
 #: RULER (Hsieh et al. 2024, Table 3 and the repository's README): claimed vs effective context,
 #: effective = longest length whose average score beats Llama-2-7B's at 4K (85.6). Literature
@@ -153,7 +153,7 @@ def gradient_reach(model, stream, lengths, *, windows: int = 48, seed: int = 0, 
     ``change``: far-token gradient in the longest context ÷ in the shortest, per prediction, as a factor
     with the paired bootstrap interval of its log (``stats.paired_diff``).
     """
-    from .stats import paired_diff
+    from ..stats import paired_diff
 
     stream = np.asarray(stream)
     short, long = min(lengths), max(lengths)

@@ -9,11 +9,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..conventions import HAN_PER_TOKEN_CLAIMED, HAN_PER_TOKEN_TOLERANCE
+from ..data import texts
+from ..plotting import legend_below, subplots
 from . import complexity as cx
 from . import tokens as tk
-from ..claims.rules import HAN_PER_TOKEN_CLAIMED, HAN_PER_TOKEN_TOLERANCE
-from ..data import texts
-from ..plotting import subplots, legend_below
 
 #: tokenizers whose llama.cpp vocabulary ships reference tokenizations: name → (GGUF stem, figure name)
 GGUF_REFERENCES = {"Llama-2": ("llama-spm", "gguf_match_llama2"), "Llama-3": ("llama-bpe", "gguf_match_llama3"),
@@ -22,7 +22,8 @@ GGUF_REFERENCES = {"Llama-2": ("llama-spm", "gguf_match_llama2"), "Llama-3": ("l
 GGUF_MISSES_SHOWN, GGUF_MISS_CHARS = 6, 24
 #: the short texts every tokenizer counts in section 2
 SAMPLES = {
-    "English": "It is a truth universally acknowledged, that a single man in possession of a good fortune, must be in want of a wife.",
+    "English": ("It is a truth universally acknowledged, that a single man in possession of a good fortune, "
+                "must be in want of a wife."),
     "Modern Chinese": "上下文长度是大模型非常重要的一个技术指标，它决定了模型一次能够处理多少文本。",
     "Classical Chinese": "子曰：学而时习之，不亦说乎？有朋自远方来，不亦乐乎？",
 }
@@ -169,7 +170,7 @@ def han_per_token_section(counts: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
     """Seed 003's 1.75 characters per token against each tokenizer, on the news passages.
 
     Both meanings of "characters" (every character; 汉字 alone). A tokenizer holds the claim when
-    its median is within ``claims.rules.HAN_PER_TOKEN_TOLERANCE`` (relative) of 1.75.
+    its median is within ``conventions.HAN_PER_TOKEN_TOLERANCE`` (relative) of 1.75.
     """
     checks, medians = {}, {}
     for label, column in CHARACTER_DEFINITIONS.items():

@@ -7,15 +7,56 @@ only what ``results/<chapter>.json`` holds (``ledger.load_figures``): a figure m
 an interval arrives as ``{"value", "ci95", "n"}`` (``value_of`` takes its value), any other
 figure as its value, and a comparison (``"<chapter>.<comparison id>"``) as a dict with
 ``diff`` = metric(b) − metric(a), ``ci95``, ``n`` and, for a test with one, ``p``. No rule
-holds a measured number; the constants (in ``rules_common``) are thresholds or the articles' own
+holds a measured number; the constants (``rules_common``, ``conventions``) are thresholds or the articles' own
 figures, each named as such. The LongRoPE and references rules are in ``rules_longrope``.
 """
 from __future__ import annotations
 
 import math
 
-from .rules_common import *  # noqa: F401,F403  (the thresholds and readers, re-exported for the registry and tests)
+from .rules_common import (
+    ALPHA,
+    ARITHMETIC_TOLERANCE,
+    CHARS_PER_TOKEN_TOLERANCE,
+    DELIVERED_SHARE,
+    DEPTH_WIDTH_SHARE,
+    EXPONENT_TOLERANCE,
+    FLAT_MEMORY_SHARE,
+    GRADIENT_RELIEF,
+    GROWTH_LOWER_BOUND,
+    GROWTH_MEASURED,
+    GROWTH_UNMEASURABLE,
+    GROWTH_UPPER_BOUND,
+    HAN_PER_TOKEN_CLAIMED,
+    HAN_PER_TOKEN_TOLERANCE,
+    MAJORITY_SHARE,
+    OVERFIT_NATS,
+    PARAM_GROWTH_SHARE,
+    SAME_WINDOW_TOLERANCE,
+    SEED001_PARAM_RANGE,
+    TOKENIZER_MAJORITY,
+    WORDS_TOLERANCE,
+    cmp_text,
+    higher,
+    interval,
+    pct,
+    value_of,
+)
+from .rules_common import HOLDS_ACROSS as HOLDS_ACROSS  # re-exported for the tests
+from .rules_common import HOLDS_ACROSS_SEEDS as HOLDS_ACROSS_SEEDS  # re-exported for the tests
 
+# re-exported: the registry finds every rule here (the LongRoPE and references rules live beside these)
+from .rules_longrope import (  # noqa: F401
+    eight_x,
+    in_use,
+    linear,
+    no_training,
+    plain_rope,
+    progressive,
+    readjust,
+    references,
+    short_kept,
+)
 
 # --- complexity -----------------------------------------------------------------------------------
 
@@ -133,12 +174,12 @@ def han_holds(value: float) -> bool:
 
 
 def han_per_token(f):
-    """Article 003, line 12: "20 万 token … 大约 35 万个汉字 … 200 万个 tokens … 大约就是 350 万字, … 《钢铁是怎样炼成的》
-    才不到 40 万个字". Which count does the sentence mean? It says 汉字 once, then 字 twice, and measures a novel
-    in 字: a Chinese text's 字数, as publishers and word processors count it, counts every character of the
-    text, punctuation included. The sentence is about how much Chinese *text* a window holds, so the rule
-    judges it on **every character** (``tokens.zh_chars_per_token_ci``, news passages) and reports the
-    strict reading (汉字 alone, ``tokens.han_per_token_ci``) beside it.
+    """Article 003, line 12: "20 万 token … 大约 35 万个汉字 … 200 万个 tokens … 大约就是 350 万字, …
+    《钢铁是怎样炼成的》才不到 40 万个字". Which count does the sentence mean? It says 汉字 once, then 字
+    twice, and measures a novel in 字: a Chinese text's 字数, as publishers and word processors count it,
+    counts every character of the text, punctuation included. The sentence is about how much Chinese *text* a
+    window holds, so the rule judges it on **every character** (``tokens.zh_chars_per_token_ci``, news
+    passages) and reports the strict reading (汉字 alone, ``tokens.han_per_token_ci``) beside it.
 
     A tokenizer holds the ratio when its median is within HAN_PER_TOKEN_TOLERANCE of 1.75. Supported if
     every tokenizer holds it; with caveat if at least TOKENIZER_MAJORITY of them; misleading if some but
@@ -206,8 +247,8 @@ def qwen_5x(f):
     if abs(ratio - claimed) > ARITHMETIC_TOLERANCE * claimed:
         verdict = "wrong"
     else:
-        verdict = "supported with caveat" if lo * (1 - ARITHMETIC_TOLERANCE) <= claimed <= hi * (1 + ARITHMETIC_TOLERANCE) \
-            else "misleading"
+        verdict = ("supported with caveat"
+                   if lo * (1 - ARITHMETIC_TOLERANCE) <= claimed <= hi * (1 + ARITHMETIC_TOLERANCE) else "misleading")
     return verdict, (f"in characters 10M / 2M = {ratio:.1f}×; in tokens Qwen's {qwen / 1e6:.1f}M (its own tokenizer) "
                      f"is {lo:.1f}×–{hi:.1f}× Kimi's, depending on Kimi's tokenizer")
 
@@ -245,8 +286,8 @@ def depth_width(f):
     growth_ok = _growth_test(f, lambda g: g >= DEPTH_WIDTH_SHARE * predicted)
     verdict = ("wrong" if base < DEPTH_WIDTH_SHARE or growth_ok is False else
                "supported" if growth_ok else "supported with caveat")
-    return verdict, (f"BERT-base: depth × width = {bert:,} vs {positions:,} positions; our retrieving Llama's window is "
-                     f"{base:.2f}× its depth × width; {_growth_text(f)}")
+    return verdict, (f"BERT-base: depth × width = {bert:,} vs {positions:,} positions; our retrieving Llama's "
+                     f"window is {base:.2f}× its depth × width; {_growth_text(f)}")
 
 
 def widen_deepen(f):
@@ -304,8 +345,8 @@ def monotone(f):
     controlled comparison finds a longer context significantly *worse* (a truncation step whose 95%
     interval lies below 0, or a shorter retrieval window that finds the needle more often, interval above
     0); supported with caveat if none does and at least one step gains (the chapter's paired test gives
-    p < ALPHA and the interval lies above 0); misleading if nothing gains either. A step that is merely not significant decides nothing
-    (its test may lack power)."""
+    p < ALPHA and the interval lies above 0); misleading if nothing gains either. A step that is merely not
+    significant decides nothing (its test may lack power)."""
     steps = f["bert.truncation_steps"]
     worse = [c["b"] for c in steps if c["ci95"][1] < 0]
     gains = [c["b"] for c in steps if c.get("p", 1) < ALPHA and higher(c)]
@@ -315,7 +356,8 @@ def monotone(f):
     verdict = "misleading" if worse or shorter_better or not gains else "supported with caveat"
     return verdict, (f"truncation steps with a significant gain: {', '.join(gains) or 'none'}; no detectable change: "
                      f"{', '.join(flat) or 'none'}; significantly worse: {', '.join(worse) or 'none'} "
-                     f"({steps[0].get('test', 'paired test') if steps else 'no test'}, n = {steps[0]['n'] if steps else 0}); "
+                     f"({steps[0].get('test', 'paired test') if steps else 'no test'}, "
+                     f"n = {steps[0]['n'] if steps else 0}); "
                      f"the shorter window "
                      f"({window['b']}) finds the needle {cmp_text(window)} more often than {window['a']}")
 
@@ -376,6 +418,3 @@ def ner_proof(f):
                      f"sliding windows minus 512: {sliding['value']:+.3f}{interval(sliding)}; the article's "
                      "code is a sequence classifier and cannot give an NER report")
 
-
-# the LongRoPE and references rules live beside these; the registry finds every rule here
-from .rules_longrope import *  # noqa: E402,F401,F403

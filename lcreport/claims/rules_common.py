@@ -4,6 +4,23 @@ are in ``rules`` (complexity, units, architecture, BERT) and ``rules_longrope`` 
 """
 from __future__ import annotations
 
+# the thresholds and labels that the measuring code shares with the rules, re-exported for the rules and tests
+from ..conventions import (  # noqa: F401
+    ALPHA,
+    GROWTH_LOWER_BOUND,
+    GROWTH_MEASURED,
+    GROWTH_UNMEASURABLE,
+    GROWTH_UPPER_BOUND,
+    HAN_PER_TOKEN_CLAIMED,
+    HAN_PER_TOKEN_TOLERANCE,
+    HOLDS_ACROSS,
+    HOLDS_ACROSS_SEEDS,
+    LONGROPE_NO_FT,
+    PI_FINETUNED,
+    PROGRESSIVE_PREFIX,
+    WINDOW_THRESHOLD,
+)
+
 # --- thresholds -----------------------------------------------------------------------------------
 #: a measured time exponent within this of 2 is "quadratic"
 EXPONENT_TOLERANCE = 0.3
@@ -17,26 +34,17 @@ FLAT_MEMORY_SHARE = 0.01
 PARAM_GROWTH_SHARE = 0.05
 #: a unit is "characters" if characters per token stay within this of 1
 CHARS_PER_TOKEN_TOLERANCE = 0.05
-#: the article's 200k tokens ≈ 350k 汉字, i.e. 1.75 characters per token …
-HAN_PER_TOKEN_CLAIMED = 1.75
-#: … holds for a tokenizer whose median is within this relative distance …
-HAN_PER_TOKEN_TOLERANCE = 0.15
-#: … and, stated as a property of tokens in general, needs at least this share of the tokenizers
+#: the article's 1.75 characters per token holds for a tokenizer within HAN_PER_TOKEN_TOLERANCE of it
+#: (``conventions``) … and, stated as a property of tokens in general, needs at least this share of the tokenizers
 #: (at least one but fewer: it describes some tokenizers, not tokens)
 TOKENIZER_MAJORITY = 0.5
 #: "1,024 words" holds within this relative error
 WORDS_TOLERANCE = 0.05
 #: window = depth × width fails if a model's window is under this share of its depth × width …
 DEPTH_WIDTH_SHARE = 0.5
-#: how far the depth × width growth of windows can be read when windows reach the longest tested length
-#: (``longrope.windows.growth_censoring``)
-GROWTH_MEASURED, GROWTH_LOWER_BOUND, GROWTH_UPPER_BOUND, GROWTH_UNMEASURABLE = (
-    "measured", "a lower bound", "an upper bound", "not measurable")
 #: longer contexts "relieve vanishing gradients" when the same distant tokens receive more gradient in the
 #: longest context than in the shortest: the factor long ÷ short, its whole 95% interval above this
 GRADIENT_RELIEF = 1.0
-#: a test "finds a gain" when its p is below this (and its 95% interval excludes 0)
-ALPHA = 0.05
 #: a train/held-out gap "grows" with the window by at least this many nats
 OVERFIT_NATS = 0.1
 #: plain RoPE "fails" past L when last-window perplexity rises more than this factor
@@ -47,11 +55,6 @@ KEPT_RATIO = 1.1
 MATERIAL_NATS = 0.05
 #: short-context performance is kept within 5%, kept with caveat within 20%
 SHORT_KEPT, SHORT_KEPT_CAVEAT = 1.05, 1.2
-#: the effective window's rule (RULER, Hsieh et al. 2024, §5, fixes one absolute threshold for every model and
-#: length): a length is effective on a task when the Wilson 95% lower bound of the share of trials done exactly
-#: reaches this; a configuration's effective window is the longest tested length effective on every task that
-#: the base model passes at its training length (``longrope.stages.effective_window``)
-WINDOW_THRESHOLD = 0.8
 #: a configured window is "delivered" when the measured effective window is at least this share of it
 #: (RULER's line: a model that delivers half its window or less falls short)
 DELIVERED_SHARE = 0.5
@@ -61,17 +64,8 @@ FINETUNE_GAIN = 1.1
 PI_WORKS = 1.2
 #: two statements of a window are the same one within this relative difference (K = 1,000 or 1,024)
 SAME_WINDOW_TOLERANCE = 0.1
-#: a ranking of two arms holds across base models (or fine-tune seeds) when every one's test rejects "no
-#: difference" in the same direction (``longrope.replication.agreement`` returns these words)
-HOLDS_ACROSS = "holds on every base model"
-HOLDS_ACROSS_SEEDS = "holds on every fine-tune seed"
 #: "几百万到几十亿的参数量" (article 001, line 5): several million (10⁶) to several tens of 亿 (under 10¹⁰)
 SEED001_PARAM_RANGE = (1e6, 1e10)
-
-#: the configurations of chapter 05's effective-window table the rules read
-PROGRESSIVE_PREFIX = "LongRoPE progressive"
-PI_FINETUNED = "PI (fine-tuned)"
-LONGROPE_NO_FT = "LongRoPE (no fine-tuning)"
 
 
 # --- reading figures ------------------------------------------------------------------------------

@@ -4,8 +4,27 @@ from __future__ import annotations
 
 import math
 
-from .rules_common import *  # noqa: F401,F403
-
+from .rules_common import (
+    FINETUNE_GAIN,
+    HOLDS_ACROSS,
+    HOLDS_ACROSS_SEEDS,
+    KEPT_RATIO,
+    LONGROPE_NO_FT,
+    MATERIAL_NATS,
+    PI_FINETUNED,
+    PI_WORKS,
+    PLAIN_ROPE_RISE,
+    PROGRESSIVE_PREFIX,
+    SHORT_KEPT,
+    SHORT_KEPT_CAVEAT,
+    cmp_text,
+    delivered,
+    effective_row,
+    interval,
+    lower,
+    pct,
+    value_of,
+)
 
 # --- LongRoPE -----------------------------------------------------------------------------------------
 
@@ -117,7 +136,8 @@ def linear(f):
     before = value_of(f["longrope.pi_ppl_top"])
     row = effective_row(f["longrope2.effective_table"], PI_FINETUNED)
     verdict = "supported with caveat" if worst < PI_WORKS and delivered(row) else "misleading"
-    return verdict, (f"PI without fine-tuning (chapter 04's held-out windows): perplexity {before:.0f}{interval(f['longrope.pi_ppl_top'])} at "
+    return verdict, (f"PI without fine-tuning (chapter 04's held-out windows): perplexity "
+                     f"{before:.0f}{interval(f['longrope.pi_ppl_top'])} at "
                      f"{f['longrope.top_scale']}× L; fine-tuned at 4× L: ×{mean:.2f} of the base at L (mean of "
                      f"{f['longrope2.ft_seed_count']} fine-tune seeds, worst ×{worst:.2f}), but its "
                      f"effective window is {row['effective']:,} of {row['claimed']:,} configured")

@@ -1,7 +1,7 @@
 """The offline assets of the book: which package each comes from, and its files' SHA-256.
 
 The table itself is data, ``assets.yaml`` beside this file; this module only reads it into
-``ASSETS``. Fetching and checking live in ``assets``.
+``ASSETS``. What each kind of asset is lives in ``asset_kinds``; fetching and checking, in ``assets``.
 """
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import re
 from dataclasses import fields
 from pathlib import Path
 
-from .assets import Asset, DebianAsset, NpmAsset, PypiAsset, PypiSdistAsset
+from .asset_kinds import Asset, DebianAsset, NpmAsset, PypiAsset, PypiSdistAsset
 
 #: one entry per asset: its ``kind`` and every field of ``Asset`` it sets
 ASSETS_FILE = Path(__file__).with_name("assets.yaml")

@@ -8,7 +8,9 @@ import torch
 import torch.nn.functional as F
 
 from ..models import lm_data
-from ..models.lm_data import TRAINING_TEMPLATE, Data, PasskeyTemplate, passkey_example, repeat_example
+from ..models.lm_data import Data
+from ..tasks.copying import CopyTask, copy_sequence, repeat_example
+from ..tasks.passkey import TRAINING_TEMPLATE, PasskeyTask, PasskeyTemplate, passkey_example
 
 
 #: tokens per forward pass when scoring: the budget that scored fastest among those timed for the cpu-profile
@@ -111,7 +113,7 @@ def passkey_scores(model, data: Data, length: int, depths, trials: int, seed: in
     its tokens is the argmax given the correct ones before it, so exact match here equals
     greedy exact match; per-digit accuracy is the graded measure.
 
-    ``template`` sets the wording and key format (``lm_data.TEMPLATES``); trials are scored
+    ``template`` sets the wording and key format (``tasks.passkey.TEMPLATES``); trials are scored
     ``batch_size`` at a time (default ``batch_for(length)``). With ``per_trial=True`` returns ``(rows, trial_rows)``: the same by-depth rows (same draws, same
     numbers) and one row per trial — ``unit`` (a running index over depths × trials, the same key and
     text for every model scored at this length and seed), ``depth``, ``exact`` (0/1) and ``per_digit``.
@@ -138,17 +140,22 @@ def passkey_scores(model, data: Data, length: int, depths, trials: int, seed: in
     return (rows, trial_rows) if per_trial else rows
 
 
+def passkey_trials(model, data: Data, length: int, task: PasskeyTask, *, seed: int = 0):
+    """``task`` scored at ``length``: (by-depth rows, one row per trial), as ``passkey_scores(per_trial=True)``."""
+    return passkey_scores(model, data, length, task.depths, task.trials, seed=seed, source=task.stream(data),
+                          per_trial=True, template=task.template)
+
+
 @torch.inference_mode()
 def copy_exact(model, vocab_size: int, length: int, trials: int, seed: int = 0, *, answer: int = 8,
                batch_size: int | None = None) -> list[int]:
     """Copying across half the window, in the format of the copy sequences the model was trained on
-    (``lm_data.copy_sequence``: random tokens, then the same tokens again): one 0/1 per trial, 1 when the model's
+    (``tasks.copying.copy_sequence``: random tokens, then the same tokens again): one 0/1 per trial, 1 when the model's
     argmax (teacher forcing) gives every one of the last ``answer`` tokens, each a copy of the token
     ``length // 2`` positions back."""
-    if not 0 < answer < length // 2:
-        raise ValueError(f"the copied answer must be 1 to {length // 2 - 1} tokens for length {length}, got {answer}")
+    CopyTask(answer).check(length)
     rng = np.random.default_rng(seed)
-    x = torch.tensor(np.stack([lm_data.copy_sequence(vocab_size, length, rng)[0] for _ in range(trials)]).astype(np.int64))
+    x = torch.tensor(np.stack([copy_sequence(vocab_size, length, rng)[0] for _ in range(trials)]).astype(np.int64))
     sl = slice(length - answer, length)
     device = next(model.parameters()).device
     batch_size = batch_size or batch_for(length)

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from ..models import rope as rp
-from ..plotting import COLORS, subplots, log_x, log_y, legend_below
+from ..plotting import subplots, log_x, log_y, legend_below
 
 
 def plot_training_loss(history: pd.DataFrame, n_params: int, L: int):
@@ -21,8 +21,8 @@ def plot_training_loss(history: pd.DataFrame, n_params: int, L: int):
 def plot_plain_rope(plain: pd.DataFrame, L: int):
     """Plain RoPE's perplexity (all tokens and last L tokens) against the evaluation length."""
     fig, ax = subplots()
-    ax.plot(plain.index, plain["ppl (all tokens)"], marker="o", label="all tokens", color=COLORS["rope"])
-    ax.plot(plain.index, plain["ppl (last L tokens)"], marker="s", ls="--", label="last L tokens", color=COLORS["rope"])
+    ax.plot(plain.index, plain["ppl (all tokens)"], marker="o", label="all tokens", color=rp.COLOURS["rope"])
+    ax.plot(plain.index, plain["ppl (last L tokens)"], marker="s", ls="--", label="last L tokens", color=rp.COLOURS["rope"])
     ax.axvline(L, color="k", ls=":", lw=1, label="training length L")
     log_x(ax); log_y(ax)
     ax.set_xlabel("evaluation length (tokens, log scale)"); ax.set_ylabel("perplexity on held-out books (log scale)")
@@ -39,7 +39,7 @@ def plot_methods(results: pd.DataFrame, L: int, emphasised: str):
         for label, g in results.groupby("method", sort=False):
             strong = label == emphasised or g.kind.iloc[0] != "longrope"
             ax.errorbar(g.scale * L, g[col], yerr=[g[col] - g[lo], g[hi] - g[col]], marker="o", capsize=3,
-                        label=label, color=COLORS.get(g.kind.iloc[0]), alpha=0.9 if strong else 0.5)
+                        label=label, color=rp.COLOURS.get(g.kind.iloc[0]), alpha=0.9 if strong else 0.5)
         log_x(ax); log_y(ax)
         ax.set_ylabel(f"perplexity, {title}")
         ax.set_title(f"Perplexity over {title}")
@@ -56,11 +56,11 @@ def plot_searched_factors(searches: dict, spec, scales, search_seeds, chosen: di
     fig, axes = subplots(len(scales), figsize=(5.0, 3.0 * len(scales) + 1.2), sharex=True)
     i_idx = np.arange(dim // 2)
     for ax, s in zip(np.atleast_1d(axes), scales):
-        for method, name in (("linear", "PI"), ("dynamic", "NTK"), ("yarn", "YaRN")):
-            ax.plot(i_idx, rp.FACTOR_FUNCTIONS[method](s, dim, spec.rope_theta, L), color=COLORS[method], label=name)
+        for method in rp.FACTOR_FUNCTIONS:
+            ax.plot(i_idx, rp.FACTOR_FUNCTIONS[method](s, dim, spec.rope_theta, L), color=rp.COLOURS[method], label=rp.SHORT[method])
         for sd in search_seeds:
             r = searches[(s, sd)]
-            ax.plot(i_idx, r.best.factors, color=COLORS["longrope"], ls="-" if sd == chosen[s] else "--",
+            ax.plot(i_idx, r.best.factors, color=rp.COLOURS["longrope"], ls="-" if sd == chosen[s] else "--",
                     label=f"searched (seed {sd}, n̂={r.best.n_hat}{', chosen' if sd == chosen[s] else ''})")
         ax.set_title(f"s = {s}"); ax.set_ylabel("rescale factor λᵢ")
     np.atleast_1d(axes)[-1].set_xlabel("frequency index i (high → low frequency)")

@@ -13,11 +13,12 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from ..analysis import stats
+from .. import stats
 from ..models import rope as rp
 from ..models.checkpoints import trained_model
 from ..models.training import typical_minutes
-from ..models.lm_data import HELD_OUT_TEMPLATE, TRAINING_TEMPLATE, Data
+from ..models.lm_data import Data
+from ..tasks.passkey import HELD_OUT_TEMPLATE, TRAINING_TEMPLATE, PasskeyTask
 from ..profiles import PROFILES, LlamaSpec, Profile
 from . import evaluation as ev
 from .extension import extended_model
@@ -30,7 +31,7 @@ RETRIEVAL_BAR = 0.9
 #: Repeated-span trials per distance (copying across distance).
 COPY_TRIALS = 8
 #: The methods applied by transformers alone; LongRoPE is added per search.
-FIXED_METHODS = ("rope", "linear", "dynamic", "yarn")
+FIXED_METHODS = rp.FIXED_METHODS
 
 
 @dataclass
@@ -157,8 +158,7 @@ def retrieval_at_L(base: BaseModel, P: Profile, *, seed: int) -> Section:
     L, data = base.L, base.data
     sections = {}
     for template, experiment in ((TRAINING_TEMPLATE, "passkey_at_L"), (HELD_OUT_TEMPLATE, "passkey_ood")):
-        rows, trials = ev.passkey_scores(base.model, data, L, P.passkey_depths, P.passkey_trials, seed=seed,
-                                         source=data.heldout, per_trial=True, template=template)
+        rows, trials = ev.passkey_trials(base.model, data, L, PasskeyTask.of_profile(P, template), seed=seed)
         sections[experiment] = (pd.DataFrame(rows), trials)
     at_L, trials = sections["passkey_at_L"]
     ood_L, ood_trials = sections["passkey_ood"]

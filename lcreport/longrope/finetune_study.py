@@ -15,12 +15,12 @@ import pandas as pd
 from tqdm import tqdm
 
 from .. import results
-from ..analysis.stats import LEVEL, paired_record, relation, share
+from ..stats import LEVEL, paired_record, relation, share
 from ..models import checkpoints
 from ..models import rope as rp
 from ..models.training import typical_minutes
 from ..models.lm_data import Data
-from ..plotting import COLORS, subplots, log_x, log_y, legend_below
+from ..plotting import subplots, log_x, log_y, legend_below
 from . import evaluation as ev
 from . import stages as st
 from .extension import extended_model
@@ -36,15 +36,14 @@ PAPER_TOP_LENGTH_K = 2048
 NO_SEARCH = "LongRoPE, no search"
 #: the fine-tuned arms of section 1, in training order: name → method (``control`` = plain RoPE at L with the same
 #: tokens; ``plain RoPE`` is trained at S·L without rescaling: "just train longer")
-FT_ARMS = {"plain RoPE": "rope", "PI": "linear", "YaRN": "yarn", NO_SEARCH: "longrope", "LongRoPE": "longrope",
-           "control": "control"}
+FT_ARMS = {rp.SHORT["rope"]: "rope", rp.SHORT["linear"]: "linear", rp.SHORT["yarn"]: "yarn", NO_SEARCH: "longrope",
+           rp.SHORT["longrope"]: "longrope", "control": "control"}
 #: the configurations scored without fine-tuning: name → method (plain RoPE is configured for 2S, only to admit 2S·L)
-NO_FT_ARMS = {"plain RoPE": "rope", "PI": "linear", "YaRN": "yarn", "LongRoPE": "longrope"}
+NO_FT_ARMS = {rp.SHORT[m]: m for m in ("rope", "linear", "yarn", "longrope")}
 #: the metric of the per-window trials and paired comparisons of part 2
 NLL_LAST = "mean NLL of the last L tokens (nats)"
 #: line colour of each configuration in the figures of part 2
-ARM_COLORS = {"plain RoPE": COLORS["rope"], "PI": COLORS["linear"], "YaRN": COLORS["yarn"],
-              "LongRoPE": COLORS["longrope"], NO_SEARCH: "#8c564b", "control": "#000000"}
+ARM_COLORS = {**{name: rp.COLOURS[m] for name, m in NO_FT_ARMS.items()}, NO_SEARCH: "#8c564b", "control": "#000000"}
 
 
 def halved(n: int) -> int:
@@ -266,6 +265,11 @@ def plot_stages(stages: pd.DataFrame, L: int, S):
 
 #: the arm of section 2 that is fine-tuned but not searched again: the fine-tuned factors stretched to the new scale
 PROG_STRETCHED = "fine-tuned, own factors stretched (no new search)"
+#: progressive extension's paired comparisons, b − a, as (id at the top scale, arm a, arm b); at a lower scale s the
+#: id ends in ``_<s>`` instead of ``_top``
+PROG_COMPARISONS = (("progressive_vs_oneshot_top", "one-shot", "progressive"),
+                    ("progressive_vs_stretched_top", PROG_STRETCHED, "progressive"),
+                    ("stretched_vs_oneshot_top", "one-shot", PROG_STRETCHED))
 
 
 def progressive_extension(ctx: Part2):
@@ -306,10 +310,8 @@ def progressive_extension(ctx: Part2):
     ctx.run.add_trials(units)
     figures = {}
     for s in P.prog_scales:
-        tag = "top" if s == top else str(s)
-        for cid, a, b in ((f"progressive_vs_oneshot_{tag}", "one-shot", "progressive"),
-                          (f"progressive_vs_stretched_{tag}", PROG_STRETCHED, "progressive"),
-                          (f"stretched_vs_oneshot_{tag}", "one-shot", PROG_STRETCHED)):
+        for top_id, a, b in PROG_COMPARISONS:
+            cid = top_id if s == top else f"{top_id.removesuffix('_top')}_{s}"
             c = ctx.run.compare(paired_comparison(units, cid, "progressive", s, a, b, seed=ctx.seed))
             figures[f"rel_{cid}"] = relation(c)
     held = lambda stage: float(prog.loc[(top, stage), "held-out ppl (last L)"])

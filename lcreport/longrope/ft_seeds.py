@@ -16,21 +16,32 @@ import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
-from ..models.lm_data import TRAINING_TEMPLATE
+from ..tasks.passkey import PasskeyTask
 from . import evaluation as ev
 from .experiments import nll_rows, passkey_trial_rows
 from .extension import extended_model
 from .finetune_study import FT_ARMS, NLL_LAST, NO_SEARCH, Part2, tune
-from .replication import SEED_WORDS, compare_across
+from .replication import SEED_WORDS, PairIds, compare_across
 
 #: the arms repeated with seeds, in table order (the control stays a single run: it is not an extension method)
 SEED_ARMS = tuple(name for name in FT_ARMS if name != "control")
 #: LongRoPE with part 1's searched factors, not fine-tuned: the same model on every seed
 NO_FT = "LongRoPE (no fine-tuning)"
-#: (comparison id, arm a, arm b): b − a at S·L, per seed and pooled
-PAIRS = (("lr_vs_noft", NO_FT, "LongRoPE"), ("search", NO_SEARCH, "LongRoPE"), ("lr_vs_yarn", "YaRN", "LongRoPE"),
-         ("lr_vs_pi", "PI", "LongRoPE"), ("lr_vs_plain", "plain RoPE", "LongRoPE"), ("yarn_vs_pi", "PI", "YaRN"),
-         ("pi_vs_plain", "plain RoPE", "PI"))
+#: (ids, arm a, arm b): b − a at S·L, per seed and pooled; ids: the names ``compare_across`` writes for the pair
+PAIRS = ((PairIds("ft_ppl_lr_vs_noft", "ft_ppl_lr_vs_noft_pooled", "ft_passkey_lr_vs_noft",
+                  "ft_passkey_lr_vs_noft_pooled"), NO_FT, "LongRoPE"),
+         (PairIds("ft_ppl_search", "ft_ppl_search_pooled", "ft_passkey_search",
+                  "ft_passkey_search_pooled"), NO_SEARCH, "LongRoPE"),
+         (PairIds("ft_ppl_lr_vs_yarn", "ft_ppl_lr_vs_yarn_pooled", "ft_passkey_lr_vs_yarn",
+                  "ft_passkey_lr_vs_yarn_pooled"), "YaRN", "LongRoPE"),
+         (PairIds("ft_ppl_lr_vs_pi", "ft_ppl_lr_vs_pi_pooled", "ft_passkey_lr_vs_pi",
+                  "ft_passkey_lr_vs_pi_pooled"), "PI", "LongRoPE"),
+         (PairIds("ft_ppl_lr_vs_plain", "ft_ppl_lr_vs_plain_pooled", "ft_passkey_lr_vs_plain",
+                  "ft_passkey_lr_vs_plain_pooled"), "plain RoPE", "LongRoPE"),
+         (PairIds("ft_ppl_yarn_vs_pi", "ft_ppl_yarn_vs_pi_pooled", "ft_passkey_yarn_vs_pi",
+                  "ft_passkey_yarn_vs_pi_pooled"), "PI", "YaRN"),
+         (PairIds("ft_ppl_pi_vs_plain", "ft_ppl_pi_vs_plain_pooled", "ft_passkey_pi_vs_plain",
+                  "ft_passkey_pi_vs_plain_pooled"), "plain RoPE", "PI"))
 #: short names of the arms in glue keys
 KEYS = {"plain RoPE": "plain", "PI": "pi", "YaRN": "yarn", NO_SEARCH: "nosearch", "LongRoPE": "lr", NO_FT: "noft"}
 
@@ -39,8 +50,7 @@ def score(model, ctx: Part2, chunks) -> tuple[np.ndarray, list[dict]]:
     """Per-window NLL of the last L tokens on ``chunks`` and pass-key trials (training template) at S·L."""
     P = ctx.profile
     nll = np.asarray(ev.perplexity(model, chunks, ctx.L, all_tokens=False)["nll_last_chunks"])
-    _, trials = ev.passkey_scores(model, ctx.data, ctx.S * ctx.L, P.passkey_depths, P.passkey_trials, seed=ctx.seed,
-                                  source=ctx.data.heldout, per_trial=True, template=TRAINING_TEMPLATE)
+    _, trials = ev.passkey_trials(model, ctx.data, ctx.S * ctx.L, PasskeyTask.of_profile(P), seed=ctx.seed)
     return nll, trials
 
 

@@ -21,10 +21,10 @@ import dataclasses
 import numpy as np
 import pandas as pd
 
-from ..analysis import stats
-from ..claims.rules_common import ALPHA, HOLDS_ACROSS, HOLDS_ACROSS_SEEDS
+from .. import stats
+from ..conventions import ALPHA, HOLDS_ACROSS, HOLDS_ACROSS_SEEDS
 from ..models import rope as rp
-from ..models.lm_data import TRAINING_TEMPLATE
+from ..tasks.passkey import PasskeyTask
 from ..profiles import Profile
 from . import evaluation as ev
 from .experiments import (BaseModel, Section, chosen_kwargs, evaluation_chunks, exact_share, longrope_searches,
@@ -33,10 +33,33 @@ from .extension import extended_model
 from .top_scale import LR, PASSKEY_METHODS, retrieval_relation
 
 #: the arms of the central comparison (perplexity); pass keys score ``top_scale.PASSKEY_METHODS``
-PPL_METHODS = ("rope", "linear", "dynamic", "yarn", "longrope")
-#: (comparison id, arm a, arm b): b − a, perplexity (per-window NLL) and pass keys (exact) where both arms have them
-PAIRS = (("lr_vs_yarn", "yarn", "longrope"), ("lr_vs_pi", "linear", "longrope"), ("lr_vs_ntk", "dynamic", "longrope"),
-         ("yarn_vs_ntk", "dynamic", "yarn"), ("pi_vs_plain", "rope", "linear"))
+PPL_METHODS = rp.METHODS
+
+
+@dataclasses.dataclass(frozen=True)
+class PairIds:
+    """What ``compare_across`` names for one pair (b − a), each name written out whole so that grep finds what the
+    claims cite: the perplexity comparison's agreement across units (a figure) and its pooled comparison, and the
+    same for pass keys. Each unit's comparison is ``<ppl>_<unit><u>`` (``<passkey>_<unit><u>``); the relations
+    in words add ``_relation``."""
+    ppl: str
+    ppl_pooled: str
+    passkey: str
+    passkey_pooled: str
+
+
+#: (ids, arm a, arm b): b − a, perplexity (per-window NLL) and pass keys (exact) where both arms have them; ids:
+#: the names ``compare_across`` writes for the pair
+PAIRS = ((PairIds("rep_ppl_lr_vs_yarn", "rep_ppl_lr_vs_yarn_pooled", "rep_passkey_lr_vs_yarn",
+                  "rep_passkey_lr_vs_yarn_pooled"), "yarn", "longrope"),
+         (PairIds("rep_ppl_lr_vs_pi", "rep_ppl_lr_vs_pi_pooled", "rep_passkey_lr_vs_pi",
+                  "rep_passkey_lr_vs_pi_pooled"), "linear", "longrope"),
+         (PairIds("rep_ppl_lr_vs_ntk", "rep_ppl_lr_vs_ntk_pooled", "rep_passkey_lr_vs_ntk",
+                  "rep_passkey_lr_vs_ntk_pooled"), "dynamic", "longrope"),
+         (PairIds("rep_ppl_yarn_vs_ntk", "rep_ppl_yarn_vs_ntk_pooled", "rep_passkey_yarn_vs_ntk",
+                  "rep_passkey_yarn_vs_ntk_pooled"), "dynamic", "yarn"),
+         (PairIds("rep_ppl_pi_vs_plain", "rep_ppl_pi_vs_plain_pooled", "rep_passkey_pi_vs_plain",
+                  "rep_passkey_pi_vs_plain_pooled"), "rope", "linear"))
 #: the arm of the pass keys at the training length (every base model, plain RoPE at L)
 AT_L = "plain RoPE at L"
 #: words for ``agreement``'s outcomes: every unit agrees; significant on some units in opposite directions; on
@@ -83,8 +106,7 @@ def scored_arms(base: BaseModel, P: Profile, searches: Section, *, seed: int) ->
         m = extended_model(base.state, base.spec, method, top, device=base.device, **kw)
         nll[rp.LABELS[method]] = np.asarray(ev.perplexity(m, chunks, base.L, all_tokens=False)["nll_last_chunks"])
         if method in PASSKEY_METHODS:
-            _, t = ev.passkey_scores(m, base.data, n, P.passkey_depths, P.passkey_trials, seed=seed,
-                                     source=base.data.heldout, per_trial=True, template=TRAINING_TEMPLATE)
+            _, t = ev.passkey_trials(m, base.data, n, PasskeyTask.of_profile(P), seed=seed)
             exact[rp.LABELS[method]] = t
     return nll, exact
 
@@ -132,8 +154,7 @@ def replication(first: BaseModel, P: Profile, first_nll: dict, first_keys: list,
     # retrieval at L on every base model: a base model that fails at 8× L but retrieves at L failed to extend,
     # not to learn the task
     for s, base in bases.items():
-        _, t = ev.passkey_scores(base.model, base.data, base.L, P.passkey_depths, P.passkey_trials, seed=seed,
-                                 source=base.data.heldout, per_trial=True, template=TRAINING_TEMPLATE)
+        _, t = ev.passkey_trials(base.model, base.data, base.L, PasskeyTask.of_profile(P), seed=seed)
         trials += passkey_trial_rows(t, "replication", AT_L, 1, s)
         figures[f"rep_passkey_at_L_base{s}"] = exact_share(t)
     table = pd.DataFrame(rows).set_index(["metric", "b − a"])
@@ -147,41 +168,42 @@ def _key(label: str) -> str:
 def compare_across(nll: dict, exact: dict, pairs, *, prefix: str, experiment: str, scale, seed: int,
                    unit: str = "base", unit_key: str = "base_seed", column: str = "across base models",
                    words: tuple[str, str, str, str] = (HOLDS, REVERSES, MIXED, NONE), metric: str = "nll_last_L"):
-    """Each pair ``(cid, a, b)`` (labels), b − a on every unit (base model or fine-tune seed) and pooled.
+    """Each pair ``(ids, a, b)`` (``PairIds``, labels), b − a on every unit (base model or fine-tune seed) and pooled.
 
     ``nll``: unit → {label: per-window NLL}, the same windows on every unit; ``exact``: unit → {label: 0/1
     pass-key outcomes}, the same prompts (pairs without both labels there get no pass-key comparison).
-    Perplexity: paired bootstrap per unit (``<prefix>_ppl_<cid>_<unit><u>``) and pooled over the per-window
-    mean across units (``…_pooled``); pass keys: exact McNemar per unit and over every (unit, prompt).
-    Returns (comparisons, figures, table rows): ``<prefix>_ppl_<cid>`` / ``<prefix>_passkey_<cid>`` are
-    ``agreement``'s words, ``<prefix>_ppl_<cid>_relation`` the pooled comparison's relation in words and
-    ``<prefix>_ppl_<cid>_<unit><u>_relation`` each unit's, ``<prefix>_passkey_<cid>_relation`` how often b
-    recovers the key against a, pooled (``top_scale.retrieval_relation``), ``<prefix>_holds_count`` of
+    Perplexity: paired bootstrap per unit (``<ids.ppl>_<unit><u>``) and pooled over the per-window mean across
+    units (``ids.ppl_pooled``); pass keys: exact McNemar per unit and over every (unit, prompt)
+    (``ids.passkey_pooled``).
+    Returns (comparisons, figures, table rows): ``ids.ppl`` / ``ids.passkey`` are ``agreement``'s words,
+    ``<ids.ppl>_relation`` the pooled comparison's relation in words and ``<ids.ppl>_<unit><u>_relation`` each
+    unit's, ``<ids.passkey>_relation`` how often b recovers the key against a, pooled
+    (``top_scale.retrieval_relation``), ``<prefix>_holds_count`` of
     ``<prefix>_comparison_count`` rows hold on every unit."""
     comparisons, figures, rows = [], {}, []
     units = list(nll)
-    for cid, a, b in pairs:
-        per_ppl = [{**stats.paired_record(nll[u][a], nll[u][b], f"{prefix}_ppl_{cid}_{unit}{u}", experiment, scale,
+    for ids, a, b in pairs:
+        per_ppl = [{**stats.paired_record(nll[u][a], nll[u][b], f"{ids.ppl}_{unit}{u}", experiment, scale,
                                           a, b, seed=seed, metric=metric), unit_key: u} for u in units]
         pooled_ppl = stats.paired_record(np.mean([nll[u][a] for u in units], axis=0),
                                          np.mean([nll[u][b] for u in units], axis=0),
-                                         f"{prefix}_ppl_{cid}_pooled", experiment, scale, a, b, seed=seed, metric=metric)
+                                         ids.ppl_pooled, experiment, scale, a, b, seed=seed, metric=metric)
         comparisons += per_ppl + [pooled_ppl]
-        figures[f"{prefix}_ppl_{cid}"] = agreement(per_ppl, words)
-        figures[f"{prefix}_ppl_{cid}_relation"] = stats.relation(pooled_ppl)
+        figures[ids.ppl] = agreement(per_ppl, words)
+        figures[f"{ids.ppl}_relation"] = stats.relation(pooled_ppl)
         figures.update({f"{c['id']}_relation": stats.relation(c) for c in per_ppl})
         rows.append(_row("perplexity (NLL)", a, b, per_ppl, pooled_ppl, unit, unit_key, column, words))
         if all(a in exact[u] and b in exact[u] for u in units):
-            per_key = [{"id": f"{prefix}_passkey_{cid}_{unit}{u}", "experiment": experiment, "scale": scale,
+            per_key = [{"id": f"{ids.passkey}_{unit}{u}", "experiment": experiment, "scale": scale,
                         "metric": "exact", "a": a, "b": b, **stats.mcnemar(exact[u][a], exact[u][b]), unit_key: u}
                        for u in units]
-            pooled_key = {"id": f"{prefix}_passkey_{cid}_pooled", "experiment": experiment, "scale": scale,
+            pooled_key = {"id": ids.passkey_pooled, "experiment": experiment, "scale": scale,
                           "metric": "exact", "a": a, "b": b,
                           **stats.mcnemar(np.concatenate([exact[u][a] for u in units]),
                                           np.concatenate([exact[u][b] for u in units]))}
             comparisons += per_key + [pooled_key]
-            figures[f"{prefix}_passkey_{cid}"] = agreement(per_key, words)
-            figures[f"{prefix}_passkey_{cid}_relation"] = retrieval_relation(pooled_key)
+            figures[ids.passkey] = agreement(per_key, words)
+            figures[f"{ids.passkey}_relation"] = retrieval_relation(pooled_key)
             rows.append(_row("pass key (exact)", a, b, per_key, pooled_key, unit, unit_key, column, words))
     figures[f"{prefix}_holds_count"] = sum(r[column] == words[0] for r in rows)
     figures[f"{prefix}_comparison_count"] = len(rows)

@@ -95,8 +95,7 @@ def _search(state, spec: LlamaSpec, data: Data, scale: float, settings: SearchSe
             raise ValueError(f"short_start must be one of {SHORT_STARTS}, got {short_start!r}")
         seeds = {short_start: np.ones(dim // 2) if short_start == "identity" else np.asarray(short_of)}
     else:
-        seeds = {name: rp.FACTOR_FUNCTIONS[m](scale, dim, spec.rope_theta, L)
-                 for name, m in (("PI", "linear"), ("NTK", "dynamic"), ("YaRN", "yarn"))}
+        seeds = {rp.SHORT[m]: factors(scale, dim, spec.rope_theta, L) for m, factors in rp.FACTOR_FUNCTIONS.items()}
     seeds.update(extra_seeds or {})
 
     def fitness(c) -> float:

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
-from ..analysis.stats import relation
+from ..stats import relation
 from . import evaluation as ev
 from . import stages as st
 from .extension import extended_model

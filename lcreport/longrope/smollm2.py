@@ -18,7 +18,7 @@ from ..profiles import PROFILES
 from . import evaluation as ev
 
 #: name → RoPE method; LongRoPE gets YaRN's factors as its long factors (no search on this model)
-SMOLLM_METHODS = {"plain RoPE": "rope", "PI": "linear", "YaRN": "yarn", "LongRoPE (YaRN-seeded factors)": "longrope"}
+SMOLLM_METHODS = {**{rp.SHORT[m]: m for m in ("rope", "linear", "yarn")}, "LongRoPE (YaRN-seeded factors)": "longrope"}
 #: held-out windows scored at each length
 SMOLLM_WINDOWS = 4
 #: the column of perplexities (of the last native-window tokens; 8k for SmolLM2)

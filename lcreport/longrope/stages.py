@@ -19,13 +19,14 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ..analysis.stats import wilson
-from ..claims.rules_common import WINDOW_THRESHOLD
+from ..conventions import WINDOW_THRESHOLD
 from ..files import content_key
 from ..models import checkpoints, llama, training
-from ..models.lm_data import HELD_OUT_TEMPLATE, TRAINING_TEMPLATE, Data
-from ..paths import cache_dir
+from ..models.lm_data import Data
+from ..tasks.copying import COPY_TASK
+from ..tasks.passkey import HELD_OUT_TEMPLATE, TRAINING_TEMPLATE, PasskeyTask
 from ..profiles import LlamaSpec
+from ..stats import wilson
 from . import evaluation as ev
 from .extension import extended_model
 
@@ -33,11 +34,11 @@ from .extension import extended_model
 #: last L₀ tokens stays within 20% of the model's own at L₀
 PPL_TOLERANCE = 0.20
 #: the tasks of the effective window (section 5): the pass key with the training template and with one never
-#: seen in training (``lm_data.TEMPLATES``), and copying across half the window (``evaluation.copy_exact``)
+#: seen in training (``tasks.passkey.TEMPLATES``), and copying across half the window (``evaluation.copy_exact``)
 PASSKEY_TRAIN, PASSKEY_UNSEEN, COPY = "pass key, training template", "pass key, unseen template", "copy across half the window"
 WINDOW_TASKS = (PASSKEY_TRAIN, PASSKEY_UNSEEN, COPY)
 #: tokens of the copied answer scored in the copy task
-COPY_ANSWER = 8
+COPY_ANSWER = COPY_TASK.answer
 
 
 def state_of(model) -> dict:
@@ -70,8 +71,7 @@ def fine_tuned(base_state, spec: LlamaSpec, data: Data, method: str, scale: floa
         return training.fine_tune(model, data, length=length, steps=steps, batch_size=batch, lr=lr, device=device,
                                seed=seed, spec=spec, desc=f"fine-tuning {method}")
 
-    folder = cache_dir() / "llama-ft" / content_key(payload)
-    model, history, cached = checkpoints.cached_weights(folder, data, make, build, log=log)
+    model, history, cached = checkpoints.cached_weights("llama-ft", content_key(payload), data, make, build, log=log)
     return model, history, cached, (time.time() - t0) / 60
 
 
@@ -91,8 +91,8 @@ def evaluate(model, data: Data, spec: LlamaSpec, lengths, *, chunks: int, depths
         ppl = ev.perplexity(model, ev.eval_chunks(data.heldout, n, chunks, seed), spec.train_length)
         if units is not None:
             units += [{"length": n, "window": i, "nll last L": float(v)} for i, v in enumerate(ppl["nll_last_chunks"])]
-        keys, per_trial = ev.passkey_scores(model, data, n, depths, trials, seed=seed, source=data.heldout,
-                                            per_trial=True)
+        keys, per_trial = ev.passkey_trials(model, data, n, PasskeyTask(TRAINING_TEMPLATE, tuple(depths), trials),
+                                            seed=seed)
         if key_units is not None:
             key_units += [{k: t[k] for k in ("length", "unit", "depth", "exact")} for t in per_trial]
         rows.append({"length": n, "ppl all": ppl["ppl_all"], "ppl last L": ppl["ppl_last"],
@@ -110,8 +110,7 @@ def task_trials(model, data: Data, spec: LlamaSpec, length: int, task: str, *, d
     template = {PASSKEY_TRAIN: TRAINING_TEMPLATE, PASSKEY_UNSEEN: HELD_OUT_TEMPLATE}.get(task)
     if template is None:
         raise ValueError(f"unknown task {task!r}: choose from {', '.join(WINDOW_TASKS)}")
-    _, rows = ev.passkey_scores(model, data, length, depths, trials, seed=seed, source=data.heldout, per_trial=True,
-                                template=template)
+    _, rows = ev.passkey_trials(model, data, length, PasskeyTask(template, tuple(depths), trials), seed=seed)
     return [r["exact"] for r in rows]
 
 

@@ -21,7 +21,7 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 
-from ..analysis import stats
+from .. import stats
 from ..models import rope as rp
 from ..models.lm_data import start_windows
 from ..profiles import Profile

@@ -22,10 +22,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..analysis import stats
-from ..claims.rules_common import ALPHA
+from .. import stats
+from ..conventions import ALPHA
 from ..models import rope as rp
-from ..models.lm_data import HELD_OUT_TEMPLATE, TRAINING_TEMPLATE
+from ..tasks.passkey import HELD_OUT_TEMPLATE, TRAINING_TEMPLATE, PasskeyTask
 from ..profiles import Profile
 from . import evaluation as ev
 from .experiments import (BaseModel, Section, chosen_kwargs, evaluation_chunks, exact_share, nll_rows,
@@ -41,14 +41,14 @@ COMPARISONS = (("ppl_lr_vs_pi", "lr_vs_pi", rp.LABELS["linear"], LR),
                ("ppl_yarn_vs_ntk", "yarn_vs_ntk", rp.LABELS["dynamic"], rp.LABELS["yarn"]),
                ("ppl_pi_vs_plain", "pi_vs_plain", rp.LABELS["rope"], rp.LABELS["linear"]))
 #: the factor sets of the grid: name → closed-form method (None: the search chosen on validation)
-FACTOR_SETS = {"PI": "linear", "NTK": "dynamic", "YaRN": "yarn", "searched": None}
+FACTOR_SETS = {**{rp.SHORT[m]: m for m in rp.FACTOR_FUNCTIONS}, "searched": None}
 #: grid cells that are exactly a method of section 4 (same factors, same temperature)
 SAME_AS_METHOD = {("PI", "none"): rp.LABELS["linear"], ("NTK", "none"): rp.LABELS["dynamic"],
                   ("YaRN", "YaRN's"): rp.LABELS["yarn"], ("searched", "LongRoPE's"): LR}
 #: the power at which the smallest detectable difference is stated
 DETECT_POWER = stats.DETECT_POWER
 #: the arms scored by pass keys at the top scale
-PASSKEY_METHODS = ("linear", "dynamic", "yarn", "longrope")
+PASSKEY_METHODS = rp.EXTENDING_METHODS
 
 
 def unit_values(trials, experiment: str, arm: str, scale: float, metric: str) -> np.ndarray:
@@ -209,8 +209,7 @@ def passkeys_top(base: BaseModel, P: Profile, searches: Section, *, seed: int) -
         m = extended_model(base.state, base.spec, method, top, device=base.device, **kw)
         label = rp.LABELS[method]
         for template, experiment in ((TRAINING_TEMPLATE, "passkey_noft"), (HELD_OUT_TEMPLATE, "passkey_ood")):
-            rows, t = ev.passkey_scores(m, base.data, n, P.passkey_depths, P.passkey_trials, seed=seed,
-                                        source=base.data.heldout, per_trial=True, template=template)
+            rows, t = ev.passkey_trials(m, base.data, n, PasskeyTask.of_profile(P, template), seed=seed)
             exact[(experiment, label)] = np.array([x["exact"] for x in t])
             if experiment == "passkey_noft":
                 per_trial[label] = t
@@ -254,8 +253,7 @@ def retrieval_decomposition(base: BaseModel, P: Profile, searches: Section, keys
     def score(**arm):
         m = extended_model(base.state, base.spec, "longrope", top, attention_factor=lr_temperature,
                            device=base.device, **arm)
-        _, t = ev.passkey_scores(m, base.data, n, P.passkey_depths, P.passkey_trials, seed=seed,
-                                 source=base.data.heldout, per_trial=True, template=TRAINING_TEMPLATE)
+        _, t = ev.passkey_trials(m, base.data, n, PasskeyTask.of_profile(P), seed=seed)
         return t
 
     zero_arm, yarn_lr_arm = f"{grid_arm('searched', LR_TEMP)}, n̂ = 0", grid_arm("YaRN", LR_TEMP)

@@ -17,12 +17,13 @@ import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
-from ..claims.rules_common import (GROWTH_LOWER_BOUND, GROWTH_MEASURED, GROWTH_UNMEASURABLE, GROWTH_UPPER_BOUND,
-                                   PROGRESSIVE_PREFIX, WINDOW_THRESHOLD)
-from ..analysis.stats import mean_t_interval
+from ..conventions import (GROWTH_LOWER_BOUND, GROWTH_MEASURED, GROWTH_UNMEASURABLE, GROWTH_UPPER_BOUND,
+                           PROGRESSIVE_PREFIX, WINDOW_THRESHOLD)
+from ..stats import mean_t_interval
 from ..models import checkpoints
+from ..models import rope as rp
 from ..models.training import typical_minutes
-from ..plotting import COLORS, subplots, log_x, log_y, legend_below
+from ..plotting import subplots, log_x, log_y, legend_below
 from . import evaluation as ev
 from . import stages as st
 from .extension import extended_model
@@ -185,7 +186,7 @@ def plot_windows(effective: pd.DataFrame):
     fig, ax = subplots(figsize=(5.0, 1.6 + 0.45 * len(effective)))
     y = np.arange(len(effective))
     ax.barh(y - 0.2, effective.claimed, height=0.4, color="#bbbbbb", label="claimed (configured)")
-    ax.barh(y + 0.2, effective.effective.clip(lower=1), height=0.4, color=COLORS["longrope"], label="effective (measured)")
+    ax.barh(y + 0.2, effective.effective.clip(lower=1), height=0.4, color=rp.COLOURS["longrope"], label="effective (measured)")
     ax.set_yticks(y, effective.index); log_x(ax)
     ax.set_xlabel("context length (tokens, log scale)"); ax.invert_yaxis()
     legend_below(fig, ax)
@@ -203,7 +204,7 @@ def plot_window_scores(scores, threshold: float = WINDOW_THRESHOLD):
     for ax, task in zip(axes, tasks):
         for configuration, g in frame[frame.task == task].groupby("configuration", sort=False):
             name = configuration.split(" (")[0]
-            color = COLORS["longrope"] if configuration.startswith(PROGRESSIVE_NAME) else ARM_COLORS.get(name, "#000000")
+            color = rp.COLOURS["longrope"] if configuration.startswith(PROGRESSIVE_NAME) else ARM_COLORS.get(name, "#000000")
             ls = "--" if "no fine-tuning" in configuration else "-"
             ax.plot(g.length, g.lower, ls=ls, color=color, marker="o", ms=3, label=configuration)
             ax.plot(g.length, g.rate, ls="none", marker=".", color=color, alpha=0.5)

@@ -1,57 +1,47 @@
-"""The checkpoint cache: trained weights in safetensors, keyed by a hash of everything that shapes
-them, written atomically (the manifest last, holding every file's hash) and checked on load, so that
-a corrupt or partial checkpoint is detected and rebuilt.
+"""Trained weights in safetensors, in the project's one folder cache (``cache.cached_folder``: the manifest
+written last with every file's hash, the folder published by renames, checked on load, so that a corrupt or
+partial checkpoint is detected and rebuilt), keyed by a hash of everything that shapes them.
 """
 from __future__ import annotations
 
 import json
-import time
 from dataclasses import asdict
 from pathlib import Path
 
 import torch
 
-from ..cache import record_work
-from ..files import HashMismatchError, atomic_write, check_hashes, content_key, file_sha256
-from ..paths import cache_dir
+from ..cache import CorruptCacheError, cached_folder, read_manifest
+from ..files import content_key
 from ..profiles import LlamaSpec
+from ..tasks.passkey import TRAINING_TEMPLATE
 from .llama import build_model
 from .lm_data import Data, data_fingerprint
 from .training import train, typical_minutes
 
 
-class CorruptCheckpointError(RuntimeError):
-    pass
-
-
-#: ``LlamaSpec`` fields added after checkpoint format 3, with their defaults
-ADDED_SPEC_FIELDS = {"bos": False}
+#: a checkpoint folder that cannot be trusted (``cache.CorruptCacheError``)
+CorruptCheckpointError = CorruptCacheError
 
 
 def checkpoint_key(spec: LlamaSpec) -> str:
-    """Hash of everything that determines the weights: the spec, the data, the library versions."""
+    """Hash of everything that determines the weights: the spec, the data, the pass-key template that training
+    mixes in (its wording and key format), the library versions."""
     import transformers
 
-    fields = asdict(spec)
-    for name, default in ADDED_SPEC_FIELDS.items():  # a field added later enters the key only when it is set,
-        if fields[name] == default:                   # so the checkpoints trained before it keep their keys
-            del fields[name]
-    payload = {"spec": fields, "data": data_fingerprint(), "torch": torch.__version__.split("+")[0],
-               "transformers": transformers.__version__, "format": 3}  # bump "format" when the training recipe changes
+    payload = {"spec": asdict(spec), "data": data_fingerprint(), "passkey": TRAINING_TEMPLATE.fingerprint(),
+               "torch": torch.__version__.split("+")[0],
+               "transformers": transformers.__version__, "format": 4}  # bump "format" when the training recipe's code changes
     return content_key(payload)
 
 
 def save_checkpoint(folder: Path, model, history, tokenizer) -> None:
-    """Weights, tokenizer and log, each written atomically; the manifest (written last) holds their hashes."""
+    """Weights (the tied lm_head left out), tokenizer and training log; ``cache.write_folder`` adds the manifest."""
     from safetensors.torch import save_file
 
-    folder.mkdir(parents=True, exist_ok=True)
     state = {k: v.contiguous() for k, v in model.state_dict().items() if k != "lm_head.weight"}
-    atomic_write(folder / "model.safetensors", lambda p: save_file(state, p))
-    atomic_write(folder / "tokenizer.json", lambda p: tokenizer.save(p))
-    atomic_write(folder / "history.json", lambda p: Path(p).write_text(json.dumps(history)))
-    manifest = {name: file_sha256(folder / name) for name in ("model.safetensors", "tokenizer.json", "history.json")}
-    atomic_write(folder / "manifest.json", lambda p: Path(p).write_text(json.dumps(manifest, indent=1)))
+    save_file(state, folder / "model.safetensors")
+    tokenizer.save(str(folder / "tokenizer.json"))
+    (folder / "history.json").write_text(json.dumps(history))
 
 
 def load_checkpoint(folder: Path):
@@ -59,49 +49,29 @@ def load_checkpoint(folder: Path):
     from safetensors.torch import load_file
     from tokenizers import Tokenizer
 
-    manifest_path = folder / "manifest.json"
-    if not manifest_path.exists():
-        raise CorruptCheckpointError(f"{folder}: no manifest (an interrupted or partial checkpoint)")
-    try:
-        manifest = json.loads(manifest_path.read_text())
-    except json.JSONDecodeError as e:
-        raise CorruptCheckpointError(f"{folder}: unreadable manifest ({e})") from e
-    try:
-        check_hashes(folder, manifest)
-    except HashMismatchError as e:
-        raise CorruptCheckpointError(str(e)) from e
+    read_manifest(folder)
     return load_file(folder / "model.safetensors"), Tokenizer.from_file(str(folder / "tokenizer.json")), \
         json.loads((folder / "history.json").read_text())
 
 
-def cached_weights(folder: Path, data: Data, make, build, *, log=print):
-    """Weights from ``folder`` when intact (``build(state)`` → model), else ``make()`` → (model, history), saved.
+def cached_weights(kind: str, key: str, data: Data, make, build, *, log=print):
+    """Weights from ``cache_dir()/kind/key`` when intact (``build(state)`` → model), else ``make()`` →
+    (model, history), saved (``cache.cached_folder``). Returns (model, history, from_cache). A corrupt or partial
+    checkpoint, or one whose tokenizer is not this data's, is reported and trained again. The work ledger records
+    the training: its minutes at the median rate per step (``training.typical_minutes``) when loaded, its wall
+    time when trained now."""
 
-    Returns (model, history, from_cache). A corrupt or partial checkpoint is reported and rebuilt. The work
-    ledger (``lcreport.cache``) records the training: its minutes at the median rate per step when loaded
-    (``training.typical_minutes``), its wall time when trained now.
-    """
-    ident = f"{Path(folder).parent.name}/{Path(folder).name}"
-    if folder.exists():
-        try:
-            state, tokenizer, history = load_checkpoint(folder)
-            if tokenizer.to_str() != data.tokenizer.to_str():
-                raise CorruptCheckpointError(f"{folder}: its tokenizer differs from the one trained on this data")
-            model = build(state)
-            record_work("model", ident, typical_minutes(history), loaded=True)
-            return model, history, True
-        except CorruptCheckpointError as e:
-            log(f"[lcreport] {e}; retraining")
-    from ..parallel import process_state
+    def load(folder: Path, _manifest):
+        state, tokenizer, history = load_checkpoint(folder)
+        if tokenizer.to_str() != data.tokenizer.to_str():
+            raise CorruptCheckpointError(f"{folder}: its tokenizer differs from the one trained on this data")
+        return build(state), history
 
-    t0 = time.time()
-    model, history = make()
-    record_work("model", ident, (time.time() - t0) / 60, loaded=False)
-    process = process_state()
-    if process.is_main_process:  # one writer, however many processes trained
-        save_checkpoint(folder, model, history, data.tokenizer)
-    process.wait_for_everyone()
-    return model, history, False
+    (model, history), cached = cached_folder(
+        kind, key, make=make, load=load, log=log, work_kind="model",
+        save=lambda made, folder: save_checkpoint(folder, made[0], made[1], data.tokenizer),
+        minutes_made=lambda made, wall: typical_minutes(made[1]))
+    return model, history, cached
 
 
 def trained_model(spec: LlamaSpec, data: Data, device, *, log=print):
@@ -109,5 +79,5 @@ def trained_model(spec: LlamaSpec, data: Data, device, *, log=print):
 
     Returns (model, history, from_cache).
     """
-    return cached_weights(cache_dir() / "llama" / checkpoint_key(spec), data, lambda: train(spec, data, device),
+    return cached_weights("llama", checkpoint_key(spec), data, lambda: train(spec, data, device),
                           lambda state: build_model(spec, state).to(device), log=log)

@@ -1,7 +1,8 @@
 """What the small Llama reads: its tokenizer, the token streams of the books, and the three kinds
 of training sequence — book text, pass-key retrieval (Mohtashami & Jaggi 2023) and a repeated
 random span (copying across distance, the skill behind induction heads, Olsson et al. 2022) —
-plus pure copy sequences for the warm-up. Evaluation draws its pass keys from here too.
+plus pure copy sequences for the warm-up. The tasks themselves (their formats and specs) live in
+``lcreport.tasks``; this module mixes them into training batches.
 """
 from __future__ import annotations
 
@@ -15,34 +16,10 @@ from ..data.asset_table import ASSETS
 from ..data.corpus import documents, split_documents
 from ..files import content_key
 from ..profiles import LlamaSpec
+from ..tasks.copying import copy_sequence, repeat_example
+from ..tasks.passkey import TRAINING_TEMPLATE, passkey_example
 
 EOS = "<|endoftext|>"
-NEEDLE = " The pass key is {key}. Remember it. {key} is the pass key."
-QUESTION = " What is the pass key? The pass key is"
-KEY_DIGITS = 5
-
-
-@dataclass(frozen=True)
-class PasskeyTemplate:
-    """How a pass key is hidden and asked for: the needle's and the question's wording, and the key's
-    format (``groups`` runs of digits joined by ``separator``)."""
-
-    name: str
-    needle: str
-    question: str
-    groups: tuple[int, ...]
-    separator: str = ""
-
-    def key(self, rng: np.random.Generator) -> str:
-        return self.separator.join("".join(str(d) for d in rng.integers(0, 10, n)) for n in self.groups)
-
-
-#: the template training uses (40% of the training sequences of the cpu profile)
-TRAINING_TEMPLATE = PasskeyTemplate("training template", NEEDLE, QUESTION, (KEY_DIGITS,))
-#: wording and key format never seen in training: a code of two three-digit groups joined by a hyphen
-HELD_OUT_TEMPLATE = PasskeyTemplate("unseen template", " Write this down: the code of the blue door is {key}.",
-                                    " Which code opens the blue door? It is", (3, 3), "-")
-TEMPLATES = (TRAINING_TEMPLATE, HELD_OUT_TEMPLATE)
 
 
 def train_tokenizer(texts, vocab_size: int):
@@ -105,63 +82,6 @@ class Data:
         return self.tokenizer.encode(text).ids
 
 
-def passkey_example(data: Data, length: int, depth: float, rng: np.random.Generator, source=None,
-                    template: PasskeyTemplate = TRAINING_TEMPLATE):
-    """A sequence of exactly ``length`` tokens: filler, the needle at ``depth``, filler, the question, the key.
-
-    Returns (ids, answer_slice): the key's tokens (its digits, and a separator if the template has one)
-    occupy ``ids[answer_slice]``, at the end.
-    """
-    source = data.train if source is None else source
-    key = template.key(rng)
-    needle = data.encode(template.needle.format(key=key))
-    question = data.encode(template.question)
-    answer = data.encode(" " + key)
-    key_tokens = len(data.encode(key))
-    if answer[-key_tokens:] != data.encode(key):
-        raise ValueError(f"the key {key!r} tokenizes differently after a space; choose another key format")
-    n_filler = length - len(needle) - len(question) - len(answer)
-    if n_filler < 0:
-        raise ValueError(f"a pass key needs at least {length - n_filler} tokens, got length {length}")
-    start = int(rng.integers(0, len(source) - n_filler))
-    filler = source[start:start + n_filler].tolist()
-    cut = int(round(depth * n_filler))
-    ids = filler[:cut] + needle + filler[cut:] + question + answer
-    return ids, slice(length - key_tokens, length)
-
-
-def repeat_example(data: Data, length: int, span: int, distance: int, rng: np.random.Generator, source=None):
-    """Filler text with a span of random tokens at some position and again ``distance`` tokens after it ends.
-
-    Returns (ids, second_copy_slice).
-    """
-    source = data.train if source is None else source
-    if 2 * span + distance > length:
-        raise ValueError(f"span {span} twice plus distance {distance} exceed length {length}")
-    start = int(rng.integers(0, len(source) - length))
-    ids = source[start:start + length].tolist()
-    segment = rng.integers(1, data.tokenizer.get_vocab_size(), span).tolist()
-    first = int(rng.integers(0, length - 2 * span - distance + 1))
-    second = first + span + distance
-    ids[first:first + span] = segment
-    ids[second:second + span] = segment
-    return ids, slice(second, second + span)
-
-
-def copy_sequence(vocab_size: int, length: int, rng: np.random.Generator):
-    """Random tokens, then the same tokens again; weights score only the second copy (after its first token).
-
-    Nothing but copying lowers this loss, so induction heads form in a few hundred steps
-    (an abrupt drop, Olsson et al. 2022) instead of not at all within a CPU budget.
-    """
-    half = length // 2
-    segment = rng.integers(1, vocab_size, half)
-    ids = np.concatenate([segment, segment, segment[:length - 2 * half]])
-    weights = np.zeros(length, dtype=np.float32)
-    weights[half + 1:] = 1.0
-    return ids, weights
-
-
 def copy_batch(spec: LlamaSpec, rng: np.random.Generator, start_id: int | None = None):
     """A batch of copy sequences (the warm-up); with ``spec.bos`` each begins with ``start_id``."""
     n = spec.train_length - 1 if spec.bos else spec.train_length
@@ -205,7 +125,7 @@ def training_batch(data: Data, spec: LlamaSpec, rng: np.random.Generator, progre
     for b in range(B):
         kind = rng.random()
         if kind < spec.passkey_share:
-            seq, ans = passkey_example(data, L, float(rng.uniform(nearest, 1.0)), rng)
+            seq, ans = passkey_example(data, L, float(rng.uniform(nearest, 1.0)), rng, template=TRAINING_TEMPLATE)
             weights[b, ans] += spec.answer_loss_weight
         elif kind < spec.passkey_share + spec.repeat_share:
             span = int(rng.integers(8, max(9, L // 8)))
