@@ -3,6 +3,7 @@
 Each chapter notebook calls a few functions from here; everything that computes a
 number lives in this package and is unit-tested under ``tests/``.
 """
+
 import os
 
 # Nothing in this project may reach a model hub; fail fast instead of hanging.

@@ -9,13 +9,15 @@ stable ``ident``), how many minutes making it costs, and whether it was loaded o
 (``cache_work``), and ``claims.summary.run_costs`` turns them into each chapter's warm time (nothing
 made) and cold time (everything made, each artifact by the first chapter that needs it).
 """
+
 from __future__ import annotations
 
 import inspect
 import json
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable, TypeVar
+from typing import TypeVar
 
 from .files import HashMismatchError, atomic_write_text, check_hashes, content_key, file_sha256, publish_folder
 from .parallel import process_state
@@ -66,8 +68,9 @@ def tensors_key(state: dict) -> str:
     return h.hexdigest()[:16]
 
 
-def cached_json(kind: str, payload: dict, make: Callable[[], dict], *, minutes_of: Callable[[dict], float],
-                log=print) -> tuple[dict, bool]:
+def cached_json(
+    kind: str, payload: dict, make: Callable[[], dict], *, minutes_of: Callable[[dict], float], log=print
+) -> tuple[dict, bool]:
     """``make()``'s JSON-able result, cached in ``cache_dir()/kind/<hash of payload>.json``; (result, from_cache).
 
     ``payload`` must hold everything the result depends on (inputs, settings, a ``source_key`` of the
@@ -140,9 +143,17 @@ def write_folder(folder: Path, save: Callable[[Path], None], *, minutes: float) 
             shutil.rmtree(tmp)
 
 
-def cached_folder(kind: str, key: str, *, make: Callable[[], T], save: Callable[[T, Path], None],
-                  load: Callable[[Path, dict], T], minutes_made: Callable[[T, float], float] | None = None,
-                  work_kind: str | None = None, log=print) -> tuple[T, bool]:
+def cached_folder(
+    kind: str,
+    key: str,
+    *,
+    make: Callable[[], T],
+    save: Callable[[T, Path], None],
+    load: Callable[[Path, dict], T],
+    minutes_made: Callable[[T, float], float] | None = None,
+    work_kind: str | None = None,
+    log=print,
+) -> tuple[T, bool]:
     """The one cache for artifacts made of files (trained weights): ``cache_dir()/kind/key``.
 
     ``load(folder, manifest)`` rebuilds the artifact from an intact folder (it may raise ``CorruptCacheError``

@@ -7,6 +7,7 @@ committed ``results/``; ``build`` makes the static site with jupyter-book; ``che
 the committed notebooks and results are a clean cpu-profile run of the current code; ``fetch``
 downloads the offline assets.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -16,8 +17,17 @@ import subprocess
 import sys
 from pathlib import Path
 
-from .execute import (CELL_TIMEOUT_S, ChapterFailed, _fmt_elapsed, _say, chapter_name,  # noqa: F401
-                      run_chapters, select_notebooks, toc_docnames, toc_notebooks)
+from .execute import (  # noqa: F401
+    CELL_TIMEOUT_S,
+    ChapterFailed,
+    _fmt_elapsed,
+    _say,
+    chapter_name,
+    run_chapters,
+    select_notebooks,
+    toc_docnames,
+    toc_notebooks,
+)
 from .paths import ROOT, results_dir
 from .profiles import PROFILES, get_profile
 
@@ -36,15 +46,25 @@ def cmd_run(args) -> int:
         out = Path(args.output_dir).resolve()
         out_notebooks, out_results, failed_dir = out / "notebooks", out / "results", out / "failed"
     else:
-        raise SystemExit("say where the executed notebooks go: --output-dir DIR (a separate folder), "
-                         "or --in-place to replace the published notebooks/ and results/ (what `make book` does)")
+        raise SystemExit(
+            "say where the executed notebooks go: --output-dir DIR (a separate folder), "
+            "or --in-place to replace the published notebooks/ and results/ (what `make book` does)"
+        )
     os.environ.pop(PROFILE_OVERRIDE_VAR, None)  # the --profile asked for is the one that runs
     timeout = args.timeout if args.timeout is not None else CELL_TIMEOUT_S.get(profile)
     timeout = timeout or None  # 0: no limit
     try:
-        times = run_chapters(notebooks, out_notebooks=out_notebooks, out_results=out_results, profile=profile,
-                             device=args.device, seed=args.seed, timeout=timeout, stream=not args.quiet,
-                             failed_dir=failed_dir)
+        times = run_chapters(
+            notebooks,
+            out_notebooks=out_notebooks,
+            out_results=out_results,
+            profile=profile,
+            device=args.device,
+            seed=args.seed,
+            timeout=timeout,
+            stream=not args.quiet,
+            failed_dir=failed_dir,
+        )
     except ChapterFailed as e:
         _say(f"FAILED: {e}")
         _say("the notebooks and results of this chapter were left as they were")
@@ -64,20 +84,48 @@ def source_date_epoch() -> str | None:
     """The time of the last commit (seconds), or None when the tree holds uncommitted changes to the
     book's content: the site's "last updated" date is then the build's."""
     try:
-        dirty = subprocess.run(["git", "status", "--porcelain", "--", "notebooks", "results", "book", "lcreport",
-                                "_config.yml", "_toc.yml"], cwd=ROOT, capture_output=True, text=True, check=True)
+        dirty = subprocess.run(
+            [
+                "git",
+                "status",
+                "--porcelain",
+                "--",
+                "notebooks",
+                "results",
+                "book",
+                "lcreport",
+                "_config.yml",
+                "_toc.yml",
+            ],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
         if dirty.stdout.strip():
             return None
-        return subprocess.run(["git", "log", "-1", "--format=%ct"], cwd=ROOT, capture_output=True, text=True,
-                              check=True).stdout.strip() or None
+        return (
+            subprocess.run(
+                ["git", "log", "-1", "--format=%ct"], cwd=ROOT, capture_output=True, text=True, check=True
+            ).stdout.strip()
+            or None
+        )
     except (OSError, subprocess.CalledProcessError):
         return None
 
 
 def cmd_build(args) -> int:
     jb = Path(sys.executable).with_name("jupyter-book")
-    cmd = [str(jb if jb.exists() else "jupyter-book"), "build", str(ROOT), "--builder", "html",
-           "-W", "-n", "--keep-going"]
+    cmd = [
+        str(jb if jb.exists() else "jupyter-book"),
+        "build",
+        str(ROOT),
+        "--builder",
+        "html",
+        "-W",
+        "-n",
+        "--keep-going",
+    ]
     if args.all:
         cmd.append("--all")
     env = dict(os.environ)
@@ -92,9 +140,15 @@ def cmd_verify(args) -> int:
 
     against = Path(args.against).resolve() if args.against else results_dir()
     notebooks = select_notebooks(args.chapters or list(verify.DEFAULT_CHAPTERS))
-    return verify.verify_chapters(notebooks, against=against, profile=args.profile, device=args.device,
-                                  timeout=args.timeout, keep=Path(args.keep).resolve() if args.keep else None,
-                                  stream=args.verbose)
+    return verify.verify_chapters(
+        notebooks,
+        against=against,
+        profile=args.profile,
+        device=args.device,
+        timeout=args.timeout,
+        keep=Path(args.keep).resolve() if args.keep else None,
+        stream=args.verbose,
+    )
 
 
 def notebook_problems(nb_path: Path, expected_profile: str = "cpu") -> list[str]:
@@ -108,7 +162,9 @@ def notebook_problems(nb_path: Path, expected_profile: str = "cpu") -> list[str]
     errors = [o for c in nb["cells"] for o in c.get("outputs", []) if o.get("output_type") == "error"]
     if errors:
         problems.append(f"has {len(errors)} error output(s)")
-    unexecuted = [c for c in nb["cells"] if c["cell_type"] == "code" and c.get("source") and c.get("execution_count") is None]
+    unexecuted = [
+        c for c in nb["cells"] if c["cell_type"] == "code" and c.get("source") and c.get("execution_count") is None
+    ]
     if unexecuted:
         problems.append(f"has {len(unexecuted)} unexecuted code cell(s)")
     return problems
@@ -137,10 +193,14 @@ def cmd_check(args) -> int:
         if prov.get("profile") != "cpu":
             failures.append(f"results/{chapter_name(nb)}.json comes from profile {prov.get('profile')!r}, not cpu")
         if prov.get("lcreport_source_hash") != current:
-            msg = (f"results/{chapter_name(nb)}.json was made by lcreport source {prov.get('lcreport_source_hash')}, "
-                   f"the code is now {current}: re-execute with `python -m lcreport run --in-place {chapter_name(nb)}` if a result could move")
+            msg = (
+                f"results/{chapter_name(nb)}.json was made by lcreport source {prov.get('lcreport_source_hash')}, "
+                f"the code is now {current}: re-execute with "
+                f"`python -m lcreport run --in-place {chapter_name(nb)}` if a result could move"
+            )
             (failures if args.strict else warnings).append(msg)
-    from .claims import load_figures, problems as claim_problems
+    from .claims import load_figures
+    from .claims import problems as claim_problems
 
     failures += [f"claims registry: {p}" for p in claim_problems(load_figures())]
     for w in warnings:
@@ -174,23 +234,38 @@ def main(argv=None) -> int:
     run = sub.add_parser("run", help="execute chapter notebooks with papermill (into --output-dir, or --in-place)")
     run.add_argument("chapters", nargs="*", help="chapter names (default: all, in _toc.yml order)")
     where = run.add_mutually_exclusive_group()
-    where.add_argument("--output-dir", metavar="DIR",
-                       help="write the executed notebooks to DIR/notebooks and the results to DIR/results")
-    where.add_argument("--in-place", action="store_true",
-                       help="replace the published notebooks/ and results/ (each chapter only once it succeeded)")
+    where.add_argument(
+        "--output-dir",
+        metavar="DIR",
+        help="write the executed notebooks to DIR/notebooks and the results to DIR/results",
+    )
+    where.add_argument(
+        "--in-place",
+        action="store_true",
+        help="replace the published notebooks/ and results/ (each chapter only once it succeeded)",
+    )
     run.add_argument("--profile", default="cpu", help=f"one of {', '.join(PROFILES)} (default cpu)")
     run.add_argument("--device", default="auto", help="auto, cpu or cuda (default auto)")
     run.add_argument("--seed", type=int, default=0)
-    run.add_argument("--timeout", type=int, metavar="SECONDS",
-                     help="papermill's execution timeout: the longest one cell may run, 0 for none (default per "
-                          f"profile: {', '.join(f'{k} {v} s' for k, v in CELL_TIMEOUT_S.items())})")
-    run.add_argument("-q", "--quiet", action="store_true",
-                     help="papermill's progress bar only, instead of each cell and the chapter's own output")
+    run.add_argument(
+        "--timeout",
+        type=int,
+        metavar="SECONDS",
+        help="papermill's execution timeout: the longest one cell may run, 0 for none (default per "
+        f"profile: {', '.join(f'{k} {v} s' for k, v in CELL_TIMEOUT_S.items())})",
+    )
+    run.add_argument(
+        "-q",
+        "--quiet",
+        action="store_true",
+        help="papermill's progress bar only, instead of each cell and the chapter's own output",
+    )
     run.set_defaults(func=cmd_run)
 
     ver = sub.add_parser("verify", help="re-execute chapters into a temporary folder and compare with results/")
-    ver.add_argument("chapters", nargs="*", help="chapter names (default: the cheap ones, "
-                     "lcreport.verify.DEFAULT_CHAPTERS)")
+    ver.add_argument(
+        "chapters", nargs="*", help="chapter names (default: the cheap ones, lcreport.verify.DEFAULT_CHAPTERS)"
+    )
     ver.add_argument("--against", metavar="DIR", help="the results to compare with (default: results/)")
     ver.add_argument("--profile", help="default: the profile recorded in the results compared with")
     ver.add_argument("--device", default="cpu", help="cpu (default), cuda or auto")

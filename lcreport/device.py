@@ -1,4 +1,5 @@
 """Device resolution: ``auto`` means CUDA when present, else CPU."""
+
 from __future__ import annotations
 
 import torch

@@ -3,6 +3,7 @@ temporary folder, promoted into place only when every cell succeeded, with progr
 
 ``cli run`` and ``verify`` both execute through ``run_chapters``.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -135,9 +136,18 @@ class ChapterFailed(RuntimeError):
     pass
 
 
-def execute_chapter(nb: Path, out_nb: Path, results_dest: Path, *, profile: str, device: str = "auto",
-                    seed: int = 0, timeout: int | None = None, stream: bool = True,
-                    failed_dir: Path | None = None) -> float:
+def execute_chapter(
+    nb: Path,
+    out_nb: Path,
+    results_dest: Path,
+    *,
+    profile: str,
+    device: str = "auto",
+    seed: int = 0,
+    timeout: int | None = None,
+    stream: bool = True,
+    failed_dir: Path | None = None,
+) -> float:
     """Execute one notebook with papermill; only on success do its notebook and results reach their places.
 
     The notebook runs into a temporary folder, with ``LCREPORT_RESULTS`` pointing at a staged copy of
@@ -156,8 +166,17 @@ def execute_chapter(nb: Path, out_nb: Path, results_dest: Path, *, profile: str,
         staged_nb = Path(tmp) / nb.name
         staged_results = _stage_results(results_dest, Path(tmp) / "results")
         with _environment(_kernel_env(staged_results)):
-            _execute_or_fail(nb, staged_nb, t0=t0, failed_dir=failed_dir, profile=profile, device=device, seed=seed,
-                             timeout=timeout, stream=stream)
+            _execute_or_fail(
+                nb,
+                staged_nb,
+                t0=t0,
+                failed_dir=failed_dir,
+                profile=profile,
+                device=device,
+                seed=seed,
+                timeout=timeout,
+                stream=stream,
+            )
         _promote(staged_results, results_dest)
         atomic_write(out_nb, lambda t: shutil.copyfile(staged_nb, t))
     return time.monotonic() - t0
@@ -176,12 +195,14 @@ def _kernel_env(staged_results: Path) -> dict[str, str | None]:
     """The environment variables the kernel inherits (None: unset)."""
     from .profiles import PROFILE_OVERRIDE_VAR
 
-    return {"LCREPORT_RESULTS": str(staged_results),
-            # tqdm.auto (imported by libraries) finds no ipywidgets in a papermill kernel, warns,
-            # and falls back to the terminal bars that the run streams anyway
-            "PYTHONWARNINGS": ",".join(filter(None, [os.environ.get("PYTHONWARNINGS"), "ignore:IProgress not found"])),
-            # the profile passed here is the one that runs (nbval's override is not for us)
-            PROFILE_OVERRIDE_VAR: None}
+    return {
+        "LCREPORT_RESULTS": str(staged_results),
+        # tqdm.auto (imported by libraries) finds no ipywidgets in a papermill kernel, warns,
+        # and falls back to the terminal bars that the run streams anyway
+        "PYTHONWARNINGS": ",".join(filter(None, [os.environ.get("PYTHONWARNINGS"), "ignore:IProgress not found"])),
+        # the profile passed here is the one that runs (nbval's override is not for us)
+        PROFILE_OVERRIDE_VAR: None,
+    }
 
 
 def _set_environ(values: dict[str, str | None]) -> None:
@@ -215,34 +236,49 @@ def _execute_or_fail(nb: Path, staged_nb: Path, *, t0: float, failed_dir: Path |
             shutil.copyfile(staged_nb, failed_dir / nb.name)
         if isinstance(e, Exception):
             where = f"; the failed notebook is {failed_dir / nb.name}" if failed_dir and staged_nb.exists() else ""
-            raise ChapterFailed(f"{nb.name} failed after {_fmt_elapsed(time.monotonic() - t0)}: "
-                                f"{type(e).__name__}: {str(e).strip().splitlines()[-1] if str(e).strip() else ''}"
-                                f"{where}") from e
+            raise ChapterFailed(
+                f"{nb.name} failed after {_fmt_elapsed(time.monotonic() - t0)}: "
+                f"{type(e).__name__}: {str(e).strip().splitlines()[-1] if str(e).strip() else ''}"
+                f"{where}"
+            ) from e
         raise
 
 
-def _papermill(nb: Path, staged_nb: Path, *, t0: float, profile: str, device: str, seed: int, timeout: int | None,
-               stream: bool) -> None:
+def _papermill(
+    nb: Path, staged_nb: Path, *, t0: float, profile: str, device: str, seed: int, timeout: int | None, stream: bool
+) -> None:
     """Run ``nb`` with its parameters into ``staged_nb`` (the kernel in ``nb``'s folder); with ``stream``, the
     chapter's output and each code cell as it starts go to the terminal."""
     import papermill as pm
 
     pm.execute_notebook(
-        str(nb), str(staged_nb), parameters={"profile": profile, "device": device, "seed": seed},
-        engine_name=_papermill_engine(), kernel_name="python3", cwd=str(nb.parent),
-        progress_bar=not stream, log_output=False,
-        stdout_file=sys.stderr if stream else None, stderr_file=sys.stderr if stream else None,
-        execution_timeout=timeout, on_cell=_cell_announcer(nb.stem, t0) if stream else None, config=_kernel_config())
+        str(nb),
+        str(staged_nb),
+        parameters={"profile": profile, "device": device, "seed": seed},
+        engine_name=_papermill_engine(),
+        kernel_name="python3",
+        cwd=str(nb.parent),
+        progress_bar=not stream,
+        log_output=False,
+        stdout_file=sys.stderr if stream else None,
+        stderr_file=sys.stderr if stream else None,
+        execution_timeout=timeout,
+        on_cell=_cell_announcer(nb.stem, t0) if stream else None,
+        config=_kernel_config(),
+    )
 
 
 def _cell_announcer(name: str, t0: float):
     """papermill's ``on_cell``: says which code cell of chapter ``name`` starts, and the time since ``t0``."""
+
     def on_cell(executing_nb, cell, index):
         if cell.get("cell_type") != "code":
             return
         code = [i for i, c in enumerate(executing_nb.cells) if c.get("cell_type") == "code"]
-        _say(f"{name} · cell {code.index(index) + 1}/{len(code)} · {_fmt_elapsed(time.monotonic() - t0)} · "
-             f"{_cell_title(cell)}")
+        _say(
+            f"{name} · cell {code.index(index) + 1}/{len(code)} · {_fmt_elapsed(time.monotonic() - t0)} · "
+            f"{_cell_title(cell)}"
+        )
 
     return on_cell
 
@@ -252,6 +288,7 @@ def _sigterm_unwinds():
     """SIGTERM (a CI job cancelled, ``timeout``) unwinds like Ctrl-C inside the block: kernels shut down, temp
     files go; the handler it replaced is back once the block ends (off the main thread, where signals cannot be
     handled, nothing changes)."""
+
     def handler(signum, frame):
         raise KeyboardInterrupt(f"signal {signum}")
 
@@ -263,19 +300,37 @@ def _sigterm_unwinds():
             signal.signal(signal.SIGTERM, previous)
 
 
-def run_chapters(notebooks: list[Path], *, out_notebooks: Path, out_results: Path, profile: str,
-                 device: str = "auto", seed: int = 0, timeout: int | None = None, stream: bool = True,
-                 failed_dir: Path | None = None) -> list[tuple[str, float]]:
+def run_chapters(
+    notebooks: list[Path],
+    *,
+    out_notebooks: Path,
+    out_results: Path,
+    profile: str,
+    device: str = "auto",
+    seed: int = 0,
+    timeout: int | None = None,
+    stream: bool = True,
+    failed_dir: Path | None = None,
+) -> list[tuple[str, float]]:
     """Execute ``notebooks`` in order (see ``execute_chapter``); stop at the first failure."""
     times = []
     with _sigterm_unwinds():
         for i, nb in enumerate(notebooks, 1):
-            _say(f"chapter {i}/{len(notebooks)}: {nb.name} (profile={profile}, device={device}, "
-                 f"cell timeout {f'{timeout} s' if timeout else 'none'}) → {out_notebooks / nb.name}")
-            seconds = execute_chapter(nb, out_notebooks / nb.name, out_results, profile=profile, device=device,
-                                      seed=seed, timeout=timeout, stream=stream, failed_dir=failed_dir)
+            _say(
+                f"chapter {i}/{len(notebooks)}: {nb.name} (profile={profile}, device={device}, "
+                f"cell timeout {f'{timeout} s' if timeout else 'none'}) → {out_notebooks / nb.name}"
+            )
+            seconds = execute_chapter(
+                nb,
+                out_notebooks / nb.name,
+                out_results,
+                profile=profile,
+                device=device,
+                seed=seed,
+                timeout=timeout,
+                stream=stream,
+                failed_dir=failed_dir,
+            )
             times.append((nb.stem, seconds))
             _say(f"{nb.name} done in {_fmt_elapsed(seconds)}")
     return times
-
-

@@ -4,14 +4,15 @@ Every checksum in the project (assets, checkpoints, the source hash, cache keys)
 SHA-256 from here, and every file that another run may read (results, checkpoints) is
 written through ``atomic_write`` so that an interrupted run never leaves half a file.
 """
+
 from __future__ import annotations
 
 import hashlib
 import json
 import os
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 
 def file_sha256(path: Path) -> str:

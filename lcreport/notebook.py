@@ -1,4 +1,5 @@
 """What every chapter notebook does first and last: resolve the run once, seed, glue, save."""
+
 from __future__ import annotations
 
 import random
@@ -11,8 +12,9 @@ from .profiles import get_profile, requested_profile
 from .results import Run, jsonable
 
 
-def start_chapter(chapter: str, profile: str = "cpu", device: str = "auto", seed: int = 0,
-                  float_format: str = ",.3g") -> Run:
+def start_chapter(
+    chapter: str, profile: str = "cpu", device: str = "auto", seed: int = 0, float_format: str = ",.3g"
+) -> Run:
     """Resolve the notebook's parameters once (profile, device, seed), seed every generator, return the Run.
 
     The Run carries the frozen ``Profile`` (``run.profile``) and the ``torch.device``
@@ -71,16 +73,21 @@ def provenance_table(run: Run):
     import pandas as pd
 
     p = run.provenance()
-    rows = {"profile": p["profile"], "device": p["device"], "machine": p["machine"],
-            "seed": p["seed"], **{k: v for k, v in p["versions"].items()},
-            "lcreport source hash": p["lcreport_source_hash"], "git commit": p["git_commit"][:12],
-            "started (UTC)": p["started_utc"]}
+    rows = {
+        "profile": p["profile"],
+        "device": p["device"],
+        "machine": p["machine"],
+        "seed": p["seed"],
+        **{k: v for k, v in p["versions"].items()},
+        "lcreport source hash": p["lcreport_source_hash"],
+        "git commit": p["git_commit"][:12],
+        "started (UTC)": p["started_utc"],
+    }
     # every value as text: a seed or a version is a name here, not a quantity to right-align
     return pd.DataFrame({"value": {k: str(v) for k, v in rows.items()}}).rename_axis("provenance")
 
 
-def glue(run: Run, key: str, value, *, unit: str | None = None, ci95=None, n: int | None = None,
-         display: bool = False):
+def glue(run: Run, key: str, value, *, unit: str | None = None, ci95=None, n: int | None = None, display: bool = False):
     """Record a key figure in the results file and glue it for the prose (myst-nb)."""
     from myst_nb import glue as _glue
 
@@ -107,7 +114,8 @@ def glue_all(run: Run, figures: dict) -> None:
 def glue_comparisons(run: Run) -> None:
     """Glue every paired comparison the chapter recorded, for its findings and prose:
     ``cmp_<id>`` (the difference b − a), ``cmp_<id>_lo`` / ``_hi`` (its 95% interval), ``cmp_<id>_n``
-    and, for an exact test, ``cmp_<id>_p``; with a smallest detectable difference, ``cmp_<id>_mde``. Nothing is recorded twice: the comparisons are already in
+    and, for an exact test, ``cmp_<id>_p``; with a smallest detectable difference, ``cmp_<id>_mde``. Nothing is
+    recorded twice: the comparisons are already in
     ``results/<chapter>.json``."""
     from myst_nb import glue as _glue
 

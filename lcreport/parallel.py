@@ -4,9 +4,10 @@ Alone, a process maps the function over the items itself. Under N processes each
 ``rank::N`` and the results are gathered and put back in the items' order, so every process returns
 the same list, the one a single process would have computed.
 """
+
 from __future__ import annotations
 
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 
 def process_state():
@@ -28,7 +29,9 @@ def map_over_processes(fn: Callable, items: Sequence) -> list:
     gathered = gather_object(mine)
     by_index = dict(gathered)
     if sorted(by_index) != list(range(len(items))):
-        raise RuntimeError(f"gathered {len(by_index)} of {len(items)} evaluations across {state.num_processes} processes")
+        raise RuntimeError(
+            f"gathered {len(by_index)} of {len(items)} evaluations across {state.num_processes} processes"
+        )
     return [by_index[i] for i in range(len(items))]
 
 
@@ -42,8 +45,19 @@ def run_job(job: str, out, processes: int = 1, profile: str = "smoke", timeout: 
     from .paths import ROOT
 
     module = ["-m", "lcreport.parallel_job", job, str(out), profile]
-    cmd = [sys.executable, *module] if processes == 1 else \
-        [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", str(processes), *module]
+    cmd = (
+        [sys.executable, *module]
+        if processes == 1
+        else [
+            sys.executable,
+            "-m",
+            "torch.distributed.run",
+            "--standalone",
+            "--nproc_per_node",
+            str(processes),
+            *module,
+        ]
+    )
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, cwd=ROOT)
     if done.returncode != 0:
         raise RuntimeError(f"{' '.join(cmd)} failed:\n{done.stderr[-3000:]}")
@@ -57,9 +71,15 @@ def search_speedup(profile: str, workdir, processes=(1, 2)) -> list[dict]:
     for n in processes:
         r = run_job("search", f"{workdir}/search-{n}.json", n, profile)["result"]
         reference = reference or r
-        rows.append({"processes": n, "evaluations": r["evaluations"], "seconds": r["seconds"],
-                     "speed-up": reference["seconds"] / r["seconds"],
-                     "same factors as 1 process": r["factors"] == reference["factors"] and r["n_hat"] == reference["n_hat"]})
+        rows.append(
+            {
+                "processes": n,
+                "evaluations": r["evaluations"],
+                "seconds": r["seconds"],
+                "speed-up": reference["seconds"] / r["seconds"],
+                "same factors as 1 process": r["factors"] == reference["factors"] and r["n_hat"] == reference["n_hat"],
+            }
+        )
     return rows
 
 
@@ -72,8 +92,10 @@ def speedup_section(profile: str, processes=(1, 2)):
     with tempfile.TemporaryDirectory(prefix="lcreport-speedup-") as tmp:
         table = pd.DataFrame(search_speedup(profile, tmp, processes))
     last = table.iloc[-1]
-    figures = {"speedup_processes": int(last["processes"]), "search_speedup": float(last["speed-up"]),
-               "speedup_evaluations": int(last["evaluations"]),
-               "speedup_same_factors": "the same factors" if table["same factors as 1 process"].all()
-               else "different factors"}
+    figures = {
+        "speedup_processes": int(last["processes"]),
+        "search_speedup": float(last["speed-up"]),
+        "speedup_evaluations": int(last["evaluations"]),
+        "speedup_same_factors": "the same factors" if table["same factors as 1 process"].all() else "different factors",
+    }
     return table.set_index("processes"), figures

@@ -4,6 +4,7 @@ JSON to OUT. The tests compare N = 2 with N = 1; the book measures the speed-up 
 
 Every process uses one torch thread, so N processes use N cores and a comparison across N is fair.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -25,8 +26,15 @@ def tiny_training(profile: str = "smoke") -> dict:
     g = torch.Generator().manual_seed(0)
     batches = [(torch.randint(0, spec.vocab_size, (4, 32), generator=g), torch.ones(4, 32)) for _ in range(6)]
     t0 = time.perf_counter()
-    _, history = training.optimise(llama.build_model(spec), lambda s: batches[s], steps=6, lr=3e-3, warmup=2,
-                                   device=torch.device("cpu"), log_every=1)
+    _, history = training.optimise(
+        llama.build_model(spec),
+        lambda s: batches[s],
+        steps=6,
+        lr=3e-3,
+        warmup=2,
+        device=torch.device("cpu"),
+        log_every=1,
+    )
     return {"losses": [h["loss"] for h in history], "seconds": time.perf_counter() - t0}
 
 
@@ -39,8 +47,13 @@ def search_job(profile: str = "smoke", settings: SearchSettings = SPEEDUP_SEARCH
     data = Data(spec)
     t0 = time.perf_counter()
     result = search(state, spec, data, 2, settings, seed=0, use_cache=False)  # timed: never from the cache
-    return {"factors": list(result.best.factors), "n_hat": result.best.n_hat, "fitness": result.best_fitness,
-            "evaluations": result.evaluations, "seconds": time.perf_counter() - t0}
+    return {
+        "factors": list(result.best.factors),
+        "n_hat": result.best.n_hat,
+        "fitness": result.best_fitness,
+        "evaluations": result.evaluations,
+        "seconds": time.perf_counter() - t0,
+    }
 
 
 def main(argv=None) -> int:

@@ -1,4 +1,5 @@
 """Where things live: the repository root, results, data and the cache."""
+
 from __future__ import annotations
 
 import os

@@ -6,6 +6,7 @@ is at most ``WIDTH`` inches wide and its smallest text ``MIN_FONT`` points: on a
 the page column is about 358 px, the figure is shrunk to fit and its smallest text is still about
 9.9 px (``MIN_FONT × 358 / (72 × WIDTH)``). Panels are stacked, never placed side by side.
 """
+
 from __future__ import annotations
 
 import matplotlib.pyplot as plt
@@ -43,7 +44,9 @@ STYLE = {
 
 #: one colour per method, so the same method looks the same in every chapter
 COLORS = {
-    "naive": "#d62728", "sdpa": "#1f77b4", "model": "#555555",
+    "naive": "#d62728",
+    "sdpa": "#1f77b4",
+    "model": "#555555",
 }
 
 
@@ -82,7 +85,8 @@ def log_x(ax, base: int = 2) -> None:
 
 
 def log_y(ax, base: int = 10) -> None:
-    """A logarithmic y axis with ticks at 1, 2, 3, 5 and 7 of each decade (or every power of ``base``), as plain numbers."""
+    """A logarithmic y axis with ticks at 1, 2, 3, 5 and 7 of each decade (or every power of ``base``), as plain
+    numbers."""
     ax.set_yscale("log", base=base)
     _readable_log(ax.yaxis, base)
 

@@ -8,6 +8,7 @@ same cache keys the notebooks use, so ``python -m lcreport run --profile gpu`` t
 instead of training on one device. The LongRoPE searches themselves spread over processes the same
 way in any script started by ``accelerate launch`` (``longrope.search``).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -26,8 +27,14 @@ def prepare(profile: str, device: str = "auto") -> list[str]:
 
     P, dev = get_profile(profile), resolve_device(device)
     bases = [P.llama] + [replace(P.llama, seed=s) for s in P.base_seeds if s != P.llama.seed]
-    specs = [P.llama, replace(P.llama, bos=True)] + bases[1:] + [small_spec(P.llama, layers=layers, hidden=hidden, length=P.dw_length, steps=P.dw_steps)
-                         for layers, hidden in P.dw_models]
+    specs = (
+        [P.llama, replace(P.llama, bos=True)]
+        + bases[1:]
+        + [
+            small_spec(P.llama, layers=layers, hidden=hidden, length=P.dw_length, steps=P.dw_steps)
+            for layers, hidden in P.dw_models
+        ]
+    )
     data = Data(P.llama)  # one tokenizer for all of them, as in the chapters
     for spec in specs:
         trained_model(spec, data, dev)

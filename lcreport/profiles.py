@@ -3,6 +3,7 @@
 ``smoke`` proves the code paths in seconds (nbval in CI), ``cpu`` is the published
 default on 2 CPU cores, ``gpu`` is what a GPU runner re-executes with papermill.
 """
+
 from __future__ import annotations
 
 import os
@@ -19,19 +20,19 @@ class LlamaSpec:
     layers: int
     heads: int
     intermediate: int
-    train_length: int          # L, the context the model is trained at
+    train_length: int  # L, the context the model is trained at
     rope_theta: float
     steps: int
     batch_size: int
     lr: float
     warmup: int
-    passkey_share: float       # share of training sequences that hold a pass key
-    repeat_share: float        # share holding a repeated random span (copying across distance)
+    passkey_share: float  # share of training sequences that hold a pass key
+    repeat_share: float  # share holding a repeated random span (copying across distance)
     answer_loss_weight: float  # extra weight on the pass key's answer tokens
     copy_warmup_steps: int = 0  # first steps on pure copy data, where induction heads form (Olsson et al. 2022)
-    copy_share: float = 0.0     # afterwards, share of pure copy sequences kept in the mix (so the heads survive)
+    copy_share: float = 0.0  # afterwards, share of pure copy sequences kept in the mix (so the heads survive)
     seed: int = 0
-    bos: bool = False           # every training sequence starts with a start token (the tokenizer's end-of-text)
+    bos: bool = False  # every training sequence starts with a start token (the tokenizer's end-of-text)
 
 
 @dataclass(frozen=True)
@@ -43,7 +44,7 @@ class SearchSettings:
     generations: int
     mutations: int
     crossovers: int
-    samples: int               # windows of the search book that fitness averages over
+    samples: int  # windows of the search book that fitness averages over
     seeds: tuple[int, ...] = (0,)
 
     @property
@@ -82,14 +83,14 @@ class Profile:
     needle_depths: tuple[float, ...]
     needle_candidates: int
     needle_sets: int
-    bert_repeats: int              # the stratified k-fold cross-validation is repeated this many times
-    # BERT chapter, section 6: fine-tuned B/I/O tagging of direct speech (``analysis.bert_tagging``)
-    tag_doc_tokens: int            # tokens per held-out document
-    tag_test_docs: int             # held-out documents scored
+    bert_repeats: int  # the stratified k-fold cross-validation is repeated this many times
+    # BERT chapter, section 6: fine-tuned B/I/O tagging of direct speech (``chapters.c03_bert.tagging``)
+    tag_doc_tokens: int  # tokens per held-out document
+    tag_test_docs: int  # held-out documents scored
     tag_contexts: tuple[int, ...]  # context lengths trained and read at ([CLS] and [SEP] included)
-    tag_overlap: int               # tokens shared by consecutive sliding windows of the longest context
-    tag_steps: int                 # fine-tuning steps per context and seed
-    tag_batch_tokens: int          # tokens per step (the batch is this over the context)
+    tag_overlap: int  # tokens shared by consecutive sliding windows of the longest context
+    tag_steps: int  # fine-tuning steps per context and seed
+    tag_batch_tokens: int  # tokens per step (the batch is this over the context)
     tag_lr: float
     tag_seeds: tuple[int, ...]
     # LongRoPE chapters: the model, the extension scales, the search, the evaluation
@@ -165,7 +166,7 @@ class UnknownProfileError(ValueError):
     pass
 
 
-def get_profile(name: "str | Profile") -> Profile:
+def get_profile(name: str | Profile) -> Profile:
     """The profile called ``name`` (a Profile passes through), or a clear error listing the choices."""
     if isinstance(name, Profile):
         return name

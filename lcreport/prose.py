@@ -10,6 +10,7 @@ A markdown cell or a ``book/*.md`` page may show a number only where it is
 :func:`typed_numbers` returns every other number, with its context. Numbers written out in words
 ("two", "eight times") and Chinese numerals are not seen: the rule is about digits.
 """
+
 from __future__ import annotations
 
 import json
@@ -27,8 +28,22 @@ _LABEL = re.compile(r"^\([\w:.-]+\)=[ \t]*$", re.M)
 _HTML_COMMENT = re.compile(r"<!--.*?-->", re.S)
 # A fenced block whose info string is a MyST directive with prose in its body ({glossary}, {note}
 # …) keeps its body; every other fence (```bash, ```{math}, ```{code-cell}) is code or math.
-_PROSE_DIRECTIVES = {"glossary", "note", "warning", "tip", "important", "admonition", "caution",
-                     "attention", "hint", "seealso", "epigraph", "margin", "sidebar", "dropdown"}
+_PROSE_DIRECTIVES = {
+    "glossary",
+    "note",
+    "warning",
+    "tip",
+    "important",
+    "admonition",
+    "caution",
+    "attention",
+    "hint",
+    "seealso",
+    "epigraph",
+    "margin",
+    "sidebar",
+    "dropdown",
+}
 
 # The allow-list: numbers that are identifiers, not quantities. Keep it short; each says why.
 ALLOWED = {
@@ -42,7 +57,8 @@ ALLOWED = {
     # where, not how much.
     "reference": re.compile(
         r"(?:§|#|\b(?:[Ss]ections?|[Pp]arts?|[Cc]hapters?|[Ss]eeds?|[Tt]ables?|[Aa]ppendix|[Ll]ines?"
-        r"|[Ii]ssues?|PR)[ \t]+#?)\d+(?:\.\d+)*(?:(?:[ \t]*[–,-][ \t]*|[ \t]+(?:and|or|to)[ \t]+)\d+(?:\.\d+)*)*"),
+        r"|[Ii]ssues?|PR)[ \t]+#?)\d+(?:\.\d+)*(?:(?:[ \t]*[–,-][ \t]*|[ \t]+(?:and|or|to)[ \t]+)\d+(?:\.\d+)*)*"
+    ),
     # The number of a numbered heading or list item ("## 4. Measured …", "3. every chapter …"):
     # the order of the text, which Markdown itself would renumber.
     "enumeration": re.compile(r"^[ \t]*(?:#+[ \t]+)?\d+\.(?=[ \t])", re.M),
@@ -56,6 +72,7 @@ _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 
 class TypedNumber(NamedTuple):
     """A number found in prose: the digits as written and the text around them."""
+
     number: str
     context: str
 
@@ -89,8 +106,10 @@ def typed_numbers(text: str, width: int = 30) -> list[TypedNumber]:
     scan = prose_only(text)
     for pattern in ALLOWED.values():
         scan = pattern.sub(lambda m: _blank(m) if re.search(r"\d", m.group(0)) else m.group(0), scan)
-    return [TypedNumber(m.group(0), " ".join(text[max(0, m.start() - width):m.end() + width].split()))
-            for m in _NUMBER.finditer(scan)]
+    return [
+        TypedNumber(m.group(0), " ".join(text[max(0, m.start() - width) : m.end() + width].split()))
+        for m in _NUMBER.finditer(scan)
+    ]
 
 
 def markdown_sources(path: Path) -> list[tuple[str, str]]:

@@ -5,6 +5,7 @@ samples), ``comparisons`` (paired tests between two arms) and ``provenance`` (wh
 device and library versions produced them). The CSV holds one row per scored unit, so that a
 reader can recompute every comparison. Every number the critique chapter judges comes from here.
 """
+
 from __future__ import annotations
 
 import json
@@ -35,8 +36,11 @@ def source_hash() -> str:
     """SHA-256 over lcreport's sources and data files (``SOURCE_SUFFIXES``, sorted by path): which code and
     settings made a number."""
     parts = []
-    files = (p for p in PACKAGE_DIR.rglob("*") if p.is_file() and p.suffix in SOURCE_SUFFIXES
-             and "__pycache__" not in p.parts)
+    files = (
+        p
+        for p in PACKAGE_DIR.rglob("*")
+        if p.is_file() and p.suffix in SOURCE_SUFFIXES and "__pycache__" not in p.parts
+    )
     for path in sorted(files):
         parts.append(path.relative_to(PACKAGE_DIR).as_posix().encode() + b"\0" + path.read_bytes())
     return content_key(b"".join(parts))
@@ -45,10 +49,12 @@ def source_hash() -> str:
 def git_commit() -> str:
     """The HEAD commit, with ``+dirty`` when lcreport/ has uncommitted changes."""
     try:
-        head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True,
-                              text=True, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--", "lcreport"], cwd=ROOT,
-                               capture_output=True, text=True, check=True).stdout.strip()
+        head = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--", "lcreport"], cwd=ROOT, capture_output=True, text=True, check=True
+        ).stdout.strip()
         return head + ("+dirty" if dirty else "")
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
@@ -59,8 +65,12 @@ def library_versions() -> dict[str, str]:
     import torch
     import transformers
 
-    return {"python": platform.python_version(), "torch": torch.__version__,
-            "transformers": transformers.__version__, "numpy": numpy.__version__}
+    return {
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        "transformers": transformers.__version__,
+        "numpy": numpy.__version__,
+    }
 
 
 def cpu_description(cpuinfo: str | None = None) -> str:
@@ -177,8 +187,9 @@ class Run:
         """Write ``results/<chapter>.json`` (and the trials CSV, if any) atomically."""
         out_dir = results_dir()
         payload = {"provenance": self.provenance(), "figures": self.figures, "comparisons": self.comparisons}
-        path = atomic_write_text(out_dir / f"{self.chapter}.json",
-                                 json.dumps(payload, indent=1, ensure_ascii=False, sort_keys=True) + "\n")
+        path = atomic_write_text(
+            out_dir / f"{self.chapter}.json", json.dumps(payload, indent=1, ensure_ascii=False, sort_keys=True) + "\n"
+        )
         if self.trials:
             import pandas as pd
 
@@ -197,8 +208,7 @@ def load_results(chapter: str) -> dict:
     path = results_dir() / f"{chapter}.json"
     if not path.exists():
         raise MissingResultError(
-            f"{path} does not exist: execute the chapter first "
-            f"(`python -m lcreport run {chapter}`)"
+            f"{path} does not exist: execute the chapter first (`python -m lcreport run {chapter}`)"
         )
     return json.loads(path.read_text())
 
@@ -207,6 +217,7 @@ def figure(chapter: str, key: str):
     """One recorded figure's value, or a clear error naming the chapter and key."""
     figures = load_results(chapter)["figures"]
     if key not in figures:
-        raise MissingResultError(f"results/{chapter}.json holds no figure {key!r}; "
-                                 f"it has: {', '.join(sorted(figures))}")
+        raise MissingResultError(
+            f"results/{chapter}.json holds no figure {key!r}; it has: {', '.join(sorted(figures))}"
+        )
     return figures[key]["value"]

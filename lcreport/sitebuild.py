@@ -23,6 +23,7 @@
 
 It reads files only (no torch): the pages workflow builds the site with the lean ``book`` extra.
 """
+
 from __future__ import annotations
 
 import html
@@ -39,8 +40,10 @@ from sphinx.util.docutils import SphinxDirective
 #: the folder of the built site that holds the results files
 SITE_RESULTS = "results"
 #: what each downloadable file is, by suffix
-KINDS = {".json": "figures, paired comparisons and provenance",
-         ".trials.csv": "one row per scored unit, to recompute every comparison"}
+KINDS = {
+    ".json": "figures, paired comparisons and provenance",
+    ".trials.csv": "one row per scored unit, to recompute every comparison",
+}
 
 
 def chapter_of(docname: str) -> str | None:
@@ -90,8 +93,9 @@ def _href(docname: str, filename: str) -> str:
 
 
 def _file_link(docname: str, filename: str) -> nodes.reference:
-    ref = nodes.reference("", "", nodes.literal(text=filename), refuri=_href(docname, filename),
-                          classes=["lcreport-download"])
+    ref = nodes.reference(
+        "", "", nodes.literal(text=filename), refuri=_href(docname, filename), classes=["lcreport-download"]
+    )
     ref["reftitle"] = KINDS[".trials.csv" if filename.endswith(".trials.csv") else ".json"]
     return ref
 
@@ -109,14 +113,24 @@ class ResultsDownloads(SphinxDirective):
         for docname, chapter in chapter_docs():
             files = downloads(chapter)
             prov = provenance(chapter)
-            link = addnodes.pending_xref("", nodes.inline(text=chapter), refdomain="std", reftype="doc",
-                                         reftarget="/" + docname, refexplicit=True, refdoc=here)
+            link = addnodes.pending_xref(
+                "",
+                nodes.inline(text=chapter),
+                refdomain="std",
+                reftype="doc",
+                reftarget="/" + docname,
+                refexplicit=True,
+                refdoc=here,
+            )
             cells = [link]
             for name in (f"{chapter}.json", f"{chapter}.trials.csv"):
                 cells.append(_file_link(here, name) if name in files else nodes.Text("—"))
             minutes = prov.get("wall_time_s")
-            cells += [nodes.Text(str(prov.get("profile", "—"))), nodes.Text(str(prov.get("started_utc", "—"))[:10]),
-                      nodes.Text(f"{minutes / 60:.1f}" if isinstance(minutes, (int, float)) else "—")]
+            cells += [
+                nodes.Text(str(prov.get("profile", "—"))),
+                nodes.Text(str(prov.get("started_utc", "—"))[:10]),
+                nodes.Text(f"{minutes / 60:.1f}" if isinstance(minutes, (int, float)) else "—"),
+            ]
             rows.append(cells)
         return [_table(head, rows, classes=["lcreport-downloads"])]
 
@@ -136,8 +150,10 @@ class LedgerZh(SphinxDirective):
         try:
             markdown = json.loads(path.read_text(encoding="utf-8"))["figures"]["ledger_zh"]["value"]
         except (OSError, ValueError, KeyError):
-            raise self.error(f"{path} has no figure 'ledger_zh': execute the critique chapter first "
-                             "(python -m lcreport run critique)") from None
+            raise self.error(
+                f"{path} has no figure 'ledger_zh': execute the critique chapter first "
+                "(python -m lcreport run critique)"
+            ) from None
         return self.parse_text_to_nodes(markdown)
 
 
@@ -179,8 +195,9 @@ def add_chapter_downloads(app, doctree, docname) -> None:
         para += _file_link(docname, name)
         para += nodes.Text(f" ({KINDS['.trials.csv' if name.endswith('.trials.csv') else '.json']})")
     para += nodes.Text(". How they were made: ")
-    para += nodes.reference("", "How to reproduce", internal=True,
-                            refuri=app.builder.get_relative_uri(docname, "book/reproduce"))
+    para += nodes.reference(
+        "", "How to reproduce", internal=True, refuri=app.builder.get_relative_uri(docname, "book/reproduce")
+    )
     para += nodes.Text(".")
     box = nodes.container(classes=["lcreport-chapter-downloads"])
     box += para
@@ -203,8 +220,9 @@ def copy_results(app, exception) -> None:
 def add_version_footer(app, config) -> None:
     options = dict(config.html_theme_options or {})
     version = code_version()
-    options["extra_footer"] = (options.get("extra_footer") or "") + \
-        f'<p class="lcreport-version">Version: {html.escape(version)}</p>'
+    options["extra_footer"] = (
+        options.get("extra_footer") or ""
+    ) + f'<p class="lcreport-version">Version: {html.escape(version)}</p>'
     config.html_theme_options = options
     config.release = version
 
@@ -219,8 +237,9 @@ def purge(app, env, docname) -> None:
 
 
 def merge(app, env, docnames, other) -> None:
-    env.lcreport_download_docs = getattr(env, "lcreport_download_docs", set()) | \
-        getattr(other, "lcreport_download_docs", set())
+    env.lcreport_download_docs = getattr(env, "lcreport_download_docs", set()) | getattr(
+        other, "lcreport_download_docs", set()
+    )
 
 
 #: tags that already decide how a cell shows; such a cell is left as its author tagged it
@@ -238,7 +257,8 @@ def _visible(output: dict) -> bool:
     if output.get("output_type") == "error":
         return True
     return any(m in output.get("data", {}) for m in VISIBLE_MIME[:-1]) or (
-        set(output.get("data", {})) == {"text/plain"})
+        set(output.get("data", {})) == {"text/plain"}
+    )
 
 
 def reader_cell(cell: dict) -> dict:
@@ -246,7 +266,7 @@ def reader_cell(cell: dict) -> dict:
     if cell.get("cell_type") != "code":
         return cell
     source = cell.get("source", "")
-    lines = (source if isinstance(source, list) else source.splitlines(keepends=True))
+    lines = source if isinstance(source, list) else source.splitlines(keepends=True)
     cell["source"] = "".join(line for line in lines if not line.lstrip().startswith(MARKER))
     tags = list(cell.setdefault("metadata", {}).get("tags", []))
     if not SHOWN_AS_TAGGED & set(tags):

@@ -12,6 +12,7 @@
 
 Every comparison returned here is a dict in the shape of ``results.COMPARISON_FIELDS``.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -28,8 +29,14 @@ def mean_ci(values, *, transform=None, seed: int = 0, level: float = LEVEL, resa
     est = float(f(x.mean()))
     if len(x) < 2 or np.all(x == x[0]):
         return est, (est, est)
-    res = stats.bootstrap((x,), lambda s, axis=-1: f(np.mean(s, axis=axis)), confidence_level=level,
-                          n_resamples=resamples, method="percentile", rng=np.random.default_rng(seed))
+    res = stats.bootstrap(
+        (x,),
+        lambda s, axis=-1: f(np.mean(s, axis=axis)),
+        confidence_level=level,
+        n_resamples=resamples,
+        method="percentile",
+        rng=np.random.default_rng(seed),
+    )
     return est, (float(res.confidence_interval.low), float(res.confidence_interval.high))
 
 
@@ -67,9 +74,15 @@ def paired_diff(a, b, *, seed: int = 0, level: float = LEVEL, resamples: int = R
     if len(d) < 2 or np.all(d == d[0]):
         lo = hi = diff
     else:
-        res = stats.bootstrap((a, b), lambda x, y, axis=-1: np.mean(y - x, axis=axis), paired=True,
-                              confidence_level=level, n_resamples=resamples, method="percentile",
-                              rng=np.random.default_rng(seed))
+        res = stats.bootstrap(
+            (a, b),
+            lambda x, y, axis=-1: np.mean(y - x, axis=axis),
+            paired=True,
+            confidence_level=level,
+            n_resamples=resamples,
+            method="percentile",
+            rng=np.random.default_rng(seed),
+        )
         lo, hi = float(res.confidence_interval.low), float(res.confidence_interval.high)
     return {"diff": diff, "ci95": [lo, hi], "n": int(len(d)), "test": "paired bootstrap (percentile)"}
 
@@ -107,8 +120,13 @@ def corrected_resampled_t(fold_a, fold_b, *, n_train: int, n_test: int, level: f
         half = float(dist.ppf(1 - (1 - level) / 2) * se)
         lo, hi = diff - half, diff + half
         p = float(2 * dist.sf(abs(diff) / se))
-    return {"diff": diff, "ci95": [lo, hi], "n": int(k), "p": p,
-            "test": "corrected resampled t-test (Nadeau & Bengio 2003)"}
+    return {
+        "diff": diff,
+        "ci95": [lo, hi],
+        "n": int(k),
+        "p": p,
+        "test": "corrected resampled t-test (Nadeau & Bengio 2003)",
+    }
 
 
 def excludes_zero(comparison: dict) -> bool:
@@ -137,11 +155,19 @@ def detectable_difference(differences, level: float = LEVEL, power: float = DETE
     return float(z * d.std(ddof=1) / np.sqrt(len(d)))
 
 
-
-def paired_record(a, b, cid: str, experiment: str, scale, a_label: str, b_label: str, *, seed: int = 0,
-                  metric: str = "nll_last_L") -> dict:
+def paired_record(
+    a, b, cid: str, experiment: str, scale, a_label: str, b_label: str, *, seed: int = 0, metric: str = "nll_last_L"
+) -> dict:
     """b − a over paired units as one comparison of the results contract (``results.COMPARISON_FIELDS``):
     the paired bootstrap of ``paired_diff`` and the smallest difference the design detects (``detectable``)."""
     diff = paired_diff(a, b, seed=seed)
-    return {"id": cid, "experiment": experiment, "scale": scale, "metric": metric, "a": a_label, "b": b_label,
-            **diff, "detectable": detectable_difference(np.asarray(b, float) - np.asarray(a, float))}
+    return {
+        "id": cid,
+        "experiment": experiment,
+        "scale": scale,
+        "metric": metric,
+        "a": a_label,
+        "b": b_label,
+        **diff,
+        "detectable": detectable_difference(np.asarray(b, float) - np.asarray(a, float)),
+    }

@@ -11,7 +11,7 @@ follows one set of rules:
 - a column named as a share (``attention share at 512``, ``share of trials``) whose values lie in
   [0, 1] is shown in percent (``2.0%``), as the prose speaks of it;
 - yes/no instead of True/False, a dash for a missing value, lists joined with commas;
-- Markdown code spans in a cell (``\`x <| y\```) shown as code, not as backticks;
+- Markdown code spans in a cell (``\\`x <| y\\```) shown as code, not as backticks;
 - TeX in a cell (``\\times``, ``\\text{…}``) typeset by MathJax, not shown as source;
 - the table sits in a horizontally scrollable box (``book/_static/lcreport.css``), so a wide
   table never makes the page wider than a phone's screen.
@@ -19,6 +19,7 @@ follows one set of rules:
 The plain-text form (``text/plain``) stays pandas' own, so a notebook read in a terminal or
 compared by nbval is unchanged.
 """
+
 from __future__ import annotations
 
 import html
@@ -27,8 +28,20 @@ import numbers
 import re
 
 #: header suffixes that name a unit, and how the header shows it
-UNITS = {"_s": "s", "_ms": "ms", "_us": "µs", "_gib": "GiB", "_mib": "MiB", "_gb": "GB", "_mb": "MB",
-         "_gflops": "GFLOP/s", "_tflops": "TFLOP/s", "_per_s": "/s", "_pct": "%", "_min": "min"}
+UNITS = {
+    "_s": "s",
+    "_ms": "ms",
+    "_us": "µs",
+    "_gib": "GiB",
+    "_mib": "MiB",
+    "_gb": "GB",
+    "_mb": "MB",
+    "_gflops": "GFLOP/s",
+    "_tflops": "TFLOP/s",
+    "_per_s": "/s",
+    "_pct": "%",
+    "_min": "min",
+}
 _SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
 _TEX = re.compile(r"\\[A-Za-z]+|\^\{")
 _CODE = re.compile(r"`([^`]+)`")
@@ -93,8 +106,11 @@ def cell_text(value) -> tuple[str, bool]:
 
 
 def _is_number(value) -> bool:
-    return isinstance(value, numbers.Real) and not isinstance(value, bool) and not (
-        isinstance(value, float) and math.isnan(value))
+    return (
+        isinstance(value, numbers.Real)
+        and not isinstance(value, bool)
+        and not (isinstance(value, float) and math.isnan(value))
+    )
 
 
 def is_share_column(name, values) -> bool:
@@ -116,11 +132,15 @@ def to_html(table) -> str:
     frame = table.data if hasattr(table, "data") and not isinstance(table, pd.DataFrame) else table
     if not isinstance(frame.index, pd.RangeIndex):
         names = [n for n in frame.index.names]
-        frame = frame.reset_index(names=[n if n is not None else "" for n in names] if len(names) > 1
-                                  else (names[0] or ""))
+        frame = frame.reset_index(
+            names=[n if n is not None else "" for n in names] if len(names) > 1 else (names[0] or "")
+        )
     head = "".join(f"<th>{html.escape(column_label(c))}</th>" for c in frame.columns)
-    percent = [is_share_column(c, frame[c]) for c in frame.columns] if frame.columns.is_unique else \
-        [False] * len(frame.columns)
+    percent = (
+        [is_share_column(c, frame[c]) for c in frame.columns]
+        if frame.columns.is_unique
+        else [False] * len(frame.columns)
+    )
     rows = []
     for record in frame.itertuples(index=False, name=None):
         cells = []
@@ -128,8 +148,10 @@ def to_html(table) -> str:
             text, numeric = (percent_text(value), True) if as_percent and _is_number(value) else cell_text(value)
             cells.append(f'<td class="num">{text}</td>' if numeric else f"<td>{text}</td>")
         rows.append("<tr>" + "".join(cells) + "</tr>")
-    return ('<div class="lcreport-table-wrap"><table class="lcreport-table">'
-            f"<thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table></div>")
+    return (
+        '<div class="lcreport-table-wrap"><table class="lcreport-table">'
+        f"<thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table></div>"
+    )
 
 
 def register(shell) -> None:

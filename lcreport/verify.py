@@ -4,10 +4,12 @@ Re-executes chapters into a temporary folder (papermill, the profile and seed re
 committed results) and compares every number of the fresh ``results/<chapter>.json`` with the
 committed one: a figure with a 95% interval (``ci95``) may move within it; any other number
 within a relative tolerance, by default ``DEFAULT_REL_TOL`` or as ``tolerances.yaml`` declares for
-volatile figures (timings, memory peaks); text, true/false and integers (counts) must come back exactly unless a rule names them. The table
+volatile figures (timings, memory peaks); text, true/false and integers (counts) must come back exactly unless a
+rule names them. The table
 printed lists every number that is not bit-identical; the exit status is 1 if one moved beyond
 what is allowed, or a figure appeared or disappeared.
 """
+
 from __future__ import annotations
 
 import json
@@ -50,8 +52,10 @@ def load_tolerances(path: Path = TOLERANCES_FILE) -> dict:
         return rel
 
     table = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    chapters = {chapter: {pattern: tolerance(rule, f"{chapter}.{pattern}") for pattern, rule in (rules or {}).items()}
-                for chapter, rules in (table.get("chapters") or {}).items()}
+    chapters = {
+        chapter: {pattern: tolerance(rule, f"{chapter}.{pattern}") for pattern, rule in (rules or {}).items()}
+        for chapter, rules in (table.get("chapters") or {}).items()
+    }
     return {"default": tolerance(table.get("default"), "default"), "chapters": chapters}
 
 
@@ -60,13 +64,16 @@ DEFAULT_REL_TOL = load_tolerances()["default"]
 
 # --- flattening: every number of a results file gets a name -------------------------------------
 
+
 def _record_labels(items: list) -> list[str]:
     """Records (dicts) are named by their text fields, or text and integer fields, when that names
     each one uniquely (so a reordered table still lines up); anything else by its position."""
     if items and all(isinstance(x, dict) for x in items):
         for kinds in ((str,), (str, int)):
-            labels = [",".join(f"{k}={v}" for k, v in sorted(x.items())
-                               if isinstance(v, kinds) and not isinstance(v, bool)) for x in items]
+            labels = [
+                ",".join(f"{k}={v}" for k, v in sorted(x.items()) if isinstance(v, kinds) and not isinstance(v, bool))
+                for x in items
+            ]
             if all(labels) and len(set(labels)) == len(labels):
                 return labels
     return [str(i) for i in range(len(items))]
@@ -116,6 +123,7 @@ def entries(results: dict) -> dict[str, Entry]:
 
 # --- judging one number ---------------------------------------------------------------------------
 
+
 def rule_for(key: str, rules: dict):
     """The first pattern of the chapter's rules that matches the flattened name (or None)."""
     for pattern, rule in rules.items():
@@ -154,8 +162,7 @@ def judge(key: str, old: Entry | None, new: Entry | None, rule=None, default_rel
     allowed = f"ci95 [{old.ci95[0]:.4g}, {old.ci95[1]:.4g}] or ±{rel:.0e}" if old.ci95 else f"±{rel:.0e}"
     if a == b or (isinstance(a, float) and isinstance(b, float) and math.isnan(a) and math.isnan(b)):
         return Row(key, a, b, allowed, "same")
-    if _is_number(a) and _is_number(b) and isinstance(a, int) and isinstance(b, int) and rule is None \
-            and not old.ci95:
+    if _is_number(a) and _is_number(b) and isinstance(a, int) and isinstance(b, int) and rule is None and not old.ci95:
         return Row(key, a, b, "exact (a count)", "MOVED")
     if _is_number(a) and _is_number(b):
         if old.ci95 and old.ci95[0] <= b <= old.ci95[1]:
@@ -194,9 +201,11 @@ def table(rows: list[Row]) -> str:
         if _is_number(r.committed) and _is_number(r.fresh) and r.committed:
             moved = f"{(r.fresh - r.committed) / abs(r.committed):+.2e}"
         rel.append(moved)
-    return tabulate([[r.key, _fmt(r.committed), _fmt(r.fresh), m, r.allowed, r.status] for r, m in zip(shown, rel)],
-                    headers=["figure", "committed", "re-executed", "relative change", "allowed", "status"],
-                    disable_numparse=True)
+    return tabulate(
+        [[r.key, _fmt(r.committed), _fmt(r.fresh), m, r.allowed, r.status] for r, m in zip(shown, rel)],
+        headers=["figure", "committed", "re-executed", "relative change", "allowed", "status"],
+        disable_numparse=True,
+    )
 
 
 def summary(rows: list[Row]) -> str:
@@ -209,9 +218,19 @@ def summary(rows: list[Row]) -> str:
 
 # --- the command --------------------------------------------------------------------------------
 
-def verify_chapters(notebooks: list[Path], *, against: Path, profile: str | None = None, device: str = "cpu",
-                    timeout: int | None = None, keep: Path | None = None, stream: bool = False,
-                    tolerances: dict | None = None, out=None) -> int:
+
+def verify_chapters(
+    notebooks: list[Path],
+    *,
+    against: Path,
+    profile: str | None = None,
+    device: str = "cpu",
+    timeout: int | None = None,
+    keep: Path | None = None,
+    stream: bool = False,
+    tolerances: dict | None = None,
+    out=None,
+) -> int:
     """Re-execute ``notebooks`` (each on the profile and seed of its committed results, unless
     ``profile`` is given) into a temporary folder, or ``keep``, and compare. Returns the exit status."""
     from .execute import CELL_TIMEOUT_S, ChapterFailed, chapter_name, run_chapters
@@ -240,13 +259,24 @@ def verify_chapters(notebooks: list[Path], *, against: Path, profile: str | None
         for nb, ch in zip(notebooks, chapters):
             prov = committed[ch].get("provenance", {})
             prof = profile or prov.get("profile", "cpu")
-            print(f"[lcreport] verify {ch}: re-executing on profile {prof}, device {device}, seed "
-                  f"{prov.get('seed', 0)}, against {against / (ch + '.json')}", file=out, flush=True)
+            print(
+                f"[lcreport] verify {ch}: re-executing on profile {prof}, device {device}, seed "
+                f"{prov.get('seed', 0)}, against {against / (ch + '.json')}",
+                file=out,
+                flush=True,
+            )
             try:
-                run_chapters([nb], out_notebooks=work / "notebooks", out_results=results, profile=prof,
-                             device=device, seed=int(prov.get("seed", 0)),
-                             timeout=timeout if timeout is not None else CELL_TIMEOUT_S.get(prof),
-                             stream=stream, failed_dir=work / "failed")
+                run_chapters(
+                    [nb],
+                    out_notebooks=work / "notebooks",
+                    out_results=results,
+                    profile=prof,
+                    device=device,
+                    seed=int(prov.get("seed", 0)),
+                    timeout=timeout if timeout is not None else CELL_TIMEOUT_S.get(prof),
+                    stream=stream,
+                    failed_dir=work / "failed",
+                )
             except ChapterFailed as e:
                 print(f"FAIL {ch}: {e}", file=out)
                 failed = True
@@ -256,8 +286,12 @@ def verify_chapters(notebooks: list[Path], *, against: Path, profile: str | None
                 print(f"FAIL {ch}: the re-executed chapter wrote no {fresh_path.name}", file=out)
                 failed = True
                 continue
-            rows = compare(committed[ch], json.loads(fresh_path.read_text(encoding="utf-8")),
-                           tolerances["chapters"].get(ch, {}), tolerances["default"])
+            rows = compare(
+                committed[ch],
+                json.loads(fresh_path.read_text(encoding="utf-8")),
+                tolerances["chapters"].get(ch, {}),
+                tolerances["default"],
+            )
             bad = [r for r in rows if not r.ok]
             print(f"\n{ch}: {len(rows)} numbers: {summary(rows)}", file=out)
             print(table(rows), file=out)

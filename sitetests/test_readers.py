@@ -4,6 +4,7 @@ Each test names what a reader would meet if it failed: a page wider than the scr
 to the side, a Python repr or TeX source on the page, a figure whose text is too small to read,
 a menu that does not open, a missing 404 page.
 """
+
 from __future__ import annotations
 
 import re
@@ -11,7 +12,6 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-
 from test_site import WAIT_FOR_MATHJAX_JS, chapter_pages, site_pages
 
 #: (name, CSS width, device pixel ratio, mobile)
@@ -27,8 +27,10 @@ RAW_TEX = re.compile(r"\\(?:text|times|frac|approx|mathrm|left|right)\b|\$[^$\s]
 @pytest.fixture(params=list(VIEWPORTS), scope="module")
 def viewport(request, browser):
     width, height, ratio, mobile = VIEWPORTS[request.param]
-    browser.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
-                            {"width": width, "height": height, "deviceScaleFactor": ratio, "mobile": mobile})
+    browser.execute_cdp_cmd(
+        "Emulation.setDeviceMetricsOverride",
+        {"width": width, "height": height, "deviceScaleFactor": ratio, "mobile": mobile},
+    )
     browser.execute_cdp_cmd("Emulation.setTouchEmulationEnabled", {"enabled": mobile})
     yield request.param
     browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
@@ -82,7 +84,7 @@ def test_no_python_repr_or_raw_tex_on_any_page(site_dir, site_url, browser):
         text = browser.execute_script(TEXT_JS)
         for pattern, what in ((REPR, "a Python repr"), (RAW_TEX, "TeX source"), (RAW_MARKUP, "Markdown backticks")):
             if m := pattern.search(text):
-                failures.append(f"{page}: {what}: {text[max(0, m.start() - 40):m.end() + 40]!r}")
+                failures.append(f"{page}: {what}: {text[max(0, m.start() - 40) : m.end() + 40]!r}")
         if page.startswith("notebooks/") and "NBVAL" in browser.page_source:
             failures.append(f"{page}: an nbval marker in the page (code included)")
     assert not failures, "\n".join(failures)
@@ -101,7 +103,9 @@ def test_chapters_open_with_findings_and_hide_their_code(site_dir, site_url, bro
     failures = []
     for page in chapter_pages(site_dir):
         _open(browser, f"{site_url}/{page}")
-        headings = [h.text.strip().rstrip("#").strip() for h in browser.find_elements("css selector", "article.bd-article h2")]
+        headings = [
+            h.text.strip().rstrip("#").strip() for h in browser.find_elements("css selector", "article.bd-article h2")
+        ]
         if not headings or headings[0] != "Findings":
             failures.append(f"{page}: the first section is {headings[:1]}, not Findings")
         findings = browser.find_elements("css selector", "section#findings")
@@ -138,7 +142,8 @@ def test_every_ledger_verdict_is_in_view(site_url, browser, viewport, page):
     hidden = [c for c in cards if not (c["inside"] and c["text"])]
     assert not hidden, f"{viewport} {page}: verdicts out of view: {hidden[:5]}"
     links = browser.execute_script(
-        "return Array.from(document.querySelectorAll('.lcreport-claim a.reference.internal')).map(a => a.href);")
+        "return Array.from(document.querySelectorAll('.lcreport-claim a.reference.internal')).map(a => a.href);"
+    )
     assert len(links) >= len(CLAIMS), f"{page}: {len(links)} evidence links"
 
 
@@ -207,13 +212,17 @@ return !!d && d.open && d.getBoundingClientRect().width > 0 ? d.innerText.length
 
 def test_phone_menus_open_on_tap(site_url, browser):
     width, height, ratio, mobile = VIEWPORTS["phone"]
-    browser.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
-                            {"width": width, "height": height, "deviceScaleFactor": ratio, "mobile": mobile})
+    browser.execute_cdp_cmd(
+        "Emulation.setDeviceMetricsOverride",
+        {"width": width, "height": height, "deviceScaleFactor": ratio, "mobile": mobile},
+    )
     try:
         _open(browser, f"{site_url}/notebooks/04_longrope.html")
         assert _tap(browser, ".primary-toggle"), "no visible menu button on a phone"
         assert browser.execute_script(DIALOG_JS, "#pst-primary-sidebar-modal") > 0, "the menu drawer did not open"
-        links = [a.text for a in browser.find_elements("css selector", "#pst-primary-sidebar-modal a") if a.is_displayed()]
+        links = [
+            a.text for a in browser.find_elements("css selector", "#pst-primary-sidebar-modal a") if a.is_displayed()
+        ]
         assert sum("LongRoPE" in t or "critique" in t.lower() for t in links) >= 2, links
         browser.execute_script("document.querySelector('#pst-primary-sidebar-modal').close()")
         assert _tap(browser, ".secondary-toggle"), "no visible page-contents button on a phone"
@@ -228,7 +237,9 @@ def test_the_404_page_renders(site_dir, site_url, browser):
     _open(browser, f"{site_url}/no/such/page.html")
     assert any("Page not found" in h.text for h in browser.find_elements("tag name", "h1"))
     assert browser.execute_script("return document.styleSheets.length") > 2, "the 404 page lost its style sheets"
-    links = browser.execute_script("return Array.from(document.querySelectorAll('.bd-sidebar-primary a.reference')).map(a => a.href);")
+    links = browser.execute_script(
+        "return Array.from(document.querySelectorAll('.bd-sidebar-primary a.reference')).map(a => a.href);"
+    )
     assert any(link.endswith("06_critique.html") for link in links), links
     with urllib.request.urlopen(next(link for link in links if link.endswith("06_critique.html"))) as response:
         assert response.status == 200

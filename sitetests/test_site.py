@@ -1,4 +1,5 @@
 """Every built page, as a reader's browser shows it: no Python traceback, no broken image."""
+
 from pathlib import Path
 
 from selenium.webdriver.support.ui import WebDriverWait
@@ -21,8 +22,11 @@ if (window.MathJax && MathJax.startup && MathJax.startup.promise) {
 
 
 def site_pages(site_dir: Path) -> list[str]:
-    pages = sorted(p.relative_to(site_dir).as_posix() for p in site_dir.rglob("*.html")
-                   if not p.relative_to(site_dir).parts[0].startswith("_"))
+    pages = sorted(
+        p.relative_to(site_dir).as_posix()
+        for p in site_dir.rglob("*.html")
+        if not p.relative_to(site_dir).parts[0].startswith("_")
+    )
     return [p for p in pages if p not in SKIP]
 
 
@@ -74,7 +78,8 @@ def test_ledger_rows_link_to_their_evidence(site_url, browser):
     text = browser.find_element("tag name", "body").text
     assert "{ref}" not in text, "the ledger's links were not parsed as MyST"
     links = browser.execute_script(
-        "return Array.from(document.querySelectorAll('.lcreport-claim a.reference.internal')).map(a => a.getAttribute('href'));")
+        "return Array.from(document.querySelectorAll('.lcreport-claim a.reference.internal')).map(a => a.getAttribute('href'));"
+    )
     assert len(links) >= len(CLAIMS), links
     targets = {href.split("#")[0] for href in links}
     assert {"01_complexity.html", "05_longrope2.html"} <= targets, targets
@@ -136,7 +141,7 @@ def _check_download(url: str) -> None:
         assert {"figures", "provenance"} <= set(data), f"{url}: not a results file"
     elif path.endswith(".trials.csv"):
         header = body.decode("utf-8").splitlines()[0].split(",")
-        assert tuple(header[:len(TRIAL_COLUMNS)]) == TRIAL_COLUMNS, f"{url}: columns {header}"
+        assert tuple(header[: len(TRIAL_COLUMNS)]) == TRIAL_COLUMNS, f"{url}: columns {header}"
     else:
         raise AssertionError(f"{url}: not a results file")
 
@@ -180,7 +185,9 @@ def test_figures_are_svg(site_dir, site_url, browser):
             if img["src"].split("?")[0].endswith(".svg"):
                 continue
             if not img["natural"] >= 2 * img["shown"]:
-                failures.append(f"{page}: {img['src'].rsplit('/', 1)[-1]} is a raster "
-                                f"{img['natural']} px wide shown at {img['shown']:.0f} px")
+                failures.append(
+                    f"{page}: {img['src'].rsplit('/', 1)[-1]} is a raster "
+                    f"{img['natural']} px wide shown at {img['shown']:.0f} px"
+                )
     assert seen, "no figure on any chapter page"
     assert not failures, "\n".join(failures)

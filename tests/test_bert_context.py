@@ -1,4 +1,5 @@
 """The BERT chapter's context experiment: per-passage correctness, paired comparisons, glue figures."""
+
 import re
 from types import SimpleNamespace
 
@@ -10,16 +11,30 @@ import torch
 
 matplotlib.use("Agg")
 
-from lcreport.analysis import bert_context as bc  # noqa: E402
-from lcreport.analysis import bert_needle, bert_positions, bert_snippet  # noqa: E402
+from lcreport.chapters.c03_bert import context as bc
+from lcreport.chapters.c03_bert import needle as bert_needle
+from lcreport.chapters.c03_bert import positions as bert_positions
+from lcreport.chapters.c03_bert import snippet as bert_snippet
 from lcreport.exhibits import exhibit  # noqa: E402
 from lcreport.models import bert as bl  # noqa: E402
 from lcreport.paths import ROOT  # noqa: E402
 from lcreport.results import COMPARISON_FIELDS, TRIAL_COLUMNS, Run  # noqa: E402
 
-PROFILE = SimpleNamespace(name="test", bert_passages_per_book=8, bert_passage_tokens=300, bert_truncations=(32, 64),
-                          bert_window=128, bert_stride=32, bert_folds=2, bert_repeats=2, bert_stretch=(1024,),
-                          needle_haystack_tokens=300, needle_candidates=4, needle_sets=1, needle_depths=(0.5,))
+PROFILE = SimpleNamespace(
+    name="test",
+    bert_passages_per_book=8,
+    bert_passage_tokens=300,
+    bert_truncations=(32, 64),
+    bert_window=128,
+    bert_stride=32,
+    bert_folds=2,
+    bert_repeats=2,
+    bert_stretch=(1024,),
+    needle_haystack_tokens=300,
+    needle_candidates=4,
+    needle_sets=1,
+    needle_depths=(0.5,),
+)
 
 
 #: every test of this module runs torch on one thread (tests/conftest.py)
@@ -35,9 +50,11 @@ def _noisy_problem(n=60, classes=3, noise=2.0, seed=0):
 
 def _nearest_neighbour_head(x_train, y_train, n_classes, *, seed):
     """A stand-in for ``train_linear_head``: 1-nearest neighbour over the examples it is trained on."""
+
     def head(x):
         d = torch.cdist(x, x_train)
         return torch.stack([-d[:, y_train == c].min(1).values for c in range(n_classes)], 1)
+
     return head
 
 
@@ -60,11 +77,13 @@ def test_predictions_reproduce_the_old_fold_accuracies_exactly(monkeypatch):
     others = [fold_of != fold_of[i] for i in range(len(ys))]
     expected = [ys[o][np.argmin(np.abs(xs[o] - xs[i]))] for i, o in enumerate(others)]
     assert predicted.tolist() == expected
-    assert bl.fold_accuracies(predicted, y, fold_of, 2) == [np.mean(predicted[fold_of == f] == ys[fold_of == f])
-                                                            for f in (0, 1)]
+    assert bl.fold_accuracies(predicted, y, fold_of, 2) == [
+        np.mean(predicted[fold_of == f] == ys[fold_of == f]) for f in (0, 1)
+    ]
     # by hand: fold 0 right twice of three, fold 1 never
-    assert bl.fold_accuracies(np.array([0, 1, 1, 0]), torch.tensor([0, 1, 0, 1]), np.array([0, 0, 0, 1]), 2) == \
-        pytest.approx([2 / 3, 0.0])
+    assert bl.fold_accuracies(
+        np.array([0, 1, 1, 0]), torch.tensor([0, 1, 0, 1]), np.array([0, 0, 0, 1]), 2
+    ) == pytest.approx([2 / 3, 0.0])
 
 
 def test_correctness_trials_have_one_row_per_passage_with_the_trial_columns():
@@ -83,7 +102,9 @@ def _folds(base, spread=0.02, k=10):
 def test_paired_comparison_is_b_minus_a_by_the_corrected_t_test_with_a_stable_id():
     c = bc.paired_comparison("truncate 512", "sliding 512/128", 512, _folds(0.5), _folds(0.9, 0.05), 96, 5)
     assert c["id"] == "context_truncate_512_vs_sliding_512_128" and c["passages"] == 96
-    assert set(COMPARISON_FIELDS) <= set(c) and c["metric"] == "accuracy" and c["test"].startswith("corrected resampled t")
+    assert (
+        set(COMPARISON_FIELDS) <= set(c) and c["metric"] == "accuracy" and c["test"].startswith("corrected resampled t")
+    )
     assert c["diff"] == pytest.approx(0.4) and c["n"] == 10 and c["p"] < 1e-5 and c["ci95"][0] > 0
     assert bc.is_gain(c)
     same = bc.paired_comparison("truncate 256", "truncate 512", 512, _folds(0.9), _folds(0.9), 96, 5)
@@ -112,9 +133,11 @@ def test_the_correction_widens_the_interval_over_a_naive_t_test():
 
 
 def test_the_first_step_that_is_not_significant_is_the_saturation_point():
-    steps = [bc.paired_comparison("truncate 32", "truncate 64", 64, _folds(0.3), _folds(0.8), 60, 5),
-             bc.paired_comparison("truncate 64", "truncate 128", 128, _folds(0.8), _folds(0.8), 60, 5),
-             bc.paired_comparison("truncate 128", "sliding 128/32", 128, _folds(0.8), _folds(0.8), 60, 5)]
+    steps = [
+        bc.paired_comparison("truncate 32", "truncate 64", 64, _folds(0.3), _folds(0.8), 60, 5),
+        bc.paired_comparison("truncate 64", "truncate 128", 128, _folds(0.8), _folds(0.8), 60, 5),
+        bc.paired_comparison("truncate 128", "sliding 128/32", 128, _folds(0.8), _folds(0.8), 60, 5),
+    ]
     figures = bc.saturation_figures(steps)
     assert (figures["saturation_from"], figures["saturation_to"]) == ("truncate 64", "truncate 128")
     assert "p = 1 over 10 folds" in figures["saturation_evidence"]
@@ -146,11 +169,15 @@ def fake_experiment():
 def test_classify_by_context_records_trials_comparisons_and_every_figure(fake_experiment):
     run, ctx = fake_experiment
     assert ctx.table.index.tolist() == ["truncate 32", "truncate 64", "sliding 128/32"]
-    assert (ctx.table["95% CI low"] <= ctx.table.accuracy).all() and (ctx.table.accuracy <= ctx.table["95% CI high"]).all()
+    assert (ctx.table["95% CI low"] <= ctx.table.accuracy).all() and (
+        ctx.table.accuracy <= ctx.table["95% CI high"]
+    ).all()
     assert len(run.trials) == 3 * 2 * 48 and {t["arm"] for t in run.trials} == set(ctx.table.index)
     assert {t["seed"] for t in run.trials} == {0, 1}  # one row per (setting, repeat, passage)
-    assert [c["id"] for c in run.comparisons] == ["context_truncate_32_vs_truncate_64",
-                                                  "context_truncate_64_vs_sliding_128_32"]
+    assert [c["id"] for c in run.comparisons] == [
+        "context_truncate_32_vs_truncate_64",
+        "context_truncate_64_vs_sliding_128_32",
+    ]
     first = run.comparisons[0]
     assert first["diff"] > 0.3 and first["p"] < 0.05  # pure noise → clean features is a real gain
     f = ctx.figures
@@ -168,8 +195,15 @@ def test_classify_by_context_records_trials_comparisons_and_every_figure(fake_ex
 def test_stretch_verdict_follows_the_paired_test():
     import pandas as pd
 
-    table = pd.DataFrame([{"position table": "1024 rows (stretched)", "classification accuracy": 0.9,
-                           "cosine to original embedding (same 512 tokens)": 0.8}]).set_index("position table")
+    table = pd.DataFrame(
+        [
+            {
+                "position table": "1024 rows (stretched)",
+                "classification accuracy": 0.9,
+                "cosine to original embedding (same 512 tokens)": 0.8,
+            }
+        ]
+    ).set_index("position table")
 
     def versus(a, b):
         return bc.paired_comparison("sliding 512/128", "stretched to 1024, whole", 1024, a, b, 60, 5)
@@ -184,8 +218,10 @@ def test_stretch_verdict_follows_the_paired_test():
 def test_the_seed_snippet_fails_to_compile_with_the_printed_message():
     message, fails = bert_snippet.syntax_error(exhibit("bert_snippet"))
     assert fails
-    assert message == ("SyntaxError: invalid syntax (line 7: \"inputs['attention_mask'] = "
-                       "inputs['attention_mask'] * (1 <| input_ids)\")")
+    assert message == (
+        "SyntaxError: invalid syntax (line 7: \"inputs['attention_mask'] = "
+        "inputs['attention_mask'] * (1 <| input_ids)\")"
+    )
     assert bert_snippet.syntax_error("x = 1\n") == ("compiles", False)
 
 
@@ -197,18 +233,34 @@ def _glue_names_in_prose(path):
 
 def tagging_figures():
     """Section 6's figures from a tiny synthetic F1 table."""
-    from lcreport.analysis import bert_tagging as bt
+    from lcreport.chapters.c03_bert import tagging as bt
 
-    P = SimpleNamespace(tag_contexts=(64, 128), tag_overlap=32, tag_doc_tokens=256, tag_seeds=(0,), tag_steps=2,
-                        tag_batch_tokens=256)
+    P = SimpleNamespace(
+        tag_contexts=(64, 128), tag_overlap=32, tag_doc_tokens=256, tag_seeds=(0,), tag_steps=2, tag_batch_tokens=256
+    )
     names = [a for a, _, _ in bt.arms(P)]
     f1 = {a: np.array([[0.5, 0.6, 0.7]]) + 0.1 * i for i, a in enumerate(names)}
-    comps = [{"a": a, "b": b, "test": "paired bootstrap", **bc.stats.paired_diff(f1[a][0], f1[b][0])}
-             for a, b in zip(names, names[1:])]
+    comps = [
+        {"a": a, "b": b, "test": "paired bootstrap", **bc.stats.paired_diff(f1[a][0], f1[b][0])}
+        for a, b in zip(names, names[1:])
+    ]
     corpus = SimpleNamespace(test=[None] * 3)
-    return bt.tagging_figures(P, corpus, f1, comps + [{"a": names[0], "b": names[-2], "test": "paired bootstrap",
-                                                        **bc.stats.paired_diff(f1[names[0]][0], f1[names[-2]][0])}],
-                              names, 0)
+    return bt.tagging_figures(
+        P,
+        corpus,
+        f1,
+        comps
+        + [
+            {
+                "a": names[0],
+                "b": names[-2],
+                "test": "paired bootstrap",
+                **bc.stats.paired_diff(f1[names[0]][0], f1[names[-2]][0]),
+            }
+        ],
+        names,
+        0,
+    )
 
 
 def test_every_glue_name_the_prose_uses_is_produced(fake_experiment):
@@ -219,16 +271,32 @@ def test_every_glue_name_the_prose_uses_is_produced(fake_experiment):
     frame = pd.DataFrame([{"strategy": s, "depth": 0.5, "needle token": 150.0, "accuracy": 1.0} for s in arms])
     trials = [{"arm": s, "depth": 0.5, "needle_token": 150, "value": 1.0} for s in arms]
     step = bc.paired_comparison("a", "b", 1, _folds(0.5), _folds(0.5), 60, 5)
-    table = pd.DataFrame([{"position table": "1024", "classification accuracy": 0.9,
-                           "cosine to original embedding (same 512 tokens)": 0.8}]).set_index("position table")
-    figures = {**ctx.figures, **bert_positions.stretch_figures(table, step),
-               **bert_needle.needle_figures(frame, PROFILE, "sliding 128/32", step, trials),
-               **bert_positions.encoder_facts(SimpleNamespace(config=SimpleNamespace(
-                   num_hidden_layers=6, hidden_size=384, max_position_embeddings=512))),
-               **tagging_figures(), "ci_level": 0.95}
+    table = pd.DataFrame(
+        [
+            {
+                "position table": "1024",
+                "classification accuracy": 0.9,
+                "cosine to original embedding (same 512 tokens)": 0.8,
+            }
+        ]
+    ).set_index("position table")
+    figures = {
+        **ctx.figures,
+        **bert_positions.stretch_figures(table, step),
+        **bert_needle.needle_figures(frame, PROFILE, "sliding 128/32", step, trials),
+        **bert_positions.encoder_facts(
+            SimpleNamespace(config=SimpleNamespace(num_hidden_layers=6, hidden_size=384, max_position_embeddings=512))
+        ),
+        **tagging_figures(),
+        "ci_level": 0.95,
+    }
     # notebook.glue also glues an estimate's interval and n as <name>_lo, <name>_hi and <name>_n
-    derived = {f"{k}_{s}" for k, v in figures.items() if isinstance(v, dict)
-               for s in (("lo", "hi") if v.get("ci95") is not None else ()) + (("n",) if v.get("n") is not None else ())}
+    derived = {
+        f"{k}_{s}"
+        for k, v in figures.items()
+        if isinstance(v, dict)
+        for s in (("lo", "hi") if v.get("ci95") is not None else ()) + (("n",) if v.get("n") is not None else ())
+    }
     produced = {"seed001_syntax_error", *figures, *derived}
     missing = _glue_names_in_prose(ROOT / "notebooks" / "03_bert.ipynb") - produced
     assert not missing
@@ -237,16 +305,32 @@ def test_every_glue_name_the_prose_uses_is_produced(fake_experiment):
 def test_headline_steps_name_the_last_truncation_step_and_the_move_to_sliding_windows():
     import pytest
 
-    from lcreport.analysis.bert_context import headline_steps
+    from lcreport.chapters.c03_bert.context import headline_steps
 
     def comp(a, b, diff):
-        return {"a": a, "b": b, "diff": diff, "ci95": [diff - 0.1, diff + 0.1], "n": 96, "p": 0.5, "id": f"{a}-{b}",
-                "test": "corrected resampled t-test"}
+        return {
+            "a": a,
+            "b": b,
+            "diff": diff,
+            "ci95": [diff - 0.1, diff + 0.1],
+            "n": 96,
+            "p": 0.5,
+            "id": f"{a}-{b}",
+            "test": "corrected resampled t-test",
+        }
 
-    steps = [comp("truncate 64", "truncate 128", 0.2), comp("truncate 128", "truncate 256", 0.05),
-             comp("truncate 256", "sliding 256/64", 0.1), comp("sliding 256/64", "stretched to 1024, whole", -0.01)]
+    steps = [
+        comp("truncate 64", "truncate 128", 0.2),
+        comp("truncate 128", "truncate 256", 0.05),
+        comp("truncate 256", "sliding 256/64", 0.1),
+        comp("sliding 256/64", "stretched to 1024, whole", -0.01),
+    ]
     out = headline_steps(steps)
-    assert (out["last_step_from"], out["last_step_to"], out["last_step_gain"]["value"]) == ("truncate 128", "truncate 256", 0.05)
+    assert (out["last_step_from"], out["last_step_to"], out["last_step_gain"]["value"]) == (
+        "truncate 128",
+        "truncate 256",
+        0.05,
+    )
     assert (out["to_sliding_from"], out["to_sliding_to"]) == ("truncate 256", "sliding 256/64")
     assert out["to_sliding_gain"]["n"] == 96 and out["to_sliding_gain"]["ci95"] == (0.0, 0.2)
     with pytest.raises(ValueError, match="sliding window"):

@@ -1,4 +1,5 @@
 """Windows cover every token, overlap as asked, pool to one vector; too-long input fails clearly."""
+
 import numpy as np
 import pytest
 import torch
@@ -40,8 +41,9 @@ def test_pooled_embeddings_have_one_row_per_window_and_one_vector_per_document(e
 def test_padding_does_not_change_a_windows_embedding(encoder):
     tokenizer, model = encoder
     alone = bl.window_embeddings(model, tokenizer(["a short sentence"], return_tensors="pt"))
-    padded = bl.window_embeddings(model, tokenizer(["a short sentence", "a much longer sentence " * 10],
-                                                   padding=True, return_tensors="pt"))
+    padded = bl.window_embeddings(
+        model, tokenizer(["a short sentence", "a much longer sentence " * 10], padding=True, return_tensors="pt")
+    )
     torch.testing.assert_close(alone[0], padded[0], atol=1e-5, rtol=1e-4)
 
 
@@ -64,7 +66,8 @@ def test_stretched_table_keeps_its_endpoints_and_accepts_longer_input(encoder):
     old = model.embeddings.position_embeddings.weight
     new = stretched.embeddings.position_embeddings.weight
     assert new.shape == (1024, 384)
-    torch.testing.assert_close(new[0], old[0]); torch.testing.assert_close(new[-1], old[-1])
+    torch.testing.assert_close(new[0], old[0])
+    torch.testing.assert_close(new[-1], old[-1])
     assert model.config.max_position_embeddings == 512  # the original is untouched
     ids = tokenizer(TEXT, max_length=1024, truncation=True, return_tensors="pt")
     assert bl.window_embeddings(stretched, ids).shape == (1, 384)

@@ -1,4 +1,5 @@
 """The BERT chapter's needle test and position-table sections: trials, figures, the too-long report."""
+
 from types import SimpleNamespace
 
 import matplotlib
@@ -8,12 +9,20 @@ import pytest
 
 matplotlib.use("Agg")
 
-from lcreport.analysis import bert_needle as bn  # noqa: E402
-from lcreport.analysis import bert_positions  # noqa: E402
+from lcreport.chapters.c03_bert import needle as bn
+from lcreport.chapters.c03_bert import positions as bert_positions
 from lcreport.results import COMPARISON_FIELDS, TRIAL_COLUMNS, Run  # noqa: E402
 
-PROFILE = SimpleNamespace(name="test", bert_window=128, bert_stride=32, bert_stretch=(1024,), needle_depths=(0.1, 0.9),
-                          needle_sets=1, needle_candidates=3, needle_haystack_tokens=200)
+PROFILE = SimpleNamespace(
+    name="test",
+    bert_window=128,
+    bert_stride=32,
+    bert_stretch=(1024,),
+    needle_depths=(0.1, 0.9),
+    needle_sets=1,
+    needle_candidates=3,
+    needle_haystack_tokens=200,
+)
 
 
 #: every test of this module runs torch on one thread (tests/conftest.py)
@@ -28,8 +37,11 @@ def test_window_size_finding_needs_more_than_the_margin():
 
 
 def test_window_size_comparison_pairs_the_same_queries():
-    trials = [{"arm": arm, "unit": u, "value": v} for u in range(10)
-              for arm, v in (("sliding 512/128", 0.0 if u % 2 else 1.0), ("sliding 128/64", 1.0))]
+    trials = [
+        {"arm": arm, "unit": u, "value": v}
+        for u in range(10)
+        for arm, v in (("sliding 512/128", 0.0 if u % 2 else 1.0), ("sliding 128/64", 1.0))
+    ]
     trials.reverse()  # order must not matter: units are matched by id
     c = bn.window_size_comparison(trials, "sliding 512/128", "sliding 128/64", seed=0)
     assert c["id"] == "needle_sliding_512_128_vs_sliding_128_64" and set(COMPARISON_FIELDS) <= set(c)
@@ -37,13 +49,19 @@ def test_window_size_comparison_pairs_the_same_queries():
 
 
 def test_needle_figures_split_truncation_at_the_window_edge():
-    rows = [{"strategy": "truncate 512", "depth": d, "needle token": t, "accuracy": a}
-            for d, t, a in ((0.1, 100.0, 1.0), (0.5, 505.0, 0.5), (0.9, 900.0, 0.25))]
-    rows += [{"strategy": s, "depth": 0.1, "needle token": 100.0, "accuracy": a}
-             for s, a in (("sliding 128/32", 0.5), ("sliding 128/64", 1.0), ("stretched to 1024, whole", 0.75))]
+    rows = [
+        {"strategy": "truncate 512", "depth": d, "needle token": t, "accuracy": a}
+        for d, t, a in ((0.1, 100.0, 1.0), (0.5, 505.0, 0.5), (0.9, 900.0, 0.25))
+    ]
+    rows += [
+        {"strategy": s, "depth": 0.1, "needle token": 100.0, "accuracy": a}
+        for s, a in (("sliding 128/32", 0.5), ("sliding 128/64", 1.0), ("stretched to 1024, whole", 0.75))
+    ]
     step = {"p": 1.0, "diff": 0.0, "ci95": [0, 0], "n": 1}
-    trials = [{"arm": r["strategy"], "depth": r["depth"], "needle_token": r["needle token"], "value": r["accuracy"]}
-              for r in rows]
+    trials = [
+        {"arm": r["strategy"], "depth": r["depth"], "needle_token": r["needle token"], "value": r["accuracy"]}
+        for r in rows
+    ]
     f = bn.needle_figures(pd.DataFrame(rows), PROFILE, "sliding 128/32", step, trials)
     assert f["needle_trunc_inside"]["value"] == 1.0 and f["needle_trunc_outside"]["value"] == 0.25  # 505 is neither
     assert f["needle_trunc_inside"]["n"] == 1 and f["needle_stretch_first"]["value"] == 0.75
@@ -69,7 +87,9 @@ def test_needle_by_depth_records_one_trial_per_query_and_arm(encoder):
     deep = [t["needle_token"] for t in run.trials if t["depth"] == 0.9]
     assert min(deep) > 150  # the needle sits near the end of a 200-token haystack
     means = result.frame.groupby("strategy").accuracy.mean()
-    assert means["truncate 512"] == pytest.approx(np.mean([t["value"] for t in run.trials if t["arm"] == "truncate 512"]))
+    assert means["truncate 512"] == pytest.approx(
+        np.mean([t["value"] for t in run.trials if t["arm"] == "truncate 512"])
+    )
     assert [c["id"] for c in run.comparisons] == ["needle_sliding_128_32_vs_sliding_128_64"]
     assert isinstance(bn.plot_accuracy_by_position(result.frame, 3), matplotlib.figure.Figure)
 

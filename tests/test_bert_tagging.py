@@ -1,14 +1,15 @@
 """The BERT chapter's token-level experiment: labels from quotation marks, spans, F1, windows, a tiny run."""
+
 from types import SimpleNamespace
 
 import numpy as np
 import pytest
 import torch
 
-from lcreport.analysis import bert_tagging as bt
+from lcreport.chapters.c03_bert import tagging as bt
 from lcreport.results import COMPARISON_FIELDS, TRIAL_COLUMNS, Run
 
-O, I = bt.O, bt.I
+O, I = bt.O, bt.I  # noqa: E741 - the I/O tags, named as the module names them
 
 
 #: every test of this module runs torch on one thread (tests/conftest.py)
@@ -83,8 +84,17 @@ def test_finding_follows_the_interval():
     assert bt.finding({"ci95": [-0.01, 0.02]}, 0.02).startswith("no detectable difference")
 
 
-TINY = SimpleNamespace(name="test", tag_doc_tokens=128, tag_test_docs=2, tag_contexts=(32, 64), tag_overlap=16,
-                      tag_steps=2, tag_batch_tokens=128, tag_lr=1e-4, tag_seeds=(0,))
+TINY = SimpleNamespace(
+    name="test",
+    tag_doc_tokens=128,
+    tag_test_docs=2,
+    tag_contexts=(32, 64),
+    tag_overlap=16,
+    tag_steps=2,
+    tag_batch_tokens=128,
+    tag_lr=1e-4,
+    tag_seeds=(0,),
+)
 
 
 def test_a_tagger_is_cached_and_a_damaged_one_fine_tuned_again(tokenizer, tmp_path, monkeypatch):
@@ -107,13 +117,25 @@ def test_a_tagger_is_cached_and_a_damaged_one_fine_tuned_again(tokenizer, tmp_pa
 
 def test_a_tiny_run_records_trials_comparisons_and_figures(tokenizer, tmp_path, monkeypatch):
     monkeypatch.setenv("LCREPORT_CACHE", str(tmp_path))
-    P = SimpleNamespace(name="test", tag_doc_tokens=128, tag_test_docs=2, tag_contexts=(32, 64), tag_overlap=16,
-                        tag_steps=2, tag_batch_tokens=128, tag_lr=1e-4, tag_seeds=(0,))
+    P = SimpleNamespace(
+        name="test",
+        tag_doc_tokens=128,
+        tag_test_docs=2,
+        tag_contexts=(32, 64),
+        tag_overlap=16,
+        tag_steps=2,
+        tag_batch_tokens=128,
+        tag_lr=1e-4,
+        tag_seeds=(0,),
+    )
     run = Run("bert", P, torch.device("cpu"), seed=0)
     result = bt.run_tagging(run, tokenizer)
     assert result.table.index.tolist() == ["chunks 32", "chunks 64", "sliding 64/16"]
     assert len(run.trials) == 3 * 2 and all(set(TRIAL_COLUMNS) <= set(t) and t["metric"] == "f1" for t in run.trials)
-    assert [c["id"] for c in run.comparisons] == ["token_f1_chunks_32_vs_chunks_64", "token_f1_chunks_64_vs_sliding_64_16"]
+    assert [c["id"] for c in run.comparisons] == [
+        "token_f1_chunks_32_vs_chunks_64",
+        "token_f1_chunks_64_vs_sliding_64_16",
+    ]
     assert all(set(COMPARISON_FIELDS) <= set(c) for c in run.comparisons)
     f = result.figures
     assert f["tokf1_gain"]["n"] == 2 and 0 <= f["tokf1_512"]["value"] <= 1 and f["tag_train_tokens"] == 256

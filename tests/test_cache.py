@@ -1,14 +1,14 @@
 """The work ledger, cached JSON results, the search cache and the warm / cold run costs built on them."""
+
 import json
 
-import numpy as np
 import pytest
 import torch
 
 from lcreport import cache
 from lcreport.claims.summary import chapter_costs
 from lcreport.longrope import search as sr
-from lcreport.models import lm_data, llama
+from lcreport.models import llama, lm_data
 from lcreport.profiles import PROFILES, SearchSettings
 
 SPEC = PROFILES["smoke"].llama
@@ -40,7 +40,9 @@ def test_cached_json_makes_once_then_loads_and_ledgers_both(tmp_cache):
 
 
 def test_cached_json_remakes_a_damaged_file(tmp_cache):
-    make = lambda: {"v": 1}
+    def make():
+        return {"v": 1}
+
     cache.cached_json("thing", {"b": 1}, make, minutes_of=lambda r: 0.0)
     (path,) = (tmp_cache / "thing").glob("*.json")
     path.write_text("{not json")
@@ -97,16 +99,19 @@ def _prov(wall_minutes, work, profile="cpu"):
 def test_chapter_costs_warm_and_cold():
     base = {"kind": "model", "id": "llama/a", "minutes": 14.0}
     search = {"kind": "search", "id": "search/s", "minutes": 0.5}
-    cost = chapter_costs({
-        "longrope": _prov(10.0, [dict(base, loaded=True), dict(search, loaded=False)]),   # search made in this run
-        "longrope2": _prov(5.0, [dict(base, loaded=True), {"kind": "model", "id": "llama-ft/f", "minutes": 2.0,
-                                                             "loaded": False}]),
-    })
+    cost = chapter_costs(
+        {
+            "longrope": _prov(10.0, [dict(base, loaded=True), dict(search, loaded=False)]),  # search made in this run
+            "longrope2": _prov(
+                5.0, [dict(base, loaded=True), {"kind": "model", "id": "llama-ft/f", "minutes": 2.0, "loaded": False}]
+            ),
+        }
+    )
     lr, lr2 = cost.loc["longrope"], cost.loc["longrope2"]
-    assert lr["warm cache (minutes)"] == pytest.approx(9.5)           # 10 less the search made now
+    assert lr["warm cache (minutes)"] == pytest.approx(9.5)  # 10 less the search made now
     assert lr["cold cache (minutes)"] == pytest.approx(9.5 + 14.0 + 0.5)  # the base model and the search, made here
-    assert lr2["warm cache (minutes)"] == pytest.approx(3.0)          # 5 less the fine-tune made now
-    assert lr2["cold cache (minutes)"] == pytest.approx(3.0 + 2.0)    # the base model is chapter 04's, not counted again
+    assert lr2["warm cache (minutes)"] == pytest.approx(3.0)  # 5 less the fine-tune made now
+    assert lr2["cold cache (minutes)"] == pytest.approx(3.0 + 2.0)  # the base model is chapter 04's, not counted again
 
 
 def test_chapter_costs_refuses_results_without_the_ledger():
@@ -127,14 +132,22 @@ def test_search_key_follows_the_text_the_settings_and_the_code(monkeypatch):
     state = llama.build_model(SPEC).state_dict()
     data = lm_data.Data(SPEC)
     kw = dict(seed=0, length=None, extra_seeds=None, short_of=None, short_start="identity", device="cpu")
-    key = lambda *a, **k: cache.content_key(sr.search_payload(*a, **(kw | k)))
+
+    def key(*a, **k):
+        return cache.content_key(sr.search_payload(*a, **(kw | k)))
+
     ref = key(state, SPEC, data, 2, TINY)
-    assert key(state, SPEC, data, 2, dataclasses.replace(TINY, seeds=(0, 1, 2))) == ref  # the seed list is not this search's
+    assert (
+        key(state, SPEC, data, 2, dataclasses.replace(TINY, seeds=(0, 1, 2))) == ref
+    )  # the seed list is not this search's
     assert key(state, SPEC, data, 2, dataclasses.replace(TINY, samples=2)) != ref
     assert key(state, SPEC, data, 4, TINY) != ref
-    assert key(state, SPEC, data, 2, TINY, extra_seeds={"a": [1.0, 2.0], "b": [1.0, 3.0]}) != \
-        key(state, SPEC, data, 2, TINY, extra_seeds={"b": [1.0, 3.0], "a": [1.0, 2.0]})  # the population's order
-    assert key(state, SPEC, data, 2, TINY, short_of=[1.0, 1.0000001]) != key(state, SPEC, data, 2, TINY, short_of=[1.0, 1.0])
+    assert key(state, SPEC, data, 2, TINY, extra_seeds={"a": [1.0, 2.0], "b": [1.0, 3.0]}) != key(
+        state, SPEC, data, 2, TINY, extra_seeds={"b": [1.0, 3.0], "a": [1.0, 2.0]}
+    )  # the population's order
+    assert key(state, SPEC, data, 2, TINY, short_of=[1.0, 1.0000001]) != key(
+        state, SPEC, data, 2, TINY, short_of=[1.0, 1.0]
+    )
     saved = data.search
     data.search = saved[1:]  # other search text
     try:
@@ -151,15 +164,22 @@ def test_checkpoints_enter_the_ledger_made_then_loaded(tmp_cache):
 
     data = lm_data.Data(SPEC)
     history = [{"step": 0, "seconds": 0.0, "loss": 1.0}, {"step": 9, "seconds": 60.0, "loss": 0.5}]
-    make = lambda: (llama.build_model(SPEC), history)
-    build = lambda state: llama.build_model(SPEC, state)
+
+    def make():
+        return (llama.build_model(SPEC), history)
+
+    def build(state):
+        return llama.build_model(SPEC, state)
+
     t0 = cache.time.time()
     assert checkpoints.cached_weights("llama", "k", data, make, build)[2] is False
     t1 = cache.time.time()
     assert checkpoints.cached_weights("llama", "k", data, make, build)[2] is True
     (made,), (loaded,) = cache.work_since(t0)[:1], cache.work_since(t1)
     assert made == {"kind": "model", "id": "llama/k", "minutes": made["minutes"], "loaded": False}
-    assert loaded["loaded"] and loaded["id"] == "llama/k" and loaded["minutes"] == pytest.approx(10 * 60 / 9 / 60)  # steps 0…9 at 60/9 s each
+    assert (
+        loaded["loaded"] and loaded["id"] == "llama/k" and loaded["minutes"] == pytest.approx(10 * 60 / 9 / 60)
+    )  # steps 0…9 at 60/9 s each
 
 
 def test_a_chapter_records_its_cache_work(tmp_cache, tmp_results):
@@ -193,6 +213,7 @@ def test_publish_folder_replaces_by_renames_and_keeps_a_copy_published_meanwhile
     assert sorted(p.name for p in tmp_path.iterdir()) == ["key"]  # nothing left aside
 
     import os
+
     real_replace, calls = os.replace, []
 
     def racing_replace(src, dst):  # another writer publishes right after ours moved the old copy aside

@@ -1,4 +1,5 @@
 """The claims registry: every claim of the ledger brief is there, quoted faithfully, and judged by its rule."""
+
 import json
 import re
 
@@ -6,7 +7,6 @@ import pytest
 
 from lcreport import claims as cl
 from lcreport.paths import ROOT
-
 
 #: The project's brief and the source articles sit beside a developer's checkout, not in the repository:
 #: when they are there, the registry is cross-checked against them; a clone alone skips these two tests.
@@ -56,8 +56,11 @@ def test_committed_results_hold_every_evidence_key():
 
 
 def test_missing_evidence_fails_loudly():
-    broken = (cl.Claim("C999-1", "000", 1, "", "x", "units", "—", "tokens-han", ("tokens.no_such_key",),
-                       cl.BY_ID["C002-1"].rule),)
+    broken = (
+        cl.Claim(
+            "C999-1", "000", 1, "", "x", "units", "—", "tokens-han", ("tokens.no_such_key",), cl.BY_ID["C002-1"].rule
+        ),
+    )
     with pytest.raises(cl.MissingEvidenceError, match="no_such_key"):
         cl.validate({}, broken)
     with pytest.raises(cl.MissingEvidenceError, match="no evidence key"):
@@ -79,14 +82,29 @@ def test_verdicts_follow_the_numbers():
     assert cl.assess(c, {"complexity.seed001_base_recomputed": 8.05e8})[0] == "wrong"
     assert cl.assess(c, {"complexity.seed001_base_recomputed": 5.1e11})[0] == "supported"
     c = cl.BY_ID["C003-7"]
-    one = lambda v: {"value": v, "ci95": [v, v], "n": 20}
+
+    def one(v):
+        return {"value": v, "ci95": [v, v], "n": 20}
+
     han = {"a": one(0.7), "b": one(1.0)}
-    assert cl.assess(c, {"tokens.zh_chars_per_token_ci": {"a": one(0.7), "b": one(1.0)},
-                         "tokens.han_per_token_ci": han})[0] == "wrong"
-    assert cl.assess(c, {"tokens.zh_chars_per_token_ci": {"a": one(0.7), "b": one(1.7)},
-                         "tokens.han_per_token_ci": han})[0] == "supported with caveat"
-    assert cl.assess(c, {"tokens.zh_chars_per_token_ci": {"a": one(1.8), "b": one(1.7)},
-                         "tokens.han_per_token_ci": han})[0] == "supported"
+    assert (
+        cl.assess(c, {"tokens.zh_chars_per_token_ci": {"a": one(0.7), "b": one(1.0)}, "tokens.han_per_token_ci": han})[
+            0
+        ]
+        == "wrong"
+    )
+    assert (
+        cl.assess(c, {"tokens.zh_chars_per_token_ci": {"a": one(0.7), "b": one(1.7)}, "tokens.han_per_token_ci": han})[
+            0
+        ]
+        == "supported with caveat"
+    )
+    assert (
+        cl.assess(c, {"tokens.zh_chars_per_token_ci": {"a": one(1.8), "b": one(1.7)}, "tokens.han_per_token_ci": han})[
+            0
+        ]
+        == "supported"
+    )
     assert cl.assess(cl.BY_ID["C000-5"], {}) == ("opinion", "recorded, not tested")
 
 
@@ -97,12 +115,22 @@ def test_every_judged_claim_says_what_would_change_its_verdict():
 
 
 def test_evidence_is_described_with_its_interval_and_n():
-    assert cl.describe("bert.x", {"value": 0.05, "ci95": [0.02, 0.08], "n": 40, "p": 0.001}) == \
-        "bert.x = 0.05 (95% CI 0.02 to 0.08, n = 40, p = 0.001)"
-    comparison = {"a": "PI", "b": "LongRoPE", "diff": -0.68, "ci95": [-0.73, -0.63], "n": 24,
-                  "test": "paired bootstrap (percentile)"}
-    assert cl.describe("longrope.c", comparison) == \
-        "longrope.c: LongRoPE − PI: -0.68 (95% CI -0.73 to -0.63, n = 24; paired bootstrap (percentile))"
+    assert (
+        cl.describe("bert.x", {"value": 0.05, "ci95": [0.02, 0.08], "n": 40, "p": 0.001})
+        == "bert.x = 0.05 (95% CI 0.02 to 0.08, n = 40, p = 0.001)"
+    )
+    comparison = {
+        "a": "PI",
+        "b": "LongRoPE",
+        "diff": -0.68,
+        "ci95": [-0.73, -0.63],
+        "n": 24,
+        "test": "paired bootstrap (percentile)",
+    }
+    assert (
+        cl.describe("longrope.c", comparison)
+        == "longrope.c: LongRoPE − PI: -0.68 (95% CI -0.73 to -0.63, n = 24; paired bootstrap (percentile))"
+    )
     assert "no interval" in cl.describe("complexity.k", 4096)
     assert "a table of 2 entries" in cl.describe("tokens.t", {"a": 1, "b": 2})
     per = {"Qwen": {"value": 1.5, "ci95": [1.48, 1.59], "n": 20}}
@@ -114,8 +142,10 @@ def test_evidence_is_described_with_its_interval_and_n():
 def test_interval_figures_keep_their_interval_when_loaded():
     from lcreport.claims.ledger import chapter_figures
 
-    data = {"figures": {"a": {"value": 1.0, "ci95": [0.5, 1.5], "n": 9}, "b": {"value": 3}},
-            "comparisons": [{"id": "c", "diff": 0.1, "ci95": [0.0, 0.2], "n": 5}]}
+    data = {
+        "figures": {"a": {"value": 1.0, "ci95": [0.5, 1.5], "n": 9}, "b": {"value": 3}},
+        "comparisons": [{"id": "c", "diff": 0.1, "ci95": [0.0, 0.2], "n": 5}],
+    }
     figures = chapter_figures("ch", data)
     assert figures["ch.a"] == {"value": 1.0, "ci95": [0.5, 1.5], "n": 9}
     assert figures["ch.b"] == 3 and figures["ch.c"]["diff"] == 0.1

@@ -1,5 +1,3 @@
-import json
-
 import nbformat
 
 from lcreport import cli
@@ -52,10 +50,18 @@ def test_committed_notebooks_take_typed_literal_parameters():
         params = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
         assert len(params) == 1, path.name
         tree = ast.parse(params[0].source)
-        values = {t.id: n.value.value for n in tree.body if isinstance(n, ast.Assign) for t in n.targets
-                  if isinstance(n.value, ast.Constant)}
-        values |= {n.target.id: n.value.value for n in tree.body if isinstance(n, ast.AnnAssign)
-                   and isinstance(n.value, ast.Constant)}
+        values = {
+            t.id: n.value.value
+            for n in tree.body
+            if isinstance(n, ast.Assign)
+            for t in n.targets
+            if isinstance(n.value, ast.Constant)
+        }
+        values |= {
+            n.target.id: n.value.value
+            for n in tree.body
+            if isinstance(n, ast.AnnAssign) and isinstance(n.value, ast.Constant)
+        }
         assert values == {"profile": "cpu", "device": "auto", "seed": 0}, path.name
         for cell in nb.cells:
             assert "os.environ" not in cell.source, f"{path.name} reads the environment"

@@ -1,4 +1,5 @@
 """The analytic cost model, held to published model sizes, transformers and torch's FLOP counter."""
+
 import pytest
 import torch
 from torch.utils.flop_counter import FlopCounterMode
@@ -18,26 +19,37 @@ def test_gqa_shrinks_the_kv_cache_by_the_head_ratio():
     assert cx.kv_cache_bytes(SHAPES["Llama-3-8B (GQA)"]) == cx.kv_cache_bytes(SHAPES["Llama-2-7B"]) // 4
 
 
-@pytest.mark.parametrize("name, published", [
-    ("BERT-base", 109_482_240),          # BertModel('bert-base-uncased').num_parameters()
-    ("Llama-2-7B", 6_738_415_616),
-    ("Llama-3-8B (GQA)", 8_030_261_248),
-    ("Llama-2-70B (GQA)", 68_976_648_192),
-])
+@pytest.mark.parametrize(
+    "name, published",
+    [
+        ("BERT-base", 109_482_240),  # BertModel('bert-base-uncased').num_parameters()
+        ("Llama-2-7B", 6_738_415_616),
+        ("Llama-3-8B (GQA)", 8_030_261_248),
+        ("Llama-2-70B (GQA)", 68_976_648_192),
+    ],
+)
 def test_parameter_counts_match_the_published_models(name, published):
     assert cx.parameter_count(SHAPES[name]) == published
 
 
 def _tiny_llama_shape(kv_heads):
-    return cx.ModelShape("tiny", n_layers=2, d_model=64, n_heads=4, n_kv_heads=kv_heads, d_ff=96,
-                         vocab_size=101, max_positions=256)
+    return cx.ModelShape(
+        "tiny", n_layers=2, d_model=64, n_heads=4, n_kv_heads=kv_heads, d_ff=96, vocab_size=101, max_positions=256
+    )
 
 
 def _tiny_llama(shape):
-    config = LlamaConfig(vocab_size=shape.vocab_size, hidden_size=shape.d_model, intermediate_size=shape.d_ff,
-                         num_hidden_layers=shape.n_layers, num_attention_heads=shape.n_heads,
-                         num_key_value_heads=shape.n_kv_heads, max_position_embeddings=shape.max_positions,
-                         tie_word_embeddings=False, attn_implementation="eager")
+    config = LlamaConfig(
+        vocab_size=shape.vocab_size,
+        hidden_size=shape.d_model,
+        intermediate_size=shape.d_ff,
+        num_hidden_layers=shape.n_layers,
+        num_attention_heads=shape.n_heads,
+        num_key_value_heads=shape.n_kv_heads,
+        max_position_embeddings=shape.max_positions,
+        tie_word_embeddings=False,
+        attn_implementation="eager",
+    )
     return LlamaForCausalLM(config).eval()
 
 
@@ -49,10 +61,29 @@ def test_parameter_count_equals_transformers_llama(kv_heads):
 
 @pytest.mark.parametrize("positions", [512, 2048])
 def test_parameter_count_equals_transformers_bert_and_grows_with_learned_positions(positions):
-    shape = cx.ModelShape("tiny-bert", 2, 64, 4, 4, 128, 100, mlp="standard", positions="learned",
-                          max_positions=positions, lm_head=False, bias=True, encoder=True)
-    config = BertConfig(vocab_size=100, hidden_size=64, num_hidden_layers=2, num_attention_heads=4,
-                        intermediate_size=128, max_position_embeddings=positions)
+    shape = cx.ModelShape(
+        "tiny-bert",
+        2,
+        64,
+        4,
+        4,
+        128,
+        100,
+        mlp="standard",
+        positions="learned",
+        max_positions=positions,
+        lm_head=False,
+        bias=True,
+        encoder=True,
+    )
+    config = BertConfig(
+        vocab_size=100,
+        hidden_size=64,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        intermediate_size=128,
+        max_position_embeddings=positions,
+    )
     assert cx.parameter_count(shape) == BertModel(config).num_parameters()
 
 
@@ -127,6 +158,7 @@ def test_kaplan_counts_half_the_attention_and_doubles_the_crossover():
     n_ctx = 2048
     non_embedding = cx.forward_flops(1, g)["linear"] - cx.lm_head_flops(1, g)
     assert cx.flops_per_token(n_ctx, g, "kaplan") - cx.lm_head_flops(1, g) == pytest.approx(
-        non_embedding + 2 * g.n_layers * n_ctx * g.d_model)
+        non_embedding + 2 * g.n_layers * n_ctx * g.d_model
+    )
     with pytest.raises(ValueError, match="convention"):
         cx.forward_flops(10, s, "causal")

@@ -1,4 +1,5 @@
 """The complexity chapter's sections: the figures its prose and the claims registry read, and its charts."""
+
 from types import SimpleNamespace
 
 import matplotlib
@@ -11,10 +12,17 @@ from matplotlib.figure import Figure
 
 from lcreport.analysis import attention_timing as at
 from lcreport.analysis import complexity as cx
-from lcreport.analysis import complexity_chapter as ch
+from lcreport.chapters import c01_complexity as ch
 
-TINY = SimpleNamespace(attention_lengths=(16, 32, 64, 128), attention_heads=1, attention_head_dim=8,
-                       timing_repeats=2, timing_warmup=0, matmul_size=32, memory_lengths=(256, 512, 1024))
+TINY = SimpleNamespace(
+    attention_lengths=(16, 32, 64, 128),
+    attention_heads=1,
+    attention_head_dim=8,
+    timing_repeats=2,
+    timing_warmup=0,
+    matmul_size=32,
+    memory_lengths=(256, 512, 1024),
+)
 
 
 def _value(figure):
@@ -47,7 +55,10 @@ def test_whole_model_figures_agree_with_the_table_and_carry_units():
     assert figures["llama7_per_token_ratio_4096_512"] * 8 == pytest.approx(figures["llama7_ratio_4096_512"])
     assert figures["llama7_crossover"]["unit"] == "tokens"
     assert round(_value(figures["llama7_crossover"])) == llama7["crossover n*"]
-    assert figures["llama7_training_flops_4096"]["value"] == 3 * cx.forward_flops(4096, cx.MODEL_SHAPES["Llama-2-7B"])["total"]
+    assert (
+        figures["llama7_training_flops_4096"]["value"]
+        == 3 * cx.forward_flops(4096, cx.MODEL_SHAPES["Llama-2-7B"])["total"]
+    )
 
 
 def test_quadratic_share_grows_with_length_and_crosses_one_half_at_the_crossover():
@@ -73,8 +84,16 @@ def _synthetic_timings():
     rows = []
     for n in TINY.attention_lengths:
         for method, t in (("naive", 1e-9 * n**2), ("sdpa", 1e-6 * n)):
-            rows.append({"method": method, "n": n, "median_s": t, "q25_s": 0.9 * t, "q75_s": 1.1 * t,
-                         "gflop_per_s": at.attention_flops(n, 1, 8) / t / 1e9})
+            rows.append(
+                {
+                    "method": method,
+                    "n": n,
+                    "median_s": t,
+                    "q25_s": 0.9 * t,
+                    "q75_s": 1.1 * t,
+                    "gflop_per_s": at.attention_flops(n, 1, 8) / t / 1e9,
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -108,8 +127,18 @@ def test_timing_section_on_tiny_sizes_returns_every_figure():
 
 def test_memory_section_figures_and_plot(monkeypatch):
     def fake_table(lengths, *, heads, head_dim, device, methods=("naive", "sdpa")):
-        return pd.DataFrame([{"method": m, "n": n, "extra_peak_MiB": 2 * (n / 256) ** 2 if m == "naive" else 0.0,
-                              "score_matrix_MiB": (n / 256) ** 2} for n in lengths for m in methods])
+        return pd.DataFrame(
+            [
+                {
+                    "method": m,
+                    "n": n,
+                    "extra_peak_MiB": 2 * (n / 256) ** 2 if m == "naive" else 0.0,
+                    "score_matrix_MiB": (n / 256) ** 2,
+                }
+                for n in lengths
+                for m in methods
+            ]
+        )
 
     monkeypatch.setattr(at, "attention_memory_table", fake_table)
     memory, figures = ch.memory_section(TINY, "cpu")

@@ -1,9 +1,10 @@
 """The critique chapter's own experiments: the seed's Transformer code, gradients by length, RULER."""
+
 import numpy as np
 import pytest
 import torch
 
-from lcreport.analysis import critique as cr
+from lcreport.chapters import c06_critique as cr
 
 
 def test_seed002_code_fails_where_we_say_it_does():
@@ -21,8 +22,15 @@ def tiny_llama(seed: int = 0):
     from transformers import LlamaConfig, LlamaForCausalLM
 
     torch.manual_seed(seed)
-    cfg = LlamaConfig(vocab_size=64, hidden_size=32, intermediate_size=64, num_hidden_layers=2,
-                      num_attention_heads=2, num_key_value_heads=2, max_position_embeddings=64)
+    cfg = LlamaConfig(
+        vocab_size=64,
+        hidden_size=32,
+        intermediate_size=64,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        num_key_value_heads=2,
+        max_position_embeddings=64,
+    )
     return LlamaForCausalLM(cfg)
 
 
@@ -64,7 +72,10 @@ def test_ruler_lengths_parse():
 
 
 def test_ruler_table_is_one_named_version_with_every_row():
-    ours = [{"configuration": "a", "claimed": 1024, "effective": 256}, {"configuration": "b", "claimed": 512, "effective": 512}]
+    ours = [
+        {"configuration": "a", "claimed": 1024, "effective": 256},
+        {"configuration": "b", "claimed": 512, "effective": 512},
+    ]
     ruler, _, f = cr.ruler_comparison(ours)
     assert "c3f5e3b4f87f97e048793bb510a3a6b19a46bf3a" in f["ruler_source"]
     assert f["ruler_models"] == len(f["ruler_table"]) == 44  # every model row of that README

@@ -1,6 +1,7 @@
 """Every evidence key of the claims registry names a figure or comparison id that is written literally (a whole
 string literal, not assembled by an f-string) in the package or in a chapter's code, so that grep finds the code
 that writes it."""
+
 import json
 
 import pytest
@@ -30,5 +31,6 @@ def test_the_registry_has_evidence_keys():
 @pytest.mark.parametrize("key", KEYS)
 def test_every_evidence_id_is_a_literal_in_the_code_that_writes_it(key):
     _, ident = key.split(".", 1)
-    assert f'"{ident}"' in SOURCES or f"'{ident}'" in SOURCES, \
+    assert f'"{ident}"' in SOURCES or f"'{ident}'" in SOURCES, (
         f"{key}: no string literal {ident!r} in lcreport/ or in a notebook's code (built with an f-string?)"
+    )

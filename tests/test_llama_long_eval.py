@@ -1,4 +1,5 @@
 """The small-Llama pipeline: data formats, checkpoint cache, evaluation, and n̂ against transformers."""
+
 import dataclasses
 
 import numpy as np
@@ -6,8 +7,10 @@ import pytest
 import torch
 
 from lcreport import stats
-from lcreport.longrope import evaluation as ev, extension as ext
-from lcreport.models import checkpoints, llama, lm_data, training, rope as rp
+from lcreport.longrope import evaluation as ev
+from lcreport.longrope import extension as ext
+from lcreport.models import checkpoints, llama, lm_data, training
+from lcreport.models import rope as rp
 from lcreport.profiles import PROFILES
 from lcreport.tasks import copying, passkey
 
@@ -30,7 +33,7 @@ def test_digits_are_single_tokens_and_the_key_ends_the_sequence(data):
 def test_repeated_span_appears_twice_at_the_asked_distance(data):
     ids, second = copying.repeat_example(data, 64, 8, 10, np.random.default_rng(1))
     first_start = second.start - 8 - 10
-    assert ids[first_start:first_start + 8] == ids[second]
+    assert ids[first_start : first_start + 8] == ids[second]
     with pytest.raises(ValueError, match="exceed"):
         copying.repeat_example(data, 64, 30, 10, np.random.default_rng(1))
 
@@ -110,7 +113,7 @@ def test_start_token_sequences_begin_with_it_and_keep_their_length(data):
     ids, w = lm_data.copy_batch(bos, np.random.default_rng(0), data.start_id)
     assert ids.shape == (SPEC.batch_size, SPEC.train_length) and (ids[:, 0] == data.start_id).all()
     half = (SPEC.train_length - 1) // 2
-    assert (ids[:, 1:1 + half] == ids[:, 1 + half:1 + 2 * half]).all()  # still a copy after the start token
+    assert (ids[:, 1 : 1 + half] == ids[:, 1 + half : 1 + 2 * half]).all()  # still a copy after the start token
     with pytest.raises(ValueError, match="start id"):
         lm_data.copy_batch(bos, np.random.default_rng(0))
     chunks = ev.eval_chunks(data.heldout, 32, 3)
@@ -143,8 +146,8 @@ def test_teacher_forced_argmax_equals_greedy_decoding(state, data):
     rng = np.random.default_rng(3)
     for _ in range(3):
         ids, answer = passkey.passkey_example(data, 64, 0.5, rng)
-        prefix = torch.tensor([ids[:answer.start]])
-        greedy = model.generate(prefix, max_new_tokens=5, do_sample=False, pad_token_id=0)[0, answer.start:]
+        prefix = torch.tensor([ids[: answer.start]])
+        greedy = model.generate(prefix, max_new_tokens=5, do_sample=False, pad_token_id=0)[0, answer.start :]
         x = torch.cat([prefix[0], greedy])[None]
         assert ev.answer_argmax(model, x, answer)[0].tolist() == greedy.tolist()
         other = greedy.clone()
@@ -167,8 +170,9 @@ def test_perplexity_interval_brackets_the_point_estimate():
 def test_fine_tuning_moves_the_weights_and_logs_the_loss(data, state):
     model = ext.extended_model(state, SPEC, "linear", 2)
     before = {k: v.clone() for k, v in model.state_dict().items()}
-    model, history = training.fine_tune(model, data, length=2 * SPEC.train_length, steps=2, batch_size=2, lr=1e-3,
-                                     device=torch.device("cpu"))
+    model, history = training.fine_tune(
+        model, data, length=2 * SPEC.train_length, steps=2, batch_size=2, lr=1e-3, device=torch.device("cpu")
+    )
     assert len(history) == 2 and all(np.isfinite(h["loss"]) for h in history)
     assert any(not torch.equal(before[k], v) for k, v in model.state_dict().items())
 
@@ -209,7 +213,7 @@ def test_answer_argmax_with_kept_logits_equals_full_logits(data, state):
     ids, answer = passkey.passkey_example(data, 64, 0.5, rng)
     x = torch.tensor([ids])
     with torch.inference_mode():
-        full = model(input_ids=x).logits[:, answer.start - 1:answer.stop - 1].argmax(-1)
+        full = model(input_ids=x).logits[:, answer.start - 1 : answer.stop - 1].argmax(-1)
     assert torch.equal(ev.answer_argmax(model, x, answer), full)
     with pytest.raises(ValueError, match="end the sequence"):
         ev.answer_argmax(model, x, slice(10, 15))
@@ -225,8 +229,9 @@ def test_scoring_the_last_tokens_only_equals_the_tail_of_the_full_scores(data, s
     assert full.shape == (5, 95)
     with torch.inference_mode():
         reference = model(input_ids=chunks).logits[:, :-1]
-    torch.testing.assert_close(full, torch.nn.functional.cross_entropy(reference.transpose(1, 2), chunks[:, 1:],
-                                                                       reduction="none"))
+    torch.testing.assert_close(
+        full, torch.nn.functional.cross_entropy(reference.transpose(1, 2), chunks[:, 1:], reduction="none")
+    )
     for batch in (1, 2, None):
         tail = ev.token_nll(model, chunks, batch, last=20)
         assert tail.shape == (5, 20)

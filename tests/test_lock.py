@@ -1,4 +1,5 @@
 """requirements.lock (pip-compile --generate-hashes) agrees with the pins of pyproject.toml."""
+
 import re
 import tomllib
 

@@ -1,4 +1,5 @@
 """LongRoPE part 1's experiment functions: per-unit rows, paired comparisons, the retrieval bar, the glue."""
+
 import dataclasses
 
 import numpy as np
@@ -6,16 +7,28 @@ import pytest
 import torch
 
 from lcreport import stats
-from lcreport.longrope import evaluation as ev, experiments as ex, top_scale as ts
+from lcreport.chapters.base_model import BaseModel
+from lcreport.chapters.c04_longrope import no_finetuning as ex
+from lcreport.chapters.c04_longrope import top_scale as ts
+from lcreport.chapters.sections import Section, record
+from lcreport.longrope import evaluation as ev
 from lcreport.longrope.evolution import Candidate, SearchResult
-from lcreport.models import llama, lm_data, rope as rp
+from lcreport.models import llama, lm_data
+from lcreport.models import rope as rp
 from lcreport.profiles import PROFILES
 from lcreport.results import COMPARISON_FIELDS, TRIAL_COLUMNS, Run
 
 SMOKE = PROFILES["smoke"]
 SPEC = dataclasses.replace(SMOKE.llama, steps=3, warmup=1)
-P = dataclasses.replace(SMOKE, llama=SPEC, scales=(2,), eval_chunks=3, passkey_trials=3, passkey_depths=(0.2, 0.8),
-                        search=dataclasses.replace(SMOKE.search, seeds=(3, 5)))
+P = dataclasses.replace(
+    SMOKE,
+    llama=SPEC,
+    scales=(2,),
+    eval_chunks=3,
+    passkey_trials=3,
+    passkey_depths=(0.2, 0.8),
+    search=dataclasses.replace(SMOKE.search, seeds=(3, 5)),
+)
 
 
 @pytest.fixture(scope="module")
@@ -24,7 +37,7 @@ def base():
     model = llama.build_model(SPEC)
     state = {k: v.detach().clone() for k, v in model.state_dict().items()}
     history = [{"step": 0, "loss": 5.0, "tokens": 512, "seconds": 1.0, "lr": 1e-3}]
-    return ex.BaseModel(SPEC, data, model, state, history, True, torch.device("cpu"))
+    return BaseModel(SPEC, data, model, state, history, True, torch.device("cpu"))
 
 
 @pytest.fixture(scope="module")
@@ -36,9 +49,10 @@ def searches():
     for s in P.scales:
         for sd, f in zip(P.search.seeds, (rp.factors_yarn, rp.factors_pi)):
             factors = tuple(float(x) for x in f(s, dim, SPEC.rope_theta, SPEC.train_length))
-            out[(s, sd)] = SearchResult(Candidate(factors, 4 if sd == 3 else 0), 10.0,
-                                        initial={"PI": 12.0, "NTK": 11.0, "YaRN": 10.5})
-    return ex.Section(None, {}, results={"searches": out, "chosen": {s: 5 for s in P.scales}})
+            out[(s, sd)] = SearchResult(
+                Candidate(factors, 4 if sd == 3 else 0), 10.0, initial={"PI": 12.0, "NTK": 11.0, "YaRN": 10.5}
+            )
+    return Section(None, {}, results={"searches": out, "chosen": {s: 5 for s in P.scales}})
 
 
 @pytest.fixture(scope="module")
@@ -77,6 +91,7 @@ def test_method_trials_reproduce_the_table(methods):
     """Every method at every scale has one nll row per window; the per-unit rows average back to the
     table's figures; LongRoPE is the search chosen on validation."""
     import pandas as pd
+
     trials = pd.DataFrame(methods.trials)
     assert set(TRIAL_COLUMNS) <= set(trials.columns)
     table = methods.results["methods"].set_index("method")
@@ -91,10 +106,13 @@ def test_method_trials_reproduce_the_table(methods):
 
 def test_the_chosen_search_is_the_one_applied(base, searches, methods):
     from lcreport.longrope.extension import extended_model
+
     kw = ex.chosen_kwargs(searches, 2)
     assert kw["n_hat"] == 0 and kw["long_factor"] == searches.results["searches"][(2, 5)].best.factors
     m = extended_model(base.state, SPEC, "longrope", 2, **kw)
-    nll = ev.perplexity(m, ex.evaluation_chunks(base, 2 * SPEC.train_length, P, 0), SPEC.train_length)["nll_last_chunks"]
+    nll = ev.perplexity(m, ex.evaluation_chunks(base, 2 * SPEC.train_length, P, 0), SPEC.train_length)[
+        "nll_last_chunks"
+    ]
     assert nll == pytest.approx(methods.results["scored"][ts.LR])
 
 
@@ -102,8 +120,12 @@ def test_searches_are_chosen_on_the_validation_split(base, tmp_path, monkeypatch
     """A real (tiny) search per seed; the chosen seed has the lowest validation perplexity, and the
     validation split shares no token position with the search book's fitness part."""
     monkeypatch.setenv("LCREPORT_CACHE", str(tmp_path))  # every search runs (none from the cache)
-    tiny = dataclasses.replace(P, search=dataclasses.replace(SMOKE.search, population=3, generations=1, mutations=1,
-                                                             crossovers=1, samples=2, seeds=(0, 1)))
+    tiny = dataclasses.replace(
+        P,
+        search=dataclasses.replace(
+            SMOKE.search, population=3, generations=1, mutations=1, crossovers=1, samples=2, seeds=(0, 1)
+        ),
+    )
     section = ex.longrope_searches(base, tiny)
     rows = section.table.reset_index()
     best = rows.loc[rows["validation ppl"].idxmin(), "seed"]
@@ -127,21 +149,28 @@ def test_top_scale_comparisons_pair_by_window(methods, base):
         assert c["diff"] == pytest.approx((scored[b] - scored[a]).mean())
         assert found.figures[key] == stats.relation(c)
     assert found.figures["lr_best_ppl"]["value"] == pytest.approx(np.exp(scored[ts.LR].mean()))
-    assert found.figures["lr_vs_base_L"] == pytest.approx(np.exp(scored[ts.LR].mean()) /
-                                                          plain.table.loc[SPEC.train_length, "ppl (last L tokens)"])
+    assert found.figures["lr_vs_base_L"] == pytest.approx(
+        np.exp(scored[ts.LR].mean()) / plain.table.loc[SPEC.train_length, "ppl (last L tokens)"]
+    )
 
 
 def test_grid_cells_that_are_library_methods_match_them(base, searches, methods):
     """The grid reuses a method's scores for the cells of ``SAME_AS_METHOD``: computed through the longrope
     type with that temperature, each gives the same NLL as the library's own type."""
     from lcreport.longrope.extension import extended_model
+
     chunks = ex.evaluation_chunks(base, 2 * SPEC.train_length, P, 0)
     dim = SPEC.hidden // SPEC.heads
     for (name, temp), label in ts.SAME_AS_METHOD.items():
         method = ts.FACTOR_SETS[name]
-        kw = ex.chosen_kwargs(searches, 2) if method is None else \
-            {"long_factor": rp.FACTOR_FUNCTIONS[method](2, dim, SPEC.rope_theta, SPEC.train_length)}
-        m = extended_model(base.state, SPEC, "longrope", 2, attention_factor=rp.TEMPERATURES[temp](2, SPEC.train_length), **kw)
+        kw = (
+            ex.chosen_kwargs(searches, 2)
+            if method is None
+            else {"long_factor": rp.FACTOR_FUNCTIONS[method](2, dim, SPEC.rope_theta, SPEC.train_length)}
+        )
+        m = extended_model(
+            base.state, SPEC, "longrope", 2, attention_factor=rp.TEMPERATURES[temp](2, SPEC.train_length), **kw
+        )
         nll = ev.perplexity(m, chunks, SPEC.train_length)["nll_last_chunks"]
         assert nll == pytest.approx(methods.results["scored"][label], abs=1e-4), (name, temp)
 
@@ -157,8 +186,13 @@ def test_grid_splits_longrope_minus_yarn_into_factors_and_temperature(grid, meth
 
 
 def test_temperature_shares():
-    scored = {("PI", "none"): np.array([3.0]), ("YaRN", "none"): np.array([2.5]), ("YaRN", "YaRN's"): np.array([2.0]),
-              ("searched", "none"): np.array([2.2]), ("searched", "LongRoPE's"): np.array([2.0])}
+    scored = {
+        ("PI", "none"): np.array([3.0]),
+        ("YaRN", "none"): np.array([2.5]),
+        ("YaRN", "YaRN's"): np.array([2.0]),
+        ("searched", "none"): np.array([2.2]),
+        ("searched", "LongRoPE's"): np.array([2.0]),
+    }
     shares = ts.temperature_shares(scored)
     assert shares["yarn_gain_over_pi"] == pytest.approx(1.0) and shares["yarn_temperature_share"] == pytest.approx(0.5)
     assert shares["lr_temperature_share"] == pytest.approx(0.2)
@@ -182,6 +216,7 @@ def test_search_heldout_sets_each_seed_against_its_best_start(base, searches, gr
 def test_pass_keys_at_the_top_scale_pair_the_same_prompts(base, searches):
     section = ts.passkeys_top(base, P, searches, seed=0)
     import pandas as pd
+
     trials = pd.DataFrame(section.trials)
     per_arm = P.passkey_trials * len(P.passkey_depths)
     for experiment in ("passkey_noft", "passkey_ood"):
@@ -217,9 +252,19 @@ def test_retrieval_at_L_scores_both_templates(base):
 def test_record_glues_figures_and_keeps_trials_and_comparisons(tmp_results):
     run = Run(chapter="t", profile=SMOKE, device=torch.device("cpu"))
     row = {"experiment": "e", "arm": "a", "scale": 2, "seed": 0, "unit": 0, "metric": "m", "value": 1.0}
-    comp = {"id": "c", "experiment": "e", "scale": 2, "metric": "m", "a": "a", "b": "b", "diff": 0.0,
-            "ci95": [0, 0], "n": 1, "test": "t"}
-    table = ex.record(run, ex.Section("T", {"x": 1.5, "y": {"value": 2.0, "ci95": (1, 3), "n": 4}}, [row], [comp]))
+    comp = {
+        "id": "c",
+        "experiment": "e",
+        "scale": 2,
+        "metric": "m",
+        "a": "a",
+        "b": "b",
+        "diff": 0.0,
+        "ci95": [0, 0],
+        "n": 1,
+        "test": "t",
+    }
+    table = record(run, Section("T", {"x": 1.5, "y": {"value": 2.0, "ci95": (1, 3), "n": 4}}, [row], [comp]))
     assert table == "T" and run.figures["y"]["ci95"] == [1.0, 3.0] and run.figures["x"]["value"] == 1.5
     assert run.trials == [row] and run.comparisons[0]["id"] == "c"
 
@@ -232,7 +277,8 @@ def test_training_summary_reports_the_cache_and_the_raw_loss_curve(base):
 
 
 def test_methods_plot_draws_every_method(methods):
-    from lcreport.longrope import experiment_plots as plots
+    from lcreport.chapters.c04_longrope import plots as plots
+
     fig = plots.plot_methods(methods.results["methods"], SPEC.train_length, ts.LR)
     assert len(fig.axes) == 2
     labels = {c.get_label() for c in fig.axes[1].containers}
@@ -240,7 +286,8 @@ def test_methods_plot_draws_every_method(methods):
 
 
 def test_the_n_hat_sweep_reads_each_model_its_own_way_and_pairs_every_value_with_zero(base):
-    from lcreport.longrope import start_tokens as stt
+    from lcreport.chapters.c04_longrope import start_tokens as stt
+
     bos_spec = dataclasses.replace(SPEC, bos=True)
     bos_model = llama.build_model(bos_spec)
     torch.manual_seed(1)
@@ -248,7 +295,7 @@ def test_the_n_hat_sweep_reads_each_model_its_own_way_and_pairs_every_value_with
         for p in bos_model.parameters():
             p.add_(0.01 * torch.randn_like(p))
     state = {k: v.detach().clone() for k, v in bos_model.state_dict().items()}
-    start_base = ex.BaseModel(bos_spec, base.data, bos_model, state, base.history, False, torch.device("cpu"))
+    start_base = BaseModel(bos_spec, base.data, bos_model, state, base.history, False, torch.device("cpu"))
     sweep = dataclasses.replace(P, nhat_values=(0, 1, 4))
     section = stt.nhat_sweep(base, start_base, sweep, seed=0)
     ids = [c["id"] for c in section.comparisons]
@@ -285,7 +332,7 @@ def test_retrieval_decomposition_changes_one_thing_per_step_on_the_same_prompts(
     total = sum(c["diff"] for c in by.values())
     assert total == pytest.approx(section.table["pass key exact"].iloc[-1] - section.table["pass key exact"].iloc[0])
     # chosen n̂ = 4 (search seed 3): n̂ = 0 is a second arm on the same prompts
-    four = ex.Section(None, {}, results={**searches.results, "chosen": {s: 3 for s in P.scales}})
+    four = Section(None, {}, results={**searches.results, "chosen": {s: 3 for s in P.scales}})
     section = ts.retrieval_decomposition(base, P, four, ts.passkeys_top(base, P, four, seed=0), seed=0)
     c = section.comparisons[0]
     assert c["b"].endswith("n̂ = 4") and section.figures["nhat_zero_passkey_top"]["n"] == per_arm

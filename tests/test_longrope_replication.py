@@ -1,5 +1,6 @@
 """The central no-fine-tune comparison across base models: the agreement rule on both sides, and the
 section's pairing (per base model and pooled) on tiny untrained models."""
+
 import dataclasses
 
 import numpy as np
@@ -8,15 +9,27 @@ import pytest
 import torch
 
 from lcreport import stats
-from lcreport.longrope import experiments as ex, replication as rep, top_scale as ts
+from lcreport.chapters.base_model import BaseModel
+from lcreport.chapters.c04_longrope import replication as rep
+from lcreport.chapters.c04_longrope import top_scale as ts
+from lcreport.chapters.sections import Section
 from lcreport.longrope.evolution import Candidate, SearchResult
-from lcreport.models import llama, lm_data, rope as rp
+from lcreport.models import llama, lm_data
+from lcreport.models import rope as rp
 from lcreport.profiles import PROFILES
 
 SMOKE = PROFILES["smoke"]
 SPEC = dataclasses.replace(SMOKE.llama, steps=3, warmup=1)
-P = dataclasses.replace(SMOKE, llama=SPEC, scales=(2,), eval_chunks=3, passkey_trials=2, passkey_depths=(0.2, 0.8),
-                        search=dataclasses.replace(SMOKE.search, seeds=(0,)), base_seeds=(0, 4))
+P = dataclasses.replace(
+    SMOKE,
+    llama=SPEC,
+    scales=(2,),
+    eval_chunks=3,
+    passkey_trials=2,
+    passkey_depths=(0.2, 0.8),
+    search=dataclasses.replace(SMOKE.search, seeds=(0,)),
+    base_seeds=(0, 4),
+)
 
 
 def cmp(diff, lo, hi, p=None):
@@ -48,15 +61,18 @@ def _base(seed):
     model = llama.build_model(spec)
     state = {k: v.detach().clone() for k, v in model.state_dict().items()}
     history = [{"step": 0, "loss": 5.0, "tokens": 512, "seconds": 1.0, "lr": 1e-3}]
-    return ex.BaseModel(spec, lm_data.Data(spec), model, state, history, True, torch.device("cpu"))
+    return BaseModel(spec, lm_data.Data(spec), model, state, history, True, torch.device("cpu"))
 
 
 def _searches(scales):
     dim = SPEC.hidden // SPEC.heads
-    out = {(s, 0): SearchResult(Candidate(tuple(float(x) for x in rp.factors_yarn(s, dim, SPEC.rope_theta,
-                                                                                   SPEC.train_length)), 0), 10.0)
-           for s in scales}
-    return ex.Section(None, {}, results={"searches": out, "chosen": {s: 0 for s in scales}})
+    out = {
+        (s, 0): SearchResult(
+            Candidate(tuple(float(x) for x in rp.factors_yarn(s, dim, SPEC.rope_theta, SPEC.train_length)), 0), 10.0
+        )
+        for s in scales
+    }
+    return Section(None, {}, results={"searches": out, "chosen": {s: 0 for s in scales}})
 
 
 @pytest.fixture(scope="module")
@@ -111,7 +127,9 @@ def test_pooled_comparison_pairs_windows_across_base_models(section):
     assert pooled["ci95"] == stats.paired_diff(a, b, seed=0)["ci95"]
     for s in P.base_seeds:
         c = by[f"rep_ppl_lr_vs_yarn_base{s}"]
-        assert c["base_seed"] == s and c["diff"] == pytest.approx(float((out.results[s][0][lr] - out.results[s][0][yarn]).mean()))
+        assert c["base_seed"] == s and c["diff"] == pytest.approx(
+            float((out.results[s][0][lr] - out.results[s][0][yarn]).mean())
+        )
         assert out.figures[f"rep_ppl_lr_vs_yarn_base{s}_relation"] == stats.relation(c)
     key = by["rep_passkey_lr_vs_yarn_pooled"]
     assert key["test"] == "exact McNemar" and key["n"] == len(P.base_seeds) * P.passkey_trials * len(P.passkey_depths)

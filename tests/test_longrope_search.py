@@ -26,8 +26,11 @@ def test_mutation_and_crossover_stay_in_the_search_space(seed):
 
 
 def _seeds():
-    return {"PI": rope.factors_pi(4, 32, 1e4, 256), "NTK": rope.factors_ntk(4, 32, 1e4, 256),
-            "YaRN": rope.factors_yarn(4, 32, 1e4, 256)}
+    return {
+        "PI": rope.factors_pi(4, 32, 1e4, 256),
+        "NTK": rope.factors_ntk(4, 32, 1e4, 256),
+        "YaRN": rope.factors_yarn(4, 32, 1e4, 256),
+    }
 
 
 def test_search_finds_the_optimum_of_a_synthetic_objective():
@@ -36,8 +39,9 @@ def test_search_finds_the_optimum_of_a_synthetic_objective():
     def fitness(c):
         return float(np.sum((np.array(c.factors) - target) ** 2)) + 0.01 * (c.n_hat != 4)
 
-    result = ls.evolutionary_search(fitness, SPACE, _seeds(), population=32, generations=60,
-                                    mutations=10, crossovers=10, seed=0)
+    result = ls.evolutionary_search(
+        fitness, SPACE, _seeds(), population=32, generations=60, mutations=10, crossovers=10, seed=0
+    )
     assert result.best_fitness < min(result.initial.values()) / 20
     assert np.max(np.abs(np.array(result.best.factors) - target)) < 0.35
     assert [h["best"] for h in result.history] == sorted([h["best"] for h in result.history], reverse=True)
@@ -46,6 +50,7 @@ def test_search_finds_the_optimum_of_a_synthetic_objective():
 def test_search_is_deterministic_under_a_seed():
     def fitness(c):
         return float(np.sum(np.array(c.factors)) + c.n_hat)
+
     kw = dict(population=8, generations=4, mutations=3, crossovers=3)
     r1 = ls.evolutionary_search(fitness, SPACE, _seeds(), seed=7, **kw)
     r2 = ls.evolutionary_search(fitness, SPACE, _seeds(), seed=7, **kw)

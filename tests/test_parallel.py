@@ -1,6 +1,8 @@
 """Two processes over gloo on the CPU (torchrun), against one: the loops of the gpu profile scale out
 through accelerate without changing what they compute."""
+
 import dataclasses
+
 import numpy as np
 import pytest
 
@@ -36,8 +38,13 @@ def test_prepare_trains_what_the_chapters_load(tmp_path, monkeypatch):
     monkeypatch.setenv("LCREPORT_CACHE", str(tmp_path))
     keys = prepare.prepare("smoke", "cpu")
     smoke = PROFILES["smoke"].llama
-    assert keys[:2] == [checkpoint_key(smoke), checkpoint_key(dataclasses.replace(smoke, bos=True))]  # base, start-token twin
-    others = [checkpoint_key(dataclasses.replace(smoke, seed=s)) for s in PROFILES["smoke"].base_seeds if s != smoke.seed]
-    assert others and keys[2:2 + len(others)] == others  # the replication's other base models
+    assert keys[:2] == [
+        checkpoint_key(smoke),
+        checkpoint_key(dataclasses.replace(smoke, bos=True)),
+    ]  # base, start-token twin
+    others = [
+        checkpoint_key(dataclasses.replace(smoke, seed=s)) for s in PROFILES["smoke"].base_seeds if s != smoke.seed
+    ]
+    assert others and keys[2 : 2 + len(others)] == others  # the replication's other base models
     assert len(keys) == 2 + len(others) + len(PROFILES["smoke"].dw_models)
     assert all((tmp_path / "llama" / k / "manifest.json").exists() for k in keys)

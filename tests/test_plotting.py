@@ -1,4 +1,5 @@
 """The book's figure style: phone-sized, stacked, readable log axes, legends below the data."""
+
 import matplotlib
 
 matplotlib.use("Agg")
@@ -40,8 +41,10 @@ def test_legend_columns_follow_the_label_length():
 def test_smallest_text_is_readable_on_a_phone():
     """At a 358 px column the smallest text is at least 9 px (the browser test measures the same)."""
     plotting.use_style()
-    smallest = min(matplotlib.rcParams[k] for k in ("font.size", "xtick.labelsize", "ytick.labelsize",
-                                                    "legend.fontsize", "axes.labelsize"))
+    smallest = min(
+        matplotlib.rcParams[k]
+        for k in ("font.size", "xtick.labelsize", "ytick.labelsize", "legend.fontsize", "axes.labelsize")
+    )
     assert smallest * 358 / (72 * plotting.WIDTH) >= 9
 
 

@@ -2,7 +2,6 @@ import json
 
 import numpy as np
 import pytest
-
 import torch
 
 from lcreport import results
@@ -64,10 +63,33 @@ def test_source_hash_changes_when_any_source_changes(tmp_path, monkeypatch):
 
 def test_comparisons_and_trials_follow_the_contract(tmp_results):
     run = Run("demo", profile=SMOKE, device=CPU)
-    run.add_trials([{"experiment": "ppl_noft", "arm": a, "scale": 8, "seed": 0, "unit": u, "metric": "nll",
-                     "value": v, "length": 2048} for a, u, v in [("yarn", 0, 1.0), ("yarn", 1, 2.0), ("pi", 0, 1.5)]])
-    cmp = {"id": "yarn_vs_pi", "experiment": "ppl_noft", "scale": 8, "metric": "nll", "a": "yarn", "b": "pi",
-           "diff": 0.5, "ci95": [0.1, 0.9], "n": 1, "test": "paired bootstrap"}
+    run.add_trials(
+        [
+            {
+                "experiment": "ppl_noft",
+                "arm": a,
+                "scale": 8,
+                "seed": 0,
+                "unit": u,
+                "metric": "nll",
+                "value": v,
+                "length": 2048,
+            }
+            for a, u, v in [("yarn", 0, 1.0), ("yarn", 1, 2.0), ("pi", 0, 1.5)]
+        ]
+    )
+    cmp = {
+        "id": "yarn_vs_pi",
+        "experiment": "ppl_noft",
+        "scale": 8,
+        "metric": "nll",
+        "a": "yarn",
+        "b": "pi",
+        "diff": 0.5,
+        "ci95": [0.1, 0.9],
+        "n": 1,
+        "test": "paired bootstrap",
+    }
     run.compare(cmp)
     with pytest.raises(ValueError, match="twice"):
         run.compare(cmp)
@@ -88,8 +110,10 @@ def test_the_processor_is_recorded_with_its_family_model_and_kernels():
 
     from lcreport.results import cpu_description
 
-    info = "processor\t: 0\nvendor_id\t: AuthenticAMD\ncpu family\t: 26\nmodel\t\t: 2\nmodel name\t: AMD EPYC\n\n" \
-           "processor\t: 1\ncpu family\t: 99\nmodel name\t: Other\n"
+    info = (
+        "processor\t: 0\nvendor_id\t: AuthenticAMD\ncpu family\t: 26\nmodel\t\t: 2\nmodel name\t: AMD EPYC\n\n"
+        "processor\t: 1\ncpu family\t: 99\nmodel name\t: Other\n"
+    )
     text = cpu_description(info)
     assert text.startswith("AMD EPYC (") and "cpu family 26, model 2" in text and "Other" not in text
     assert f"torch kernels {torch.backends.cpu.get_cpu_capability()}" in text

@@ -1,4 +1,5 @@
 """Our per-method factors give exactly the inverse frequencies transformers computes."""
+
 import numpy as np
 import pytest
 import torch
@@ -13,8 +14,12 @@ DIM, BASE, L = 32, 10000.0, 256
 
 def transformers_inv_freq(method, s, seq_len, **kw):
     params, max_pos = rope.rope_parameters(method, s, L, **kw)
-    config = LlamaConfig(hidden_size=DIM * 4, num_attention_heads=4, max_position_embeddings=max_pos,
-                         rope_parameters={"rope_theta": BASE, **params})
+    config = LlamaConfig(
+        hidden_size=DIM * 4,
+        num_attention_heads=4,
+        max_position_embeddings=max_pos,
+        rope_parameters={"rope_theta": BASE, **params},
+    )
     if params["rope_type"] == "default":  # transformers keeps plain RoPE out of ROPE_INIT_FUNCTIONS
         inv, attention = LlamaRotaryEmbedding.compute_default_rope_parameters(config)
     else:

@@ -2,9 +2,10 @@
 
 Every test executes a tiny synthetic notebook (a real kernel, papermill), never a chapter.
 """
+
 import json
-import re
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -60,16 +61,24 @@ def commit(repo: Path) -> None:
 
 
 def run_in_place(repo: Path, nb: Path, **kw):
-    return cli.run_chapters([nb], out_notebooks=repo / "notebooks", out_results=repo / "results", profile="smoke",
-                            stream=False, failed_dir=repo / ".cache" / "failed", **kw)
+    return cli.run_chapters(
+        [nb],
+        out_notebooks=repo / "notebooks",
+        out_results=repo / "results",
+        profile="smoke",
+        stream=False,
+        failed_dir=repo / ".cache" / "failed",
+        **kw,
+    )
 
 
 def test_output_dir_receives_the_run_and_the_published_book_is_untouched(book, tmp_path):
     nb = make_notebook(book / "notebooks" / "01_toy.ipynb", WRITE_RESULT)
     commit(book)
     out = tmp_path / "gpu-run"
-    times = cli.run_chapters([nb], out_notebooks=out / "notebooks", out_results=out / "results",
-                             profile="smoke", timeout=120, stream=False)
+    times = cli.run_chapters(
+        [nb], out_notebooks=out / "notebooks", out_results=out / "results", profile="smoke", timeout=120, stream=False
+    )
     assert [name for name, _ in times] == ["01_toy"]
     executed = nbformat.read(out / "notebooks" / "01_toy.ipynb", as_version=4)
     assert executed.metadata.papermill.parameters["profile"] == "smoke"
@@ -110,22 +119,27 @@ def test_a_cell_over_the_timeout_fails_the_chapter_cleanly(book):
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
 def test_an_interrupted_run_leaves_git_status_clean_and_no_kernel(book, sig):
     marker = book.parent / "kernel.pid"
-    nb = make_notebook(book / "notebooks" / "01_toy.ipynb", WRITE_RESULT,
-                       f"import os, pathlib, time\npathlib.Path({str(marker)!r}).write_text(str(os.getpid()))\n"
-                       "time.sleep(120)")
+    make_notebook(
+        book / "notebooks" / "01_toy.ipynb",
+        WRITE_RESULT,
+        f"import os, pathlib, time\npathlib.Path({str(marker)!r}).write_text(str(os.getpid()))\ntime.sleep(120)",
+    )
     commit(book)
-    script = ("import sys; from pathlib import Path; from lcreport import cli\n"
-              f"repo = Path({str(book)!r})\n"
-              "try:\n"
-              f"    cli.run_chapters([repo / 'notebooks' / '01_toy.ipynb'], out_notebooks=repo / 'notebooks',"
-              " out_results=repo / 'results', profile='smoke', stream=False, failed_dir=repo / '.cache' / 'failed')\n"
-              "except KeyboardInterrupt:\n"
-              "    sys.exit(130)\n")
+    script = (
+        "import sys; from pathlib import Path; from lcreport import cli\n"
+        f"repo = Path({str(book)!r})\n"
+        "try:\n"
+        f"    cli.run_chapters([repo / 'notebooks' / '01_toy.ipynb'], out_notebooks=repo / 'notebooks',"
+        " out_results=repo / 'results', profile='smoke', stream=False, failed_dir=repo / '.cache' / 'failed')\n"
+        "except KeyboardInterrupt:\n"
+        "    sys.exit(130)\n"
+    )
     # Ctrl-C reaches a run whose SIGINT is at its default. A shell without job control starts background
     # jobs (``make test &`` in a script) with SIGINT ignored, the child inherits that, and by convention
     # the run then ignores it too; reset it so the test does not depend on how pytest itself was started.
-    proc = subprocess.Popen([sys.executable, "-c", script], cwd=cli.ROOT,
-                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    proc = subprocess.Popen(
+        [sys.executable, "-c", script], cwd=cli.ROOT, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL)
+    )
     deadline = time.monotonic() + 90
     while not marker.exists():
         assert proc.poll() is None, "the run ended before the cell started"
@@ -167,10 +181,17 @@ def test_default_cell_timeout_exists_for_every_profile():
 def test_progress_names_chapter_cell_and_time_and_the_kernel_does_not_warn(tmp_path, capfd):
     """What `make book` shows on the terminal: each code cell as it starts with the elapsed time, and
     the chapter's own output (progress bars go to stderr); not ipykernel's "running over TCP" warning."""
-    nb = make_notebook(tmp_path / "notebooks" / "01_toy.ipynb", WRITE_RESULT,
-                       "import sys\nprint('training 50%', file=sys.stderr)")
-    cli.run_chapters([nb], out_notebooks=tmp_path / "out", out_results=tmp_path / "results", profile="smoke",
-                     timeout=120, stream=True)
+    nb = make_notebook(
+        tmp_path / "notebooks" / "01_toy.ipynb", WRITE_RESULT, "import sys\nprint('training 50%', file=sys.stderr)"
+    )
+    cli.run_chapters(
+        [nb],
+        out_notebooks=tmp_path / "out",
+        out_results=tmp_path / "results",
+        profile="smoke",
+        timeout=120,
+        stream=True,
+    )
     err = capfd.readouterr().err
     assert re.search(r"\[lcreport\] 01_toy · cell 4/4 · \d+:\d\d:\d\d · import sys", err), err
     assert "chapter 1/1: 01_toy.ipynb" in err and "01_toy.ipynb done in" in err
@@ -180,9 +201,12 @@ def test_progress_names_chapter_cell_and_time_and_the_kernel_does_not_warn(tmp_p
 
 def test_the_profile_asked_for_runs_even_under_nbvals_override(tmp_path, monkeypatch):
     monkeypatch.setenv("LCREPORT_PROFILE", "smoke")
-    nb = make_notebook(tmp_path / "notebooks" / "01_toy.ipynb",
-                       "import os\nassert 'LCREPORT_PROFILE' not in os.environ\n" + WRITE_RESULT)
-    cli.run_chapters([nb], out_notebooks=tmp_path / "out", out_results=tmp_path / "results", profile="cpu",
-                     timeout=120, stream=False)
+    nb = make_notebook(
+        tmp_path / "notebooks" / "01_toy.ipynb",
+        "import os\nassert 'LCREPORT_PROFILE' not in os.environ\n" + WRITE_RESULT,
+    )
+    cli.run_chapters(
+        [nb], out_notebooks=tmp_path / "out", out_results=tmp_path / "results", profile="cpu", timeout=120, stream=False
+    )
     assert json.loads((tmp_path / "results" / "toy.json").read_text())["figures"]["profile"]["value"] == "cpu"
     assert os.environ["LCREPORT_PROFILE"] == "smoke"  # restored for the caller

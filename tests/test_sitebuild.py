@@ -1,5 +1,6 @@
 """The site's Sphinx extension (lcreport.sitebuild) and the build's date, without building the site
 (the strict build and the browser check of ``make test`` do that)."""
+
 import re
 
 import yaml

@@ -1,4 +1,5 @@
 """The reader's tables: numbers, headers, index and markup as lcreport.tables renders them."""
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -6,11 +7,24 @@ import pytest
 from lcreport.tables import cell_text, column_label, number_text, to_html
 
 
-@pytest.mark.parametrize("value, text", [
-    (16384, "16,384"), (16384.0, "16,384"), (512000000.0, "512,000,000"), (76.345, "76.3"),
-    (1.375, "1.38"), (0.02514, "0.0251"), (1234.56, "1,235"), (256.25, "256.2"), (0.0, "0"),
-    (3.2e-05, "3.20×10⁻⁵"), (2.5e17, "2.50×10¹⁷"), (float("nan"), "–"), (-0.5, "-0.5"),
-])
+@pytest.mark.parametrize(
+    "value, text",
+    [
+        (16384, "16,384"),
+        (16384.0, "16,384"),
+        (512000000.0, "512,000,000"),
+        (76.345, "76.3"),
+        (1.375, "1.38"),
+        (0.02514, "0.0251"),
+        (1234.56, "1,235"),
+        (256.25, "256.2"),
+        (0.0, "0"),
+        (3.2e-05, "3.20×10⁻⁵"),
+        (2.5e17, "2.50×10¹⁷"),
+        (float("nan"), "–"),
+        (-0.5, "-0.5"),
+    ],
+)
 def test_numbers_read_like_a_paper(value, text):
     assert number_text(value) == text
 
@@ -23,10 +37,16 @@ def test_no_e_notation_and_no_python_literals():
     assert cell_text((0.1, 0.25))[0] == "[0.1, 0.25]"
 
 
-@pytest.mark.parametrize("name, label", [
-    ("median_s", "median (s)"), ("tokens_per_s", "tokens /s"), ("kv_gib", "kv (GiB)"),
-    ("han_per_token", "han per token"), ("KV GiB, GQA 8B (high)", "KV GiB, GQA 8B (high)"),
-])
+@pytest.mark.parametrize(
+    "name, label",
+    [
+        ("median_s", "median (s)"),
+        ("tokens_per_s", "tokens /s"),
+        ("kv_gib", "kv (GiB)"),
+        ("han_per_token", "han per token"),
+        ("KV GiB, GQA 8B (high)", "KV GiB, GQA 8B (high)"),
+    ],
+)
 def test_headers_in_words_with_units(name, label):
     assert column_label(name) == label
 
@@ -59,7 +79,7 @@ def test_a_styler_is_rendered_from_its_data():
 
 def test_share_columns_in_percent_only_when_they_are_shares():
     html = to_html(pd.DataFrame({"attention share at 512": [0.02514, 1.0], "ratio": [0.02514, 3.0]}))
-    assert "<td class=\"num\">2.5%</td>" in html and "<td class=\"num\">100%</td>" in html
-    assert "<td class=\"num\">0.0251</td>" in html  # not a share column: a plain number
+    assert '<td class="num">2.5%</td>' in html and '<td class="num">100%</td>' in html
+    assert '<td class="num">0.0251</td>' in html  # not a share column: a plain number
     not_shares = to_html(pd.DataFrame({"share of tokens": [0.5, 2.0]}))
     assert "%" not in not_shares  # a value above 1 is not a share

@@ -1,4 +1,5 @@
 """Real tokenizers load offline, tokenize as their reference implementations do, and fail clearly."""
+
 import pytest
 
 from lcreport.analysis import tokens as tk

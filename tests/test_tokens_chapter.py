@@ -1,4 +1,5 @@
 """The tokens chapter's sections, on stand-in tokenizers whose ratios are known in advance."""
+
 from types import SimpleNamespace
 
 import matplotlib
@@ -9,7 +10,7 @@ import pytest
 from matplotlib.figure import Figure
 
 from lcreport.analysis import tokens as tk
-from lcreport.analysis import tokens_chapter as ch
+from lcreport.chapters import c02_tokens as ch
 from lcreport.claims.rules import HAN_PER_TOKEN_CLAIMED, HAN_PER_TOKEN_TOLERANCE
 from lcreport.data.texts import Passage
 
@@ -21,9 +22,9 @@ def fixed_ratio(name: str, chars_per_token: float) -> tk.Tokenizer:
 
 TOKS = {"dense": fixed_ratio("dense", 1.75), "GPT-2": fixed_ratio("GPT-2", 1.0)}
 PASSAGES = [
-    Passage(ch.ENGLISH, "word " * 140, 140),           # 700 characters, 140 words
-    Passage(ch.NEWS, "汉" * 700, 350),                  # 700 Han characters, 350 segmented words
-    Passage(ch.NEWS, "汉" * 560 + "。" * 140, 350),     # 700 characters, 560 of them Han
+    Passage(ch.ENGLISH, "word " * 140, 140),  # 700 characters, 140 words
+    Passage(ch.NEWS, "汉" * 700, 350),  # 700 Han characters, 350 segmented words
+    Passage(ch.NEWS, "汉" * 560 + "。" * 140, 350),  # 700 characters, 560 of them Han
     Passage("Classical Chinese prose", "子" * 700, None),
     Passage("Classical Chinese verse", "诗" * 700, None),
 ]
@@ -56,7 +57,9 @@ def test_han_verdict_counts_each_definition_of_characters(counted):
     assert figures["han_per_token"] == figures["han_per_token_by_tokenizer"]
     assert figures["claim175_holds_for_han"] == "dense"
     assert figures["zh_chars_per_token_by_tokenizer"] == pytest.approx({"dense": 1.75, "GPT-2": 1.0})
-    assert figures["han_per_token_min"] == pytest.approx(0.9) and figures["chars_per_token_zh_max"] == pytest.approx(1.75)
+    assert figures["han_per_token_min"] == pytest.approx(0.9) and figures["chars_per_token_zh_max"] == pytest.approx(
+        1.75
+    )
     assert figures["claim175_worst_error"] == pytest.approx(1 / 1.75 - 1)
     assert list(table.index) == ["dense", "GPT-2"]  # sorted by measured characters per token
 
@@ -116,8 +119,9 @@ def test_vendor_figures_span_the_measured_ratios(counted):
 def test_gpt2_window_words(counted):
     counts, _, _ = counted
     figures = ch.gpt2_window_words(counts)
-    assert figures == pytest.approx({"gpt2_tokens_per_word": 5.0, "gpt2_words_in_1024": 1024 / 5,
-                                     "gpt2_positions": 1024})
+    assert figures == pytest.approx(
+        {"gpt2_tokens_per_word": 5.0, "gpt2_words_in_1024": 1024 / 5, "gpt2_positions": 1024}
+    )
 
 
 def test_speed_text_and_section():

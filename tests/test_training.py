@@ -1,8 +1,9 @@
 """The one training loop, run through accelerate: on one process it is the plain PyTorch loop, bit for bit."""
+
 import dataclasses
-import pytest
 
 import numpy as np
+import pytest
 import torch
 
 from lcreport.models import llama, training
@@ -35,8 +36,15 @@ def plain_loop(model, batches, lr=3e-3, warmup=2):
 
 def test_one_process_equals_the_plain_loop_bit_for_bit():
     batches = random_batches()
-    ours, history = training.optimise(llama.build_model(SPEC), lambda step: batches[step], steps=len(batches),
-                                      lr=3e-3, warmup=2, device=torch.device("cpu"), log_every=1)
+    ours, history = training.optimise(
+        llama.build_model(SPEC),
+        lambda step: batches[step],
+        steps=len(batches),
+        lr=3e-3,
+        warmup=2,
+        device=torch.device("cpu"),
+        log_every=1,
+    )
     reference = plain_loop(llama.build_model(SPEC), batches)
     for (name, a), (_, b) in zip(ours.state_dict().items(), reference.state_dict().items()):
         assert torch.equal(a, b), name
@@ -45,10 +53,25 @@ def test_one_process_equals_the_plain_loop_bit_for_bit():
 
 def test_gradient_accumulation_changes_the_steps_not_the_data():
     batches = random_batches(1)
-    one, h1 = training.optimise(llama.build_model(SPEC), lambda s: batches[s], steps=4, lr=3e-3, warmup=2,
-                                device=torch.device("cpu"), log_every=1)
-    two, h2 = training.optimise(llama.build_model(SPEC), lambda s: batches[s], steps=4, lr=3e-3, warmup=2,
-                                device=torch.device("cpu"), log_every=1, accumulation=2)
+    one, h1 = training.optimise(
+        llama.build_model(SPEC),
+        lambda s: batches[s],
+        steps=4,
+        lr=3e-3,
+        warmup=2,
+        device=torch.device("cpu"),
+        log_every=1,
+    )
+    two, h2 = training.optimise(
+        llama.build_model(SPEC),
+        lambda s: batches[s],
+        steps=4,
+        lr=3e-3,
+        warmup=2,
+        device=torch.device("cpu"),
+        log_every=1,
+        accumulation=2,
+    )
     diffs = [(a - b).abs().max().item() for a, b in zip(one.state_dict().values(), two.state_dict().values())]
     assert max(diffs) < 5e-2  # same data in two halves: close, not identical (weights per half differ)
     assert np.isfinite([h["loss"] for h in h2]).all()
@@ -58,6 +81,7 @@ def test_typical_minutes_ignore_a_stall():
     """Logged every 25 steps at 1 s a step, with one stretch ten times slower: the wall time counts the
     stall, the median rate does not."""
     from lcreport.models.training import typical_minutes
+
     seconds, history = 0.0, []
     for i, step in enumerate(range(0, 200, 25)):
         history.append({"step": step, "seconds": seconds})

@@ -1,4 +1,5 @@
 """``lcreport verify``'s comparison, on synthetic results (no chapter is executed here)."""
+
 import copy
 import json
 
@@ -16,14 +17,34 @@ COMMITTED = {
         "winner": {"value": "DeepSeek"},
         "holds": {"value": True},
         "per_tokenizer": {"value": {"GPT-2": 0.39, "Qwen": 1.33}},
-        "table": {"value": [{"source": "news", "tokenizer": "GPT-2", "median": 0.5},
-                            {"source": "news", "tokenizer": "Qwen", "median": 1.3}]},
-        "timings": {"value": [{"method": "naive", "n": 256, "median_s": 0.0017},
-                              {"method": "naive", "n": 512, "median_s": 0.0061}]},
+        "table": {
+            "value": [
+                {"source": "news", "tokenizer": "GPT-2", "median": 0.5},
+                {"source": "news", "tokenizer": "Qwen", "median": 1.3},
+            ]
+        },
+        "timings": {
+            "value": [
+                {"method": "naive", "n": 256, "median_s": 0.0017},
+                {"method": "naive", "n": 512, "median_s": 0.0061},
+            ]
+        },
         "missing_value": {"value": None},
     },
-    "comparisons": [{"id": "lr_vs_pi", "experiment": "ppl", "scale": 8, "metric": "nll", "a": "longrope", "b": "pi",
-                     "diff": -0.12, "ci95": [-0.2, -0.05], "n": 64, "test": "paired bootstrap"}],
+    "comparisons": [
+        {
+            "id": "lr_vs_pi",
+            "experiment": "ppl",
+            "scale": 8,
+            "metric": "nll",
+            "a": "longrope",
+            "b": "pi",
+            "diff": -0.12,
+            "ci95": [-0.2, -0.05],
+            "n": 64,
+            "test": "paired bootstrap",
+        }
+    ],
 }
 RULES = {"timings*": "volatile", "ratio": 1e-3}
 
@@ -48,8 +69,16 @@ def test_an_identical_rerun_is_all_same():
 
 def test_every_number_is_named_records_by_their_text_fields():
     names = set(entries(COMMITTED))
-    assert {"ratio", "nll_mean", "nll_mean.n", "per_tokenizer.GPT-2", "table[source=news,tokenizer=Qwen].median",
-            "timings[method=naive,n=512].median_s", "comparisons.lr_vs_pi.diff", "comparisons.lr_vs_pi.n"} <= names
+    assert {
+        "ratio",
+        "nll_mean",
+        "nll_mean.n",
+        "per_tokenizer.GPT-2",
+        "table[source=news,tokenizer=Qwen].median",
+        "timings[method=naive,n=512].median_s",
+        "comparisons.lr_vs_pi.diff",
+        "comparisons.lr_vs_pi.n",
+    } <= names
     assert "provenance.wall_time_s" not in names  # which run, not what it found
     assert flatten([1, 2], "x") == {"x[0]": 1, "x[1]": 2}
 
@@ -78,8 +107,9 @@ def test_a_comparison_diff_is_judged_by_its_own_interval():
 def test_default_tolerance_is_tight_and_a_declared_one_is_used():
     count = COMMITTED["figures"]["count"]["value"]
     assert statuses(compare(COMMITTED, fresh(count=count + 1), RULES)) == {"count": "MOVED"}
-    assert statuses(compare(COMMITTED, fresh(per_tokenizer={"GPT-2": 0.39 * (1 + 1e-9), "Qwen": 1.33}))) == \
-        {"per_tokenizer.GPT-2": "within tolerance"}
+    assert statuses(compare(COMMITTED, fresh(per_tokenizer={"GPT-2": 0.39 * (1 + 1e-9), "Qwen": 1.33}))) == {
+        "per_tokenizer.GPT-2": "within tolerance"
+    }
     ratio = COMMITTED["figures"]["ratio"]["value"]
     assert statuses(compare(COMMITTED, fresh(ratio=ratio * 1.0005), RULES)) == {"ratio": "within tolerance"}
     assert statuses(compare(COMMITTED, fresh(ratio=ratio * 1.002), RULES)) == {"ratio": "MOVED"}
@@ -145,8 +175,9 @@ def test_verify_reports_moved_figures_and_fails(tmp_path, monkeypatch, capsys):
         return [("01_toy", 1.0)]
 
     monkeypatch.setattr(execute, "run_chapters", fake_run)
-    code = verify.verify_chapters([tmp_path / "01_toy.ipynb"], against=against,
-                                  tolerances={"default": 1e-6, "chapters": {}})
+    code = verify.verify_chapters(
+        [tmp_path / "01_toy.ipynb"], against=against, tolerances={"default": 1e-6, "chapters": {}}
+    )
     out = capsys.readouterr().out
     assert code == 1
     assert "nll_mean" in out and "winner" in out and "MOVED beyond tolerance" in out
@@ -156,6 +187,10 @@ def test_verify_reports_moved_figures_and_fails(tmp_path, monkeypatch, capsys):
         return [("01_toy", 1.0)]
 
     monkeypatch.setattr(execute, "run_chapters", same_run)
-    assert verify.verify_chapters([tmp_path / "01_toy.ipynb"], against=against,
-                                  tolerances={"default": 1e-6, "chapters": {}}) == 0
+    assert (
+        verify.verify_chapters(
+            [tmp_path / "01_toy.ipynb"], against=against, tolerances={"default": 1e-6, "chapters": {}}
+        )
+        == 0
+    )
     assert "reproduced within tolerance" in capsys.readouterr().out

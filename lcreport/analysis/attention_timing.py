@@ -5,6 +5,7 @@ Two implementations of softmax(QKᵀ/√d)V (Vaswani et al. 2017, Eq. 1):
 ``torch.nn.functional.scaled_dot_product_attention``, which picks a fused,
 memory-efficient kernel (FlashAttention-style, Dao et al. 2022) where one exists.
 """
+
 from __future__ import annotations
 
 import json
@@ -20,8 +21,8 @@ import torch.nn.functional as F
 import torch.utils.benchmark as benchmark
 from tqdm import tqdm
 
-from .complexity import attention_score_flops, attention_value_flops
 from ..device import resolve_device, synchronize
+from .complexity import attention_score_flops, attention_value_flops
 
 
 def naive_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
@@ -51,8 +52,7 @@ def time_call(fn, *, repeats: int, warmup: int, device) -> list[float]:
     ``timeit`` also runs the call twice untimed before each sample (torch's own warm-up), so a
     sample is always of a warm call and one sample costs three calls.
     """
-    timer = benchmark.Timer(stmt="fn()", globals={"fn": fn}, timer=_clock(device),
-                            num_threads=torch.get_num_threads())
+    timer = benchmark.Timer(stmt="fn()", globals={"fn": fn}, timer=_clock(device), num_threads=torch.get_num_threads())
     if warmup:
         timer.timeit(number=warmup)  # untimed: lazy initialisation, the allocator, the caches
     return [timer.timeit(number=1).times[0] for _ in range(repeats)]
@@ -60,9 +60,11 @@ def time_call(fn, *, repeats: int, warmup: int, device) -> list[float]:
 
 def _clock(device):
     """A clock that waits for ``device``'s queued kernels, so it measures work and not its launch."""
+
     def clock() -> float:
         synchronize(device)
         return time.perf_counter()
+
     return clock
 
 
@@ -72,8 +74,17 @@ def attention_flops(n: int, heads: int, head_dim: int) -> int:
     return attention_score_flops(n, d) + attention_value_flops(n, d)
 
 
-def attention_timings(lengths, *, heads: int, head_dim: int, device="auto", repeats: int = 5,
-                      warmup: int = 1, methods=("naive", "sdpa"), seed: int = 0) -> pd.DataFrame:
+def attention_timings(
+    lengths,
+    *,
+    heads: int,
+    head_dim: int,
+    device="auto",
+    repeats: int = 5,
+    warmup: int = 1,
+    methods=("naive", "sdpa"),
+    seed: int = 0,
+) -> pd.DataFrame:
     """Time each implementation at each length; one row per (method, n) with median and IQR."""
     device = resolve_device(str(device))
     rows = []
@@ -82,13 +93,23 @@ def attention_timings(lengths, *, heads: int, head_dim: int, device="auto", repe
         for method in methods:
             fn = ATTENTION_IMPLEMENTATIONS[method]
             with torch.inference_mode():
-                t = np.array(time_call(lambda: fn(q, k, v), repeats=repeats, warmup=warmup, device=device))
+                # q, k, v are bound above; ruff reads the `del` at the loop's end as making them undefined here
+                t = np.array(time_call(lambda: fn(q, k, v), repeats=repeats, warmup=warmup, device=device))  # noqa: F821
             flops = attention_flops(n, heads, head_dim)
             med = float(np.median(t))
-            rows.append({"method": method, "n": n, "median_s": med,
-                         "q25_s": float(np.quantile(t, 0.25)), "q75_s": float(np.quantile(t, 0.75)),
-                         "repeats": repeats, "flops": flops, "gflop_per_s": flops / med / 1e9,
-                         "times_s": [float(x) for x in t]})
+            rows.append(
+                {
+                    "method": method,
+                    "n": n,
+                    "median_s": med,
+                    "q25_s": float(np.quantile(t, 0.25)),
+                    "q75_s": float(np.quantile(t, 0.75)),
+                    "repeats": repeats,
+                    "flops": flops,
+                    "gflop_per_s": flops / med / 1e9,
+                    "times_s": [float(x) for x in t],
+                }
+            )
         del q, k, v
     return pd.DataFrame(rows)
 
@@ -102,12 +123,26 @@ def matmul_flops_per_second(size: int, *, device="auto", repeats: int = 5, warmu
     with torch.inference_mode():
         t = np.array(time_call(lambda: a @ b, repeats=repeats, warmup=warmup, device=device))
     flops = 2 * size**3
-    return {"size": size, "median_s": float(np.median(t)), "gflop_per_s": flops / float(np.median(t)) / 1e9,
-            "best_gflop_per_s": flops / float(t.min()) / 1e9}
+    return {
+        "size": size,
+        "median_s": float(np.median(t)),
+        "gflop_per_s": flops / float(np.median(t)) / 1e9,
+        "best_gflop_per_s": flops / float(t.min()) / 1e9,
+    }
 
 
-def interleaved_fractions(n: int, *, heads: int, head_dim: int, matmul_size: int, device="auto", rounds: int = 7,
-                          warmup: int = 1, methods=("naive", "sdpa"), seed: int = 0) -> pd.DataFrame:
+def interleaved_fractions(
+    n: int,
+    *,
+    heads: int,
+    head_dim: int,
+    matmul_size: int,
+    device="auto",
+    rounds: int = 7,
+    warmup: int = 1,
+    methods=("naive", "sdpa"),
+    seed: int = 0,
+) -> pd.DataFrame:
     """Each kernel's FLOP rate as a fraction of the dense matmul's, measured interleaved.
 
     Every round times each attention kernel once, each followed at once by one dense
@@ -130,17 +165,30 @@ def interleaved_fractions(n: int, *, heads: int, head_dim: int, matmul_size: int
                 kernel_s = time_call(lambda: fn(q, k, v), repeats=1, warmup=warmup if r == 0 else 0, device=device)[0]
                 matmul_s = time_call(lambda: a @ b, repeats=1, warmup=warmup if r == 0 else 0, device=device)[0]
                 kernel_rate, matmul_rate = kernel_flops / kernel_s / 1e9, matmul_flops / matmul_s / 1e9
-                rows.append({"round": r, "method": method, "n": n, "kernel_s": kernel_s, "matmul_s": matmul_s,
-                             "kernel_gflop_per_s": kernel_rate, "matmul_gflop_per_s": matmul_rate,
-                             "fraction_of_matmul": kernel_rate / matmul_rate})
+                rows.append(
+                    {
+                        "round": r,
+                        "method": method,
+                        "n": n,
+                        "kernel_s": kernel_s,
+                        "matmul_s": matmul_s,
+                        "kernel_gflop_per_s": kernel_rate,
+                        "matmul_gflop_per_s": matmul_rate,
+                        "fraction_of_matmul": kernel_rate / matmul_rate,
+                    }
+                )
     return pd.DataFrame(rows)
 
 
 def spread(values) -> dict:
     """Median and interquartile range of a sample: ``{"value", "q25", "q75", "n"}``."""
     x = np.asarray(list(values), dtype=float)
-    return {"value": float(np.median(x)), "q25": float(np.quantile(x, 0.25)), "q75": float(np.quantile(x, 0.75)),
-            "n": int(x.size)}
+    return {
+        "value": float(np.median(x)),
+        "q25": float(np.quantile(x, 0.25)),
+        "q75": float(np.quantile(x, 0.75)),
+        "n": int(x.size),
+    }
 
 
 def loglog_slope(x, y) -> float:
@@ -156,13 +204,24 @@ def slope_interval(n, times, *, level: float = 0.95, resamples: int = 2000, seed
     samples = tuple(np.asarray(t, float) for t in times)
     if len(samples) < 2 or any(len(t) < 2 for t in samples):
         raise ValueError("a slope interval needs at least two lengths with at least two repeats each")
-    statistic = lambda *ts: loglog_slope(n, [np.median(t) for t in ts])
-    res = bootstrap(samples, statistic, vectorized=False, confidence_level=level, n_resamples=resamples,
-                    method="percentile", random_state=np.random.default_rng(seed))
+
+    def statistic(*ts):
+        return loglog_slope(n, [np.median(t) for t in ts])
+
+    res = bootstrap(
+        samples,
+        statistic,
+        vectorized=False,
+        confidence_level=level,
+        n_resamples=resamples,
+        method="percentile",
+        random_state=np.random.default_rng(seed),
+    )
     return float(res.confidence_interval.low), float(res.confidence_interval.high)
 
 
 # --- peak memory --------------------------------------------------------------------------
+
 
 def _status_bytes(field: str) -> int:
     with open("/proc/self/status") as f:
@@ -212,20 +271,33 @@ def attention_peak_memory(method: str, n: int, *, heads: int, head_dim: int, dev
     if device.type == "cuda":
         return _measure_in_this_process(method, n, heads, head_dim, device)
     cmd = [sys.executable, "-m", "lcreport.analysis.attention_timing", method, str(n), str(heads), str(head_dim)]
-    out = subprocess.run(cmd, capture_output=True, text=True, check=True,
-                         env={**__import__("os").environ, "OMP_NUM_THREADS": str(torch.get_num_threads())})
+    out = subprocess.run(
+        cmd,
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**__import__("os").environ, "OMP_NUM_THREADS": str(torch.get_num_threads())},
+    )
     return int(json.loads(out.stdout.strip().splitlines()[-1])["extra_peak_bytes"])
 
 
-def attention_memory_table(lengths, *, heads: int, head_dim: int, device="auto", methods=("naive", "sdpa")) -> pd.DataFrame:
+def attention_memory_table(
+    lengths, *, heads: int, head_dim: int, device="auto", methods=("naive", "sdpa")
+) -> pd.DataFrame:
     from .complexity import score_matrix_bytes
 
     rows = []
     for n in tqdm(list(lengths), desc="peak memory"):
         for method in methods:
-            rows.append({"method": method, "n": n,
-                         "extra_peak_MiB": attention_peak_memory(method, n, heads=heads, head_dim=head_dim, device=device) / 2**20,
-                         "score_matrix_MiB": score_matrix_bytes(n, heads) / 2**20})
+            rows.append(
+                {
+                    "method": method,
+                    "n": n,
+                    "extra_peak_MiB": attention_peak_memory(method, n, heads=heads, head_dim=head_dim, device=device)
+                    / 2**20,
+                    "score_matrix_MiB": score_matrix_bytes(n, heads) / 2**20,
+                }
+            )
     return pd.DataFrame(rows)
 
 

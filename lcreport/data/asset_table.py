@@ -3,6 +3,7 @@
 The table itself is data, ``assets.yaml`` beside this file; this module only reads it into
 ``ASSETS``. What each kind of asset is lives in ``asset_kinds``; fetching and checking, in ``assets``.
 """
+
 from __future__ import annotations
 
 import re
@@ -35,8 +36,11 @@ def _build(entry: dict, path: Path) -> Asset:
     unknown = set(values) - {f.name for f in fields(Asset)}
     if unknown:
         raise ValueError(f"{path.name}: asset {name!r} has unknown field(s) {', '.join(sorted(unknown))}")
-    bad = [m for m, digest in (values.get("files") or {}).items()
-           if not (isinstance(digest, str) and _SHA256.fullmatch(digest))]
+    bad = [
+        m
+        for m, digest in (values.get("files") or {}).items()
+        if not (isinstance(digest, str) and _SHA256.fullmatch(digest))
+    ]
     if bad:
         raise ValueError(f"{path.name}: asset {name!r}: not a SHA-256 hex digest for {', '.join(bad)}")
     return KINDS[kind](**values)

@@ -6,6 +6,7 @@ fetched into a git-ignored folder by ``python -m lcreport fetch``, and is verifi
 SHA-256 every time it is used. A missing or altered file is an error that names the
 command to run.
 """
+
 from __future__ import annotations
 
 import shutil

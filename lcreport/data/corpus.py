@@ -5,6 +5,7 @@ Jane Austen's six novels and the World English Bible, one document per book.
 Split into train and held-out sets by *whole book*, so a held-out score never sees
 a sentence of its book in training.
 """
+
 from __future__ import annotations
 
 import re
@@ -12,15 +13,15 @@ import struct
 import warnings
 import zlib
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 
 from .assets import require
 
 
 @dataclass(frozen=True)
 class Document:
-    source: str   # "austen" or "web"
-    title: str    # novel title, or the book's OSIS id (Gen, Isa, Acts, …)
+    source: str  # "austen" or "web"
+    title: str  # novel title, or the book's OSIS id (Gen, Isa, Acts, …)
     text: str
 
     @property
@@ -29,8 +30,11 @@ class Document:
 
 
 AUSTEN_TITLES = {
-    "sensesensibility": "Sense and Sensibility", "prideprejudice": "Pride and Prejudice",
-    "mansfieldpark": "Mansfield Park", "emma": "Emma", "northangerabbey": "Northanger Abbey",
+    "sensesensibility": "Sense and Sensibility",
+    "prideprejudice": "Pride and Prejudice",
+    "mansfieldpark": "Mansfield Park",
+    "emma": "Emma",
+    "northangerabbey": "Northanger Abbey",
     "persuasion": "Persuasion",
 }
 
@@ -38,7 +42,7 @@ AUSTEN_TITLES = {
 DEFAULT_HELDOUT = ("austen/Persuasion", "web/Isa", "web/Acts", "web/Ruth")
 
 
-@lru_cache(maxsize=None)
+@cache
 def austen_documents() -> tuple[Document, ...]:
     """The six novels, read from janeaustenr's R lazy-load database with ``rdata``.
 
@@ -54,7 +58,7 @@ def austen_documents() -> tuple[Document, ...]:
         blob = (folder / "Rdata.rdb").read_bytes()
         docs = []
         for name, (offset, length) in index["variables"].items():
-            raw = zlib.decompress(blob[int(offset) + 4:int(offset) + int(length)])
+            raw = zlib.decompress(blob[int(offset) + 4 : int(offset) + int(length)])
             lines = [str(x) for x in rdata.conversion.convert(rdata.parser.parse_data(raw))]
             docs.append(Document("austen", AUSTEN_TITLES[str(name)], "\n".join(lines).strip()))
     order = list(AUSTEN_TITLES.values())  # publication order
@@ -95,11 +99,11 @@ def _read_ztext(folder, testament: str):
             continue
         if block not in blocks:
             start, csize, _ = struct.unpack_from("<III", bzs, block * 12)
-            blocks[block] = zlib.decompress(bzz[start:start + csize])
-        yield blocks[block][offset:offset + size].decode("utf-8")
+            blocks[block] = zlib.decompress(bzz[start : start + csize])
+        yield blocks[block][offset : offset + size].decode("utf-8")
 
 
-@lru_cache(maxsize=None)
+@cache
 def web_documents() -> tuple[Document, ...]:
     """The World English Bible, one document per book, footnotes and headings removed."""
     folder = require("web")
@@ -116,7 +120,7 @@ def web_documents() -> tuple[Document, ...]:
             if current is None:  # front matter, or a book's introduction before its chapter 1
                 continue
             end = _BOOK_END.search(verse)
-            text = _clean_osis(verse[:end.start()] if end else verse)
+            text = _clean_osis(verse[: end.start()] if end else verse)
             if text:
                 books[current].append(text + " ")
             if end:  # what follows (the next book's introduction, the glossary) is not this book
@@ -163,4 +167,4 @@ def chunks(ids, length: int, *, max_chunks: int | None = None) -> list[list[int]
         raise ValueError(f"{len(ids)} tokens cannot fill one chunk of {length}")
     if max_chunks is not None:
         n = min(n, max_chunks)
-    return [list(ids[i * length:(i + 1) * length]) for i in range(n)]
+    return [list(ids[i * length : (i + 1) * length]) for i in range(n)]

@@ -4,12 +4,13 @@ Sources (see ``assets``): Austen's novels (English prose); People's Daily, Janua
 1998 (modern Chinese news, with gold word segmentation); the Analects (classical
 prose); Tang poems and Song ci (classical verse).
 """
+
 from __future__ import annotations
 
 import json
 import re
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 
 from .assets import require
 from .corpus import austen_documents
@@ -29,9 +30,9 @@ def count_han(text: str) -> int:
 
 @dataclass(frozen=True)
 class Passage:
-    source: str           # "English prose", "Modern Chinese news", …
+    source: str  # "English prose", "Modern Chinese news", …
     text: str
-    words: int | None     # gold word count where the corpus has one (English: whitespace words)
+    words: int | None  # gold word count where the corpus has one (English: whitespace words)
 
     @property
     def chars(self) -> int:
@@ -48,7 +49,7 @@ class Passage:
 _TAGGED_WORD = re.compile(r"\[?([^\s/\[\]]+)/[A-Za-z]+\]?[a-z]*")
 
 
-@lru_cache(maxsize=None)
+@cache
 def people_daily_paragraphs() -> tuple[tuple[str, int], ...]:
     """(text, word count) per paragraph; words are the corpus's own segmentation, punctuation (/w) excluded."""
     out = []
@@ -66,7 +67,7 @@ def people_daily_paragraphs() -> tuple[tuple[str, int], ...]:
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
-@lru_cache(maxsize=None)
+@cache
 def classical_poems() -> tuple[str, ...]:
     """Poem bodies from the Tang 300 and Song 100 fortune files (titles and authors removed)."""
     folder = require("tang-song")
@@ -80,13 +81,13 @@ def classical_poems() -> tuple[str, ...]:
     return tuple(poems)
 
 
-@lru_cache(maxsize=None)
+@cache
 def lunyu_paragraphs() -> tuple[str, ...]:
     data = json.loads((require("lunyu") / "lunyu.json").read_text(encoding="utf-8"))
     return tuple(p for chapter in data for p in chapter["paragraphs"])
 
 
-@lru_cache(maxsize=None)
+@cache
 def austen_paragraphs() -> tuple[str, ...]:
     paras = []
     for doc in austen_documents():

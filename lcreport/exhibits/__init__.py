@@ -4,6 +4,7 @@ Each file is a short quotation, reproduced so that the book can show what happen
 code is run as published; the article it comes from is named in ``EXHIBITS``. These are not
 the project's code: nothing imports them, the chapters ``compile``/``exec`` them on purpose.
 """
+
 from __future__ import annotations
 
 from pathlib import Path

@@ -1,17 +1,16 @@
 """Scoring a small Llama beyond its training length: perplexity on held-out windows, pass keys,
 copying across distance, and RULER's effective length.
 """
+
 from __future__ import annotations
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ..models import lm_data
 from ..models.lm_data import Data
 from ..tasks.copying import CopyTask, copy_sequence, repeat_example
 from ..tasks.passkey import TRAINING_TEMPLATE, PasskeyTask, PasskeyTemplate, passkey_example
-
 
 #: tokens per forward pass when scoring: the budget that scored fastest among those timed for the cpu-profile
 #: model on the project's two-core machine (short windows gain from batching, long ones do not). It sets the
@@ -43,16 +42,18 @@ def _scored_nll(model, ids: torch.Tensor, batch_size: int | None, last: int, who
         raise ValueError(f"can score the last 1 to {length - 1} tokens of a {length}-token window, not {last}")
     transforms = [f for f in LOGIT_TRANSFORMS if getattr(model.config, f, None) not in (None, 1, 1.0)]
     if transforms:
-        raise ValueError(f"{type(model).__name__} transforms its logits ({', '.join(transforms)}), which this scorer "
-                         "does not apply: score it from model(...).logits instead")
+        raise ValueError(
+            f"{type(model).__name__} transforms its logits ({', '.join(transforms)}), which this scorer "
+            "does not apply: score it from model(...).logits instead"
+        )
     batch_size = batch_size or batch_for(length)
     device, head = next(model.parameters()).device, model.get_output_embeddings()
     every, tail = [], []
     for i in range(0, ids.shape[0], batch_size):
-        x = ids[i:i + batch_size].to(device)
+        x = ids[i : i + batch_size].to(device)
         hidden = model.base_model(input_ids=x).last_hidden_state
-        logits = head(hidden[:, length - last - 1:])[:, :-1].float()
-        tail.append(F.cross_entropy(logits.transpose(1, 2), x[:, length - last:], reduction="none").cpu())
+        logits = head(hidden[:, length - last - 1 :])[:, :-1].float()
+        tail.append(F.cross_entropy(logits.transpose(1, 2), x[:, length - last :], reduction="none").cpu())
         if whole:
             logits = head(hidden)[:, :-1].float()
             every.append(F.cross_entropy(logits.transpose(1, 2), x[:, 1:], reduction="none").cpu())
@@ -71,7 +72,7 @@ def eval_chunks(stream: np.ndarray, length: int, count: int, seed: int = 0) -> t
     if len(stream) < length + count:
         raise ValueError(f"held-out stream of {len(stream)} tokens is too short for {count} × {length}")
     starts = np.linspace(0, len(stream) - length, count).astype(int)
-    return torch.from_numpy(np.stack([stream[s:s + length] for s in starts]).astype(np.int64))
+    return torch.from_numpy(np.stack([stream[s : s + length] for s in starts]).astype(np.int64))
 
 
 def perplexity(model, chunks: torch.Tensor, last: int, *, all_tokens: bool = True) -> dict:
@@ -105,8 +106,19 @@ def answer_argmax(model, x: torch.Tensor, answer: slice) -> torch.Tensor:
 
 
 @torch.inference_mode()
-def passkey_scores(model, data: Data, length: int, depths, trials: int, seed: int = 0, source=None, *,
-                   per_trial: bool = False, template: PasskeyTemplate = TRAINING_TEMPLATE, batch_size: int | None = None):
+def passkey_scores(
+    model,
+    data: Data,
+    length: int,
+    depths,
+    trials: int,
+    seed: int = 0,
+    source=None,
+    *,
+    per_trial: bool = False,
+    template: PasskeyTemplate = TRAINING_TEMPLATE,
+    batch_size: int | None = None,
+):
     """Exact-match and per-digit accuracy of the pass key, by depth.
 
     One teacher-forced pass: the key is exactly right under greedy decoding iff every one of
@@ -114,7 +126,8 @@ def passkey_scores(model, data: Data, length: int, depths, trials: int, seed: in
     greedy exact match; per-digit accuracy is the graded measure.
 
     ``template`` sets the wording and key format (``tasks.passkey.TEMPLATES``); trials are scored
-    ``batch_size`` at a time (default ``batch_for(length)``). With ``per_trial=True`` returns ``(rows, trial_rows)``: the same by-depth rows (same draws, same
+    ``batch_size`` at a time (default ``batch_for(length)``). With ``per_trial=True`` returns
+    ``(rows, trial_rows)``: the same by-depth rows (same draws, same
     numbers) and one row per trial — ``unit`` (a running index over depths × trials, the same key and
     text for every model scored at this length and seed), ``depth``, ``exact`` (0/1) and ``per_digit``.
     """
@@ -126,29 +139,52 @@ def passkey_scores(model, data: Data, length: int, depths, trials: int, seed: in
         seqs, answers = [], None
         for _ in range(trials):
             ids, ans = passkey_example(data, length, depth, rng, source=source, template=template)
-            seqs.append(ids); answers = ans
+            seqs.append(ids)
+            answers = ans
         x = torch.tensor(seqs)
-        pred = torch.cat([answer_argmax(model, x[i:i + batch_size].to(device), answers).cpu()
-                          for i in range(0, trials, batch_size)])
+        pred = torch.cat(
+            [
+                answer_argmax(model, x[i : i + batch_size].to(device), answers).cpu()
+                for i in range(0, trials, batch_size)
+            ]
+        )
         truth = x[:, answers]
         correct = pred == truth
-        rows.append({"length": length, "depth": depth, "exact": correct.all(1).float().mean().item(),
-                     "per_digit": correct.float().mean().item(), "trials": trials})
+        rows.append(
+            {
+                "length": length,
+                "depth": depth,
+                "exact": correct.all(1).float().mean().item(),
+                "per_digit": correct.float().mean().item(),
+                "trials": trials,
+            }
+        )
         for exact, digits in zip(correct.all(1).tolist(), correct.float().mean(1).tolist()):
-            trial_rows.append({"length": length, "depth": depth, "unit": len(trial_rows), "exact": int(exact),
-                               "per_digit": digits})
+            trial_rows.append(
+                {"length": length, "depth": depth, "unit": len(trial_rows), "exact": int(exact), "per_digit": digits}
+            )
     return (rows, trial_rows) if per_trial else rows
 
 
 def passkey_trials(model, data: Data, length: int, task: PasskeyTask, *, seed: int = 0):
     """``task`` scored at ``length``: (by-depth rows, one row per trial), as ``passkey_scores(per_trial=True)``."""
-    return passkey_scores(model, data, length, task.depths, task.trials, seed=seed, source=task.stream(data),
-                          per_trial=True, template=task.template)
+    return passkey_scores(
+        model,
+        data,
+        length,
+        task.depths,
+        task.trials,
+        seed=seed,
+        source=task.stream(data),
+        per_trial=True,
+        template=task.template,
+    )
 
 
 @torch.inference_mode()
-def copy_exact(model, vocab_size: int, length: int, trials: int, seed: int = 0, *, answer: int = 8,
-               batch_size: int | None = None) -> list[int]:
+def copy_exact(
+    model, vocab_size: int, length: int, trials: int, seed: int = 0, *, answer: int = 8, batch_size: int | None = None
+) -> list[int]:
     """Copying across half the window, in the format of the copy sequences the model was trained on
     (``tasks.copying.copy_sequence``: random tokens, then the same tokens again): one 0/1 per trial, 1 when the model's
     argmax (teacher forcing) gives every one of the last ``answer`` tokens, each a copy of the token
@@ -159,13 +195,16 @@ def copy_exact(model, vocab_size: int, length: int, trials: int, seed: int = 0, 
     sl = slice(length - answer, length)
     device = next(model.parameters()).device
     batch_size = batch_size or batch_for(length)
-    pred = torch.cat([answer_argmax(model, x[i:i + batch_size].to(device), sl).cpu() for i in range(0, trials, batch_size)])
+    pred = torch.cat(
+        [answer_argmax(model, x[i : i + batch_size].to(device), sl).cpu() for i in range(0, trials, batch_size)]
+    )
     return (pred == x[:, sl]).all(1).int().tolist()
 
 
 @torch.inference_mode()
-def repeat_losses(model, data: Data, length: int, distances, span: int = 24, trials: int = 8, seed: int = 0,
-                  source=None) -> list[dict]:
+def repeat_losses(
+    model, data: Data, length: int, distances, span: int = 24, trials: int = 8, seed: int = 0, source=None
+) -> list[dict]:
     """Loss on the second copy of a random span (first token excluded) against the distance between copies."""
     rng = np.random.default_rng(seed)
     rows = []
@@ -176,13 +215,14 @@ def repeat_losses(model, data: Data, length: int, distances, span: int = 24, tri
             seqs.append(ids)
         nll = token_nll(model, torch.tensor(seqs))
         # nll[:, t] scores token t+1: the copy's tokens after its first
-        copy = nll[:, sl.start:sl.stop - 1]
+        copy = nll[:, sl.start : sl.stop - 1]
         rows.append({"length": length, "distance": distance, "copy_loss": copy.mean().item()})
     return rows
 
 
-def effective_length(lengths, values, reference: float, tolerance: float, *, higher_is_better: bool = False,
-                     contiguous: bool = False):
+def effective_length(
+    lengths, values, reference: float, tolerance: float, *, higher_is_better: bool = False, contiguous: bool = False
+):
     """RULER-style effective context (Hsieh et al. 2024, §5): the longest tested length whose measurement
     stays within ``tolerance`` (relative) of the reference — the model at its own L.
 

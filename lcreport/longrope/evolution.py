@@ -8,11 +8,12 @@ and their mutations; each generation keeps the best parents and adds mutants and
 crossovers. Fitness is any function to minimise (the chapter uses perplexity at the
 target length); nothing here knows about models.
 """
+
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import numpy as np
 
@@ -23,8 +24,8 @@ MUTATION_PROBABILITY = 0.3  # the paper's p
 
 @dataclass(frozen=True)
 class SearchSpace:
-    n_factors: int            # head_dim / 2
-    scale: float              # s = target length / training length
+    n_factors: int  # head_dim / 2
+    scale: float  # s = target length / training length
     lower: float = 1.0
     upper: float | None = None  # default 1.25·s
     step: float = 0.01
@@ -43,8 +44,13 @@ class SearchSpace:
     def valid(self, factors) -> bool:
         f = np.asarray(factors)
         on_grid = np.allclose(np.round(f / self.step) * self.step, f, atol=1e-9)
-        return bool(len(f) == self.n_factors and on_grid and np.all(np.diff(f) >= -1e-9)
-                    and f.min() >= self.lower - 1e-9 and f.max() <= self.hi + 1e-9)
+        return bool(
+            len(f) == self.n_factors
+            and on_grid
+            and np.all(np.diff(f) >= -1e-9)
+            and f.min() >= self.lower - 1e-9
+            and f.max() <= self.hi + 1e-9
+        )
 
 
 @dataclass(frozen=True)
@@ -61,21 +67,36 @@ class Candidate:
 class SearchResult:
     best: Candidate
     best_fitness: float
-    history: list = field(default_factory=list)   # per generation: best, median, evaluations
+    history: list = field(default_factory=list)  # per generation: best, median, evaluations
     evaluations: int = 0
     seconds: float = 0.0
-    initial: dict = field(default_factory=dict)   # fitness of the PI / NTK / YaRN seeds
-    from_cache: bool = field(default=False, compare=False)  # loaded from the search cache (``seconds``: the run that made it)
+    initial: dict = field(default_factory=dict)  # fitness of the PI / NTK / YaRN seeds
+    from_cache: bool = field(
+        default=False, compare=False
+    )  # loaded from the search cache (``seconds``: the run that made it)
 
     def to_json(self) -> dict:
-        return {"factors": [float(x) for x in self.best.factors], "n_hat": int(self.best.n_hat),
-                "best_fitness": float(self.best_fitness), "history": self.history, "evaluations": int(self.evaluations),
-                "seconds": float(self.seconds), "initial": {k: float(v) for k, v in self.initial.items()}}
+        return {
+            "factors": [float(x) for x in self.best.factors],
+            "n_hat": int(self.best.n_hat),
+            "best_fitness": float(self.best_fitness),
+            "history": self.history,
+            "evaluations": int(self.evaluations),
+            "seconds": float(self.seconds),
+            "initial": {k: float(v) for k, v in self.initial.items()},
+        }
 
     @classmethod
-    def from_json(cls, d: dict, *, from_cache: bool = False) -> "SearchResult":
-        return cls(Candidate(tuple(float(x) for x in d["factors"]), int(d["n_hat"])), float(d["best_fitness"]),
-                   list(d["history"]), int(d["evaluations"]), float(d["seconds"]), dict(d["initial"]), from_cache)
+    def from_json(cls, d: dict, *, from_cache: bool = False) -> SearchResult:
+        return cls(
+            Candidate(tuple(float(x) for x in d["factors"]), int(d["n_hat"])),
+            float(d["best_fitness"]),
+            list(d["history"]),
+            int(d["evaluations"]),
+            float(d["seconds"]),
+            dict(d["initial"]),
+            from_cache,
+        )
 
 
 def mutate(c: Candidate, space: SearchSpace, rng: np.random.Generator, p: float = MUTATION_PROBABILITY) -> Candidate:
@@ -98,9 +119,19 @@ def crossover(a: Candidate, b: Candidate, space: SearchSpace, rng: np.random.Gen
     return Candidate(tuple(space.project(f)), a.n_hat if rng.random() < 0.5 else b.n_hat)
 
 
-def evolutionary_search(fitness: Callable[[Candidate], float], space: SearchSpace, seeds: dict, *,
-                        population: int, generations: int, mutations: int, crossovers: int,
-                        seed: int = 0, progress=None, map_fn=None) -> SearchResult:
+def evolutionary_search(
+    fitness: Callable[[Candidate], float],
+    space: SearchSpace,
+    seeds: dict,
+    *,
+    population: int,
+    generations: int,
+    mutations: int,
+    crossovers: int,
+    seed: int = 0,
+    progress=None,
+    map_fn=None,
+) -> SearchResult:
     """Algorithm 1 of the paper. ``seeds`` maps a name (PI, NTK, YaRN) to its factors.
 
     Each generation's new candidates are scored together by ``map_fn(fitness, candidates)`` (default: one
@@ -139,7 +170,9 @@ def evolutionary_search(fitness: Callable[[Candidate], float], space: SearchSpac
         ranked = sorted(pop, key=score)
         parents = ranked[:n_parents]
         fits = [score(c) for c in ranked]
-        history.append({"generation": gen, "best": fits[0], "median": float(np.median(fits)), "evaluations": len(cache)})
+        history.append(
+            {"generation": gen, "best": fits[0], "median": float(np.median(fits)), "evaluations": len(cache)}
+        )
         children = [mutate(parents[int(rng.integers(len(parents)))], space, rng) for _ in range(mutations)]
         for _ in range(crossovers):
             i, j = rng.choice(len(parents), size=2, replace=len(parents) < 2)
@@ -147,6 +180,12 @@ def evolutionary_search(fitness: Callable[[Candidate], float], space: SearchSpac
         pop = parents + children
     score_all(pop)
     best = min(pop, key=score)
-    history.append({"generation": generations, "best": score(best),
-                    "median": float(np.median([score(c) for c in pop])), "evaluations": len(cache)})
+    history.append(
+        {
+            "generation": generations,
+            "best": score(best),
+            "median": float(np.median([score(c) for c in pop])),
+            "evaluations": len(cache),
+        }
+    )
     return SearchResult(best, score(best), history, len(cache), time.perf_counter() - t0, initial)

@@ -7,9 +7,11 @@ fine-tuned model for 2048k (progressive extension), then re-search short factors
 (readjustment); transformers' ``longrope`` switches between ``short_factor`` and ``long_factor``
 at ``original_max_position_embeddings``. Also the small models of the depth × width experiment.
 
-These are the building blocks; the chapter's sections that run them are ``finetune_study``
-(sections 1–2), ``short_factors`` (3–4), ``windows`` (5–7) and ``smollm2`` (8).
+These are the building blocks; the chapter's sections that run them are ``chapters.c05_finetuning``'s
+``arms`` (sections 1–2), ``readjustment`` (3–4), ``windows`` (5–7) and ``smollm2`` (8). The effective-window
+rule that reads the task scores is ``tasks.effective_window``.
 """
+
 from __future__ import annotations
 
 import time
@@ -19,24 +21,20 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ..conventions import WINDOW_THRESHOLD
 from ..files import content_key
 from ..models import checkpoints, llama, training
 from ..models.lm_data import Data
-from ..tasks.copying import COPY_TASK
-from ..tasks.passkey import HELD_OUT_TEMPLATE, TRAINING_TEMPLATE, PasskeyTask
 from ..profiles import LlamaSpec
 from ..stats import wilson
+from ..tasks.copying import COPY_TASK
+from ..tasks.effective_window import COPY, PASSKEY_TRAIN, PASSKEY_UNSEEN, WINDOW_TASKS
+from ..tasks.passkey import HELD_OUT_TEMPLATE, TRAINING_TEMPLATE, PasskeyTask
 from . import evaluation as ev
 from .extension import extended_model
 
 #: the perplexity window of the depth × width models (section 6): the longest length whose perplexity of the
 #: last L₀ tokens stays within 20% of the model's own at L₀
 PPL_TOLERANCE = 0.20
-#: the tasks of the effective window (section 5): the pass key with the training template and with one never
-#: seen in training (``tasks.passkey.TEMPLATES``), and copying across half the window (``evaluation.copy_exact``)
-PASSKEY_TRAIN, PASSKEY_UNSEEN, COPY = "pass key, training template", "pass key, unseen template", "copy across half the window"
-WINDOW_TASKS = (PASSKEY_TRAIN, PASSKEY_UNSEEN, COPY)
 #: tokens of the copied answer scored in the copy task
 COPY_ANSWER = COPY_TASK.answer
 
@@ -48,8 +46,23 @@ def state_of(model) -> dict:
 
 # --- fine-tuning at s·L -------------------------------------------------------------------------------
 
-def fine_tuned(base_state, spec: LlamaSpec, data: Data, method: str, scale: float, *, steps: int,
-               batch_size: int, lr: float, device, long_factor=None, base_key: str, seed: int = 0, log=print):
+
+def fine_tuned(
+    base_state,
+    spec: LlamaSpec,
+    data: Data,
+    method: str,
+    scale: float,
+    *,
+    steps: int,
+    batch_size: int,
+    lr: float,
+    device,
+    long_factor=None,
+    base_key: str,
+    seed: int = 0,
+    log=print,
+):
     """``method`` configured for ``scale``·L and fine-tuned at that length on the pre-training mix; cached.
 
     ``method="control"`` fine-tunes plain RoPE at L with ``scale``× the batch (the same tokens), so that
@@ -57,19 +70,44 @@ def fine_tuned(base_state, spec: LlamaSpec, data: Data, method: str, scale: floa
     """
     L = spec.train_length
     if method == "control":
-        build = lambda state: llama.build_model(spec, state).to(device)
+
+        def build(state):
+            return llama.build_model(spec, state).to(device)
+
         length, batch = L, batch_size * int(round(scale))
     else:
-        build = lambda state: extended_model(state, spec, method, scale, long_factor=long_factor, device=device)
+
+        def build(state):
+            return extended_model(state, spec, method, scale, long_factor=long_factor, device=device)
+
         length, batch = int(round(scale * L)), batch_size
-    payload = {"base": base_key, "method": method, "scale": scale, "steps": steps, "batch": batch, "lr": lr,
-               "length": length, "seed": seed, "factors": None if long_factor is None else [round(float(x), 4) for x in long_factor]}
+    payload = {
+        "base": base_key,
+        "method": method,
+        "scale": scale,
+        "steps": steps,
+        "batch": batch,
+        "lr": lr,
+        "length": length,
+        "seed": seed,
+        "factors": None if long_factor is None else [round(float(x), 4) for x in long_factor],
+    }
     t0 = time.time()
 
     def make():
         model = build(base_state)
-        return training.fine_tune(model, data, length=length, steps=steps, batch_size=batch, lr=lr, device=device,
-                               seed=seed, spec=spec, desc=f"fine-tuning {method}")
+        return training.fine_tune(
+            model,
+            data,
+            length=length,
+            steps=steps,
+            batch_size=batch,
+            lr=lr,
+            device=device,
+            seed=seed,
+            spec=spec,
+            desc=f"fine-tuning {method}",
+        )
 
     model, history, cached = checkpoints.cached_weights("llama-ft", content_key(payload), data, make, build, log=log)
     return model, history, cached, (time.time() - t0) / 60
@@ -77,8 +115,20 @@ def fine_tuned(base_state, spec: LlamaSpec, data: Data, method: str, scale: floa
 
 # --- evaluation at several lengths ------------------------------------------------------------------------
 
-def evaluate(model, data: Data, spec: LlamaSpec, lengths, *, chunks: int, depths, trials: int, seed: int = 0,
-             units: list | None = None, key_units: list | None = None):
+
+def evaluate(
+    model,
+    data: Data,
+    spec: LlamaSpec,
+    lengths,
+    *,
+    chunks: int,
+    depths,
+    trials: int,
+    seed: int = 0,
+    units: list | None = None,
+    key_units: list | None = None,
+):
     """Perplexity (all tokens and last L) and pass-key accuracy at each length, on the evaluation books.
 
     With a list as ``units``, one entry per evaluation window is appended to it (``length``, ``window``,
@@ -91,18 +141,26 @@ def evaluate(model, data: Data, spec: LlamaSpec, lengths, *, chunks: int, depths
         ppl = ev.perplexity(model, ev.eval_chunks(data.heldout, n, chunks, seed), spec.train_length)
         if units is not None:
             units += [{"length": n, "window": i, "nll last L": float(v)} for i, v in enumerate(ppl["nll_last_chunks"])]
-        keys, per_trial = ev.passkey_trials(model, data, n, PasskeyTask(TRAINING_TEMPLATE, tuple(depths), trials),
-                                            seed=seed)
+        keys, per_trial = ev.passkey_trials(
+            model, data, n, PasskeyTask(TRAINING_TEMPLATE, tuple(depths), trials), seed=seed
+        )
         if key_units is not None:
             key_units += [{k: t[k] for k in ("length", "unit", "depth", "exact")} for t in per_trial]
-        rows.append({"length": n, "ppl all": ppl["ppl_all"], "ppl last L": ppl["ppl_last"],
-                     "pass key exact": float(np.mean([k["exact"] for k in keys])),
-                     "pass key digits": float(np.mean([k["per_digit"] for k in keys]))})
+        rows.append(
+            {
+                "length": n,
+                "ppl all": ppl["ppl_all"],
+                "ppl last L": ppl["ppl_last"],
+                "pass key exact": float(np.mean([k["exact"] for k in keys])),
+                "pass key digits": float(np.mean([k["per_digit"] for k in keys])),
+            }
+        )
     return rows
 
 
-def task_trials(model, data: Data, spec: LlamaSpec, length: int, task: str, *, depths, trials: int,
-                seed: int = 0) -> list[int]:
+def task_trials(
+    model, data: Data, spec: LlamaSpec, length: int, task: str, *, depths, trials: int, seed: int = 0
+) -> list[int]:
     """0/1 outcomes of ``task`` (one of ``WINDOW_TASKS``) at ``length``: ``trials`` pass keys at each of ``depths``
     (held-out text), or as many copies; the same prompts for every model at this length and seed."""
     if task == COPY:
@@ -114,52 +172,36 @@ def task_trials(model, data: Data, spec: LlamaSpec, length: int, task: str, *, d
     return [r["exact"] for r in rows]
 
 
-def window_scores(model, data: Data, spec: LlamaSpec, lengths, tasks, *, depths, trials: int, seed: int = 0,
-                  units: list | None = None) -> list[dict]:
+def window_scores(
+    model, data: Data, spec: LlamaSpec, lengths, tasks, *, depths, trials: int, seed: int = 0, units: list | None = None
+) -> list[dict]:
     """Each task at each length: hits, n, the share done exactly and its Wilson 95% interval (``lower``,
-    ``upper``). With a list as ``units``, one entry per trial is appended (``length``, ``task``, ``trial``, ``exact``)."""
+    ``upper``). With a list as ``units``, one entry per trial is appended (``length``, ``task``, ``trial``,
+    ``exact``)."""
     rows = []
     for n in lengths:
         for task in tasks:
             outcomes = task_trials(model, data, spec, n, task, depths=depths, trials=trials, seed=seed)
             hits = int(sum(outcomes))
             lower, upper = wilson(hits, len(outcomes))
-            rows.append({"length": n, "task": task, "hits": hits, "n": len(outcomes), "rate": hits / len(outcomes),
-                         "lower": lower, "upper": upper})
+            rows.append(
+                {
+                    "length": n,
+                    "task": task,
+                    "hits": hits,
+                    "n": len(outcomes),
+                    "rate": hits / len(outcomes),
+                    "lower": lower,
+                    "upper": upper,
+                }
+            )
             if units is not None:
                 units += [{"length": n, "task": task, "trial": i, "exact": int(v)} for i, v in enumerate(outcomes)]
     return rows
 
 
-def passes(row: dict) -> bool:
-    """A length is effective on a task when the Wilson lower bound of its exact share reaches WINDOW_THRESHOLD."""
-    return row["lower"] >= WINDOW_THRESHOLD
-
-
-def judged_tasks(base_rows) -> tuple[str, ...]:
-    """The tasks that can judge an extension: those the base model passes at its training length (a task it cannot
-    do at L says nothing about whether a longer window works)."""
-    return tuple(r["task"] for r in base_rows if passes(r))
-
-
-def task_window(rows, task: str) -> int:
-    """The longest tested length effective on ``task`` (RULER reports the longest length above the threshold,
-    even if a shorter one falls below it); 0 if none."""
-    return max((r["length"] for r in rows if r["task"] == task and passes(r)), default=0)
-
-
-def effective_window(rows, tasks) -> int:
-    """The longest tested length effective on every one of ``tasks``; 0 if none, or if ``tasks`` is empty (no task
-    can judge the model)."""
-    if not tasks:
-        return 0
-    lengths = sorted({r["length"] for r in rows})
-    ok = [n for n in lengths
-          if all(any(r["length"] == n and r["task"] == t and passes(r) for r in rows) for t in tasks)]
-    return max(ok, default=0)
-
-
 # --- the short/long switch during generation ----------------------------------------------------------------
+
 
 @torch.inference_mode()
 def switch_pitfall(model, ids: torch.Tensor, boundary: int) -> dict:
@@ -175,13 +217,13 @@ def switch_pitfall(model, ids: torch.Tensor, boundary: int) -> dict:
     device = next(model.parameters()).device
     x = ids.to(device)[None]
     t0 = time.perf_counter()
-    full = model(input_ids=x).logits[0, boundary - 1:-1].float()
+    full = model(input_ids=x).logits[0, boundary - 1 : -1].float()
     t_full = time.perf_counter() - t0
     t0 = time.perf_counter()
     out = model(input_ids=x[:, :boundary], use_cache=True)
     cache, logits = out.past_key_values, [out.logits[0, -1].float()]
     for t in range(boundary, x.shape[1] - 1):
-        out = model(input_ids=x[:, t:t + 1], past_key_values=cache, use_cache=True)
+        out = model(input_ids=x[:, t : t + 1], past_key_values=cache, use_cache=True)
         cache = out.past_key_values
         logits.append(out.logits[0, -1].float())
     t_cached = time.perf_counter() - t0
@@ -189,21 +231,39 @@ def switch_pitfall(model, ids: torch.Tensor, boundary: int) -> dict:
     target = x[0, boundary:]
     nll_full = F.cross_entropy(full, target, reduction="none")
     nll_cached = F.cross_entropy(cached, target, reduction="none")
-    return {"ppl recomputed": float(nll_full.mean().exp()), "ppl cached": float(nll_cached.mean().exp()),
-            "argmax agreement": float((full.argmax(-1) == cached.argmax(-1)).float().mean()),
-            "max |Δlogit|": float((full - cached).abs().max()),
-            "seconds recomputed": t_full, "seconds cached": t_cached, "tokens": int(target.numel())}
+    return {
+        "ppl recomputed": float(nll_full.mean().exp()),
+        "ppl cached": float(nll_cached.mean().exp()),
+        "argmax agreement": float((full.argmax(-1) == cached.argmax(-1)).float().mean()),
+        "max |Δlogit|": float((full - cached).abs().max()),
+        "seconds recomputed": t_full,
+        "seconds cached": t_cached,
+        "tokens": int(target.numel()),
+    }
 
 
 # --- depth × width, and the train/held-out gap against the window ----------------------------------------------
 
+
 def small_spec(spec: LlamaSpec, *, layers: int, hidden: int, length: int, steps: int) -> LlamaSpec:
     """A text-only small Llama of the given depth and width, trained at ``length`` (same tokenizer, seed, lr)."""
     heads = max(2, hidden // 32)
-    return replace(spec, layers=layers, hidden=hidden, heads=heads, intermediate=int(hidden * 8 / 3) // 8 * 8,
-                   train_length=length, steps=steps, batch_size=max(1, spec.batch_size * spec.train_length // length),
-                   warmup=max(1, steps // 20), passkey_share=0.0, repeat_share=0.0, answer_loss_weight=0.0,
-                   copy_warmup_steps=0, copy_share=0.0)
+    return replace(
+        spec,
+        layers=layers,
+        hidden=hidden,
+        heads=heads,
+        intermediate=int(hidden * 8 / 3) // 8 * 8,
+        train_length=length,
+        steps=steps,
+        batch_size=max(1, spec.batch_size * spec.train_length // length),
+        warmup=max(1, steps // 20),
+        passkey_share=0.0,
+        repeat_share=0.0,
+        answer_loss_weight=0.0,
+        copy_warmup_steps=0,
+        copy_share=0.0,
+    )
 
 
 def length_profile(model, data: Data, spec: LlamaSpec, multiples, chunks: int, seed: int = 0) -> list[dict]:

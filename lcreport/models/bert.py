@@ -5,6 +5,7 @@ Sentence-BERT), a ``BertModel`` with 512 learned position embeddings. Everything
 frozen: the only trained part is a linear head (classification) or nothing (retrieval by
 cosine similarity), so context is the only variable.
 """
+
 from __future__ import annotations
 
 import copy
@@ -42,6 +43,7 @@ def max_positions(model) -> int:
 
 # --- strategies -----------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class Strategy:
     """How a long document reaches the encoder.
@@ -69,8 +71,15 @@ def encode_windows(tokenizer, text: str, strategy: Strategy) -> dict:
     if strategy.kind == "slide":
         if not 0 <= strategy.stride < strategy.max_length - 2:
             raise ValueError(f"stride {strategy.stride} must be in [0, {strategy.max_length - 2})")
-        enc = tokenizer(text, max_length=strategy.max_length, truncation=True, stride=strategy.stride,
-                        return_overflowing_tokens=True, padding="longest", return_tensors="pt")
+        enc = tokenizer(
+            text,
+            max_length=strategy.max_length,
+            truncation=True,
+            stride=strategy.stride,
+            return_overflowing_tokens=True,
+            padding="longest",
+            return_tensors="pt",
+        )
     elif strategy.kind in ("truncate", "whole"):
         enc = tokenizer(text, max_length=strategy.max_length, truncation=True, return_tensors="pt")
     else:
@@ -85,7 +94,8 @@ def check_fits(model, n_tokens: int) -> None:
         raise InputTooLongError(
             f"{n_tokens} tokens do not fit this encoder's {limit} learned positions: "
             f"use Strategy('truncate', {limit}) or Strategy('slide', {limit}, stride), "
-            f"or a model with more positions")
+            f"or a model with more positions"
+        )
 
 
 @torch.inference_mode()
@@ -95,8 +105,8 @@ def window_embeddings(model, windows: dict, *, batch_size: int = 16) -> torch.Te
     device = next(model.parameters()).device
     out = []
     for i in range(0, windows["input_ids"].shape[0], batch_size):
-        ids = windows["input_ids"][i:i + batch_size].to(device)
-        mask = windows["attention_mask"][i:i + batch_size].to(device)
+        ids = windows["input_ids"][i : i + batch_size].to(device)
+        mask = windows["attention_mask"][i : i + batch_size].to(device)
         hidden = model(input_ids=ids, attention_mask=mask).last_hidden_state
         m = mask.unsqueeze(-1).to(hidden.dtype)
         out.append(((hidden * m).sum(1) / m.sum(1).clamp(min=1)).cpu())
@@ -121,7 +131,7 @@ def shared_window_embeddings(model, documents: list[dict]) -> list[torch.Tensor]
     for key, i in index.items():
         by_length.setdefault(len(key), []).append((i, key))
     vectors = [None] * len(index)
-    for length, group in by_length.items():
+    for group in by_length.values():
         ids = torch.tensor([key for _, key in group])
         emb = window_embeddings(model, {"input_ids": ids, "attention_mask": torch.ones_like(ids)})
         for (i, _), v in zip(group, emb):
@@ -140,11 +150,14 @@ def document_embedding(model, tokenizer, text: str, strategy: Strategy) -> torch
 def window_token_coverage(windows: dict, tokenizer) -> list[list[int]]:
     """The content token ids of each window (special tokens and padding removed)."""
     special = set(tokenizer.all_special_ids)
-    return [[t for t, m in zip(ids.tolist(), mask.tolist()) if m and t not in special]
-            for ids, mask in zip(windows["input_ids"], windows["attention_mask"])]
+    return [
+        [t for t, m in zip(ids.tolist(), mask.tolist()) if m and t not in special]
+        for ids, mask in zip(windows["input_ids"], windows["attention_mask"])
+    ]
 
 
 # --- stretched position embeddings ------------------------------------------------------------
+
 
 def stretch_positions(model, new_max: int):
     """A copy of the model whose learned position table is linearly interpolated to ``new_max`` rows.
@@ -162,13 +175,17 @@ def stretch_positions(model, new_max: int):
     for name in ("position_ids", "token_type_ids"):
         buf = getattr(stretched.embeddings, name, None)
         if buf is not None:
-            fresh = torch.arange(new_max, device=buf.device).expand((1, -1)) if name == "position_ids" \
+            fresh = (
+                torch.arange(new_max, device=buf.device).expand((1, -1))
+                if name == "position_ids"
                 else torch.zeros((1, new_max), dtype=buf.dtype, device=buf.device)
+            )
             stretched.embeddings.register_buffer(name, fresh, persistent=False)
     return stretched
 
 
 # --- data: passages and needles ---------------------------------------------------------------
+
 
 def token_spans(tokenizer, text: str, n_spans: int, n_tokens: int) -> list[str]:
     """``n_spans`` passages of ``n_tokens`` tokens each, evenly spaced through ``text``."""
@@ -177,15 +194,51 @@ def token_spans(tokenizer, text: str, n_spans: int, n_tokens: int) -> list[str]:
     if len(offsets) < n_spans * n_tokens:
         raise ValueError(f"text has {len(offsets)} tokens, fewer than {n_spans} × {n_tokens}")
     step = (len(offsets) - n_tokens) // max(n_spans - 1, 1)
-    return [text[offsets[i * step][0]:offsets[i * step + n_tokens - 1][1]] for i in range(n_spans)]
+    return [text[offsets[i * step][0] : offsets[i * step + n_tokens - 1][1]] for i in range(n_spans)]
 
 
-COLORS = ["red", "blue", "green", "yellow", "purple", "orange", "silver", "golden", "black", "white",
-          "crimson", "amber"]
-ITEMS = ["key", "ring", "letter", "lantern", "compass", "violin", "teapot", "map", "clock", "feather",
-         "anchor", "mirror"]
-PLACES = ["cellar", "attic", "orchard", "chapel", "stable", "library", "greenhouse", "boathouse",
-          "pantry", "tower", "garden", "kitchen"]
+COLORS = [
+    "red",
+    "blue",
+    "green",
+    "yellow",
+    "purple",
+    "orange",
+    "silver",
+    "golden",
+    "black",
+    "white",
+    "crimson",
+    "amber",
+]
+ITEMS = [
+    "key",
+    "ring",
+    "letter",
+    "lantern",
+    "compass",
+    "violin",
+    "teapot",
+    "map",
+    "clock",
+    "feather",
+    "anchor",
+    "mirror",
+]
+PLACES = [
+    "cellar",
+    "attic",
+    "orchard",
+    "chapel",
+    "stable",
+    "library",
+    "greenhouse",
+    "boathouse",
+    "pantry",
+    "tower",
+    "garden",
+    "kitchen",
+]
 
 
 def needles(k: int, rng: np.random.Generator) -> list[tuple[str, str]]:
@@ -195,8 +248,10 @@ def needles(k: int, rng: np.random.Generator) -> list[tuple[str, str]]:
     colors = rng.permutation(COLORS)[:k]
     items = rng.permutation(ITEMS)[:k]
     places = rng.permutation(PLACES)[:k]
-    return [(f"The {c} {i} is hidden in the {p}.", f"Where is the {c} {i} hidden?")
-            for c, i, p in zip(colors, items, places)]
+    return [
+        (f"The {c} {i} is hidden in the {p}.", f"Where is the {c} {i} hidden?")
+        for c, i, p in zip(colors, items, places)
+    ]
 
 
 def insert_at_depth(tokenizer, haystack: str, needle: str, depth: float) -> str:
@@ -212,7 +267,7 @@ def insert_at_depth(tokenizer, haystack: str, needle: str, depth: float) -> str:
 
 def needle_token_position(tokenizer, document: str, needle: str) -> int:
     """Index (in content tokens) where the needle starts."""
-    return len(tokenizer(document[:document.index(needle)], add_special_tokens=False)["input_ids"])
+    return len(tokenizer(document[: document.index(needle)], add_special_tokens=False)["input_ids"])
 
 
 def retrieval_accuracy(query_emb: torch.Tensor, doc_embs: list[torch.Tensor], correct: int) -> float:
@@ -231,8 +286,17 @@ def retrieval_accuracy(query_emb: torch.Tensor, doc_embs: list[torch.Tensor], co
 
 # --- a small trained head ----------------------------------------------------------------------
 
-def train_linear_head(x: torch.Tensor, y: torch.Tensor, n_classes: int, *, epochs: int = 300,
-                      lr: float = 0.05, weight_decay: float = 1e-3, seed: int = 0) -> torch.nn.Linear:
+
+def train_linear_head(
+    x: torch.Tensor,
+    y: torch.Tensor,
+    n_classes: int,
+    *,
+    epochs: int = 300,
+    lr: float = 0.05,
+    weight_decay: float = 1e-3,
+    seed: int = 0,
+) -> torch.nn.Linear:
     """Multinomial logistic regression on frozen features (full-batch Adam, standardised inputs)."""
     g = torch.Generator().manual_seed(seed)
     head = torch.nn.Linear(x.shape[1], n_classes)
@@ -256,8 +320,9 @@ def stratified_folds(y: torch.Tensor, n_classes: int, folds: int, rng: np.random
     return fold_of
 
 
-def cross_validated_predictions(x: torch.Tensor, y: torch.Tensor, n_classes: int, *, folds: int,
-                                seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+def cross_validated_predictions(
+    x: torch.Tensor, y: torch.Tensor, n_classes: int, *, folds: int, seed: int = 0
+) -> tuple[np.ndarray, np.ndarray]:
     """(predicted class, fold) of every example, each predicted by a head trained on the other folds."""
     fold_of = stratified_folds(y, n_classes, folds, np.random.default_rng(seed))
     predicted = np.empty(len(y), dtype=np.int64)
@@ -272,11 +337,15 @@ def cross_validated_predictions(x: torch.Tensor, y: torch.Tensor, n_classes: int
 
 def fold_accuracies(predicted: np.ndarray, y: torch.Tensor, fold_of: np.ndarray, folds: int) -> list[float]:
     """Accuracy on each of ``folds`` folds, in fold order."""
-    return [(torch.from_numpy(predicted[fold_of == f]) == y[torch.from_numpy(fold_of == f)]).float().mean().item()
-            for f in range(folds)]
+    return [
+        (torch.from_numpy(predicted[fold_of == f]) == y[torch.from_numpy(fold_of == f)]).float().mean().item()
+        for f in range(folds)
+    ]
 
 
-def cross_validated_accuracy(x: torch.Tensor, y: torch.Tensor, n_classes: int, *, folds: int, seed: int = 0) -> list[float]:
+def cross_validated_accuracy(
+    x: torch.Tensor, y: torch.Tensor, n_classes: int, *, folds: int, seed: int = 0
+) -> list[float]:
     """Accuracy on each of ``folds`` stratified folds (train the head on the others)."""
     predicted, fold_of = cross_validated_predictions(x, y, n_classes, folds=folds, seed=seed)
     return fold_accuracies(predicted, y, fold_of, folds)
@@ -285,7 +354,9 @@ def cross_validated_accuracy(x: torch.Tensor, y: torch.Tensor, n_classes: int, *
 def embed_all(model, tokenizer, texts, strategy: Strategy, *, desc: str = "") -> tuple[torch.Tensor, float]:
     """Document embeddings for ``texts`` and the mean seconds per document."""
     t0 = time.perf_counter()
-    vecs = [document_embedding(model, tokenizer, t, strategy) for t in tqdm(texts, desc=desc or strategy.label, leave=False)]
+    vecs = [
+        document_embedding(model, tokenizer, t, strategy) for t in tqdm(texts, desc=desc or strategy.label, leave=False)
+    ]
     return torch.stack(vecs), (time.perf_counter() - t0) / len(texts)
 
 

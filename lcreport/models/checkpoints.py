@@ -2,6 +2,7 @@
 written last with every file's hash, the folder published by renames, checked on load, so that a corrupt or
 partial checkpoint is detected and rebuilt), keyed by a hash of everything that shapes them.
 """
+
 from __future__ import annotations
 
 import json
@@ -18,7 +19,6 @@ from .llama import build_model
 from .lm_data import Data, data_fingerprint
 from .training import train, typical_minutes
 
-
 #: a checkpoint folder that cannot be trusted (``cache.CorruptCacheError``)
 CorruptCheckpointError = CorruptCacheError
 
@@ -28,9 +28,14 @@ def checkpoint_key(spec: LlamaSpec) -> str:
     mixes in (its wording and key format), the library versions."""
     import transformers
 
-    payload = {"spec": asdict(spec), "data": data_fingerprint(), "passkey": TRAINING_TEMPLATE.fingerprint(),
-               "torch": torch.__version__.split("+")[0],
-               "transformers": transformers.__version__, "format": 4}  # bump "format" when the training recipe's code changes
+    payload = {
+        "spec": asdict(spec),
+        "data": data_fingerprint(),
+        "passkey": TRAINING_TEMPLATE.fingerprint(),
+        "torch": torch.__version__.split("+")[0],
+        "transformers": transformers.__version__,
+        "format": 4,
+    }  # bump "format" when the training recipe's code changes
     return content_key(payload)
 
 
@@ -50,8 +55,11 @@ def load_checkpoint(folder: Path):
     from tokenizers import Tokenizer
 
     read_manifest(folder)
-    return load_file(folder / "model.safetensors"), Tokenizer.from_file(str(folder / "tokenizer.json")), \
-        json.loads((folder / "history.json").read_text())
+    return (
+        load_file(folder / "model.safetensors"),
+        Tokenizer.from_file(str(folder / "tokenizer.json")),
+        json.loads((folder / "history.json").read_text()),
+    )
 
 
 def cached_weights(kind: str, key: str, data: Data, make, build, *, log=print):
@@ -68,9 +76,15 @@ def cached_weights(kind: str, key: str, data: Data, make, build, *, log=print):
         return build(state), history
 
     (model, history), cached = cached_folder(
-        kind, key, make=make, load=load, log=log, work_kind="model",
+        kind,
+        key,
+        make=make,
+        load=load,
+        log=log,
+        work_kind="model",
         save=lambda made, folder: save_checkpoint(folder, made[0], made[1], data.tokenizer),
-        minutes_made=lambda made, wall: typical_minutes(made[1]))
+        minutes_made=lambda made, wall: typical_minutes(made[1]),
+    )
     return model, history, cached
 
 
@@ -79,5 +93,11 @@ def trained_model(spec: LlamaSpec, data: Data, device, *, log=print):
 
     Returns (model, history, from_cache).
     """
-    return cached_weights("llama", checkpoint_key(spec), data, lambda: train(spec, data, device),
-                          lambda state: build_model(spec, state).to(device), log=log)
+    return cached_weights(
+        "llama",
+        checkpoint_key(spec),
+        data,
+        lambda: train(spec, data, device),
+        lambda state: build_model(spec, state).to(device),
+        log=log,
+    )

@@ -2,6 +2,7 @@
 built from a ``LlamaConfig``, with RoPE settings passed at construction (``rope_parameters``),
 and its language-modelling loss.
 """
+
 from __future__ import annotations
 
 import torch
@@ -16,10 +17,18 @@ def llama_config(spec: LlamaSpec, *, rope_parameters: dict | None = None, max_po
     rope = {"rope_type": "default", "rope_theta": spec.rope_theta}
     if rope_parameters:
         rope = {"rope_theta": spec.rope_theta, **rope_parameters}
-    return LlamaConfig(vocab_size=spec.vocab_size, hidden_size=spec.hidden, intermediate_size=spec.intermediate,
-                       num_hidden_layers=spec.layers, num_attention_heads=spec.heads, num_key_value_heads=spec.heads,
-                       max_position_embeddings=max_positions or spec.train_length, rope_parameters=rope,
-                       tie_word_embeddings=True, attn_implementation="sdpa")
+    return LlamaConfig(
+        vocab_size=spec.vocab_size,
+        hidden_size=spec.hidden,
+        intermediate_size=spec.intermediate,
+        num_hidden_layers=spec.layers,
+        num_attention_heads=spec.heads,
+        num_key_value_heads=spec.heads,
+        max_position_embeddings=max_positions or spec.train_length,
+        rope_parameters=rope,
+        tie_word_embeddings=True,
+        attn_implementation="sdpa",
+    )
 
 
 def build_model(spec: LlamaSpec, state_dict=None, **config_kwargs):

@@ -4,10 +4,10 @@ random span (copying across distance, the skill behind induction heads, Olsson e
 plus pure copy sequences for the warm-up. The tasks themselves (their formats and specs) live in
 ``lcreport.tasks``; this module mixes them into training batches.
 """
+
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 
 import numpy as np
 import torch
@@ -27,11 +27,16 @@ def train_tokenizer(texts, vocab_size: int):
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
 
     tok = Tokenizer(models.BPE())
-    tok.pre_tokenizer = pre_tokenizers.Sequence([pre_tokenizers.Digits(individual_digits=True),
-                                                 pre_tokenizers.ByteLevel(add_prefix_space=False)])
+    tok.pre_tokenizer = pre_tokenizers.Sequence(
+        [pre_tokenizers.Digits(individual_digits=True), pre_tokenizers.ByteLevel(add_prefix_space=False)]
+    )
     tok.decoder = decoders.ByteLevel()
-    trainer = trainers.BpeTrainer(vocab_size=vocab_size, special_tokens=[EOS],
-                                  initial_alphabet=pre_tokenizers.ByteLevel.alphabet(), show_progress=False)
+    trainer = trainers.BpeTrainer(
+        vocab_size=vocab_size,
+        special_tokens=[EOS],
+        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+        show_progress=False,
+    )
     tok.train_from_iterator(texts, trainer=trainer)
     return tok
 
@@ -108,8 +113,15 @@ def start_windows(chunks: torch.Tensor, start_id: int) -> torch.Tensor:
     return torch.cat([start, chunks[:, 1:]], dim=1)
 
 
-def training_batch(data: Data, spec: LlamaSpec, rng: np.random.Generator, progress: float = 1.0, *,
-                   length: int | None = None, batch_size: int | None = None):
+def training_batch(
+    data: Data,
+    spec: LlamaSpec,
+    rng: np.random.Generator,
+    progress: float = 1.0,
+    *,
+    length: int | None = None,
+    batch_size: int | None = None,
+):
     """(input ids, per-token loss weights) for one step; weights up-weight the pass key's answer.
 
     ``progress`` (0 → 1 over training) drives a distance curriculum: early on the pass key sits
@@ -134,7 +146,7 @@ def training_batch(data: Data, spec: LlamaSpec, rng: np.random.Generator, progre
             seq, weights[b] = copy_sequence(spec.vocab_size, L, rng)
         else:
             start = int(rng.integers(0, len(data.train) - L))
-            seq = data.train[start:start + L].tolist()
+            seq = data.train[start : start + L].tolist()
         ids[b] = seq
     if spec.bos:
         ids, weights = with_start(ids, weights, data.start_id)
@@ -144,5 +156,5 @@ def training_batch(data: Data, spec: LlamaSpec, rng: np.random.Generator, progre
 def text_batch(stream: np.ndarray, batch_size: int, length: int, rng: np.random.Generator):
     """Plain language-modelling windows of ``length`` tokens at random offsets (all weights 1)."""
     starts = rng.integers(0, len(stream) - length, batch_size)
-    ids = torch.from_numpy(np.stack([stream[s:s + length] for s in starts]).astype(np.int64))
+    ids = torch.from_numpy(np.stack([stream[s : s + length] for s in starts]).astype(np.int64))
     return ids, torch.ones(ids.shape, dtype=torch.float32)

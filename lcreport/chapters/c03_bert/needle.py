@@ -5,17 +5,18 @@ copy with its needle at the same depth; the query ("Where is the red key hidden?
 copy by cosine similarity. A strategy that never reads the needle sees identical copies and scores
 chance (a tie among m scores 1/m). One trial row per query is recorded (experiment "needle").
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 import numpy as np
 
-from ..data.corpus import documents
-from ..models import bert as bl
-from .. import stats
-from .bert_context import slug, tokens_read
-from .bert_positions import stretched_label
+from ... import stats
+from ...data.corpus import documents
+from ...models import bert as bl
+from .context import slug, tokens_read
+from .positions import stretched_label
 
 #: the novel the haystacks are cut from
 FILLER_TITLE = "Persuasion"
@@ -35,8 +36,8 @@ METRIC = "top1"  # 1 if the query's own copy scores highest, 1/m for a tie among
 class NeedleResult:
     """Section 4's outcome: accuracy by strategy × depth, the per-set rows, the glue figures."""
 
-    table: object   # pandas.DataFrame: strategy × depth
-    frame: object   # pandas.DataFrame: one row per (strategy, depth, set)
+    table: object  # pandas.DataFrame: strategy × depth
+    frame: object  # pandas.DataFrame: one row per (strategy, depth, set)
     figures: dict
     intervals: object = None  # pandas.DataFrame: one row per (strategy, depth) with its Wilson interval
 
@@ -51,7 +52,8 @@ def retrieval_variants(model, profile, stretched: dict) -> list[tuple[str, objec
     """(arm, encoder, strategy): truncation, two window sizes, then each stretched encoder whole."""
     strategies = [TRUNCATION, bl.Strategy("slide", profile.bert_window, profile.bert_stride), SHORT_WINDOWS]
     return [(st.label, model, st) for st in strategies] + [
-        (stretched_label(n), m, bl.Strategy("whole", n)) for n, m in stretched.items()]
+        (stretched_label(n), m, bl.Strategy("whole", n)) for n, m in stretched.items()
+    ]
 
 
 def needle_scores(tokenizer, docs: list[str], queries, encoder, strategy: bl.Strategy) -> list[float]:
@@ -80,18 +82,31 @@ def needle_by_depth(run, model, tokenizer, stretched: dict) -> NeedleResult:
             queries = bl.window_embeddings(model, tokenizer([q for _, q in pairs], padding=True, return_tensors="pt"))
             for label, encoder, st in variants:
                 scores = needle_scores(tokenizer, docs, queries, encoder, st)
-                rows.append({"strategy": label, "depth": depth, "needle token": np.mean(positions),
-                             "accuracy": np.mean(scores)})
+                rows.append(
+                    {"strategy": label, "depth": depth, "needle token": np.mean(positions), "accuracy": np.mean(scores)}
+                )
                 first = (di * P.needle_sets + s) * len(docs)
-                trials += [{"experiment": EXPERIMENT, "arm": label, "scale": st.max_length, "seed": seed,
-                            "unit": first + i, "metric": METRIC, "value": v, "depth": depth,
-                            "needle_token": positions[i]} for i, v in enumerate(scores)]
+                trials += [
+                    {
+                        "experiment": EXPERIMENT,
+                        "arm": label,
+                        "scale": st.max_length,
+                        "seed": seed,
+                        "unit": first + i,
+                        "metric": METRIC,
+                        "value": v,
+                        "depth": depth,
+                        "needle_token": positions[i],
+                    }
+                    for i, v in enumerate(scores)
+                ]
     run.add_trials(trials)
     frame = pd.DataFrame(rows)
     window_step = run.compare(window_size_comparison(trials, variants[1][0], SHORT_WINDOWS.label, seed))
     table = frame.groupby(["strategy", "depth"], sort=False).accuracy.mean().unstack("depth")
-    return NeedleResult(table, frame, needle_figures(frame, P, variants[1][0], window_step, trials),
-                        interval_table(trials))
+    return NeedleResult(
+        table, frame, needle_figures(frame, P, variants[1][0], window_step, trials), interval_table(trials)
+    )
 
 
 def window_size_comparison(trials: list[dict], long_arm: str, short_arm: str, seed: int) -> dict:
@@ -100,16 +115,24 @@ def window_size_comparison(trials: list[dict], long_arm: str, short_arm: str, se
     units = sorted(u for arm, u in score if arm == long_arm)
     a = [score[long_arm, u] for u in units]
     b = [score[short_arm, u] for u in units]
-    return {"id": f"{EXPERIMENT}_{slug(long_arm)}_vs_{slug(short_arm)}", "experiment": EXPERIMENT,
-            "scale": SHORT_WINDOWS.max_length, "metric": METRIC, "a": long_arm, "b": short_arm,
-            **stats.paired_diff(a, b, seed=seed)}
+    return {
+        "id": f"{EXPERIMENT}_{slug(long_arm)}_vs_{slug(short_arm)}",
+        "experiment": EXPERIMENT,
+        "scale": SHORT_WINDOWS.max_length,
+        "metric": METRIC,
+        "a": long_arm,
+        "b": short_arm,
+        **stats.paired_diff(a, b, seed=seed),
+    }
 
 
 def window_size_finding(short_minus_long: float) -> str:
     """The sentence the prose ends section 4 with, by the sign of the difference beyond the margin."""
     if short_minus_long > WINDOW_SIZE_MARGIN:
-        return ("the shorter windows did better: a sentence-embedding model trained on short texts finds a "
-                "sentence best in a short window, where mean pooling does not dilute it among hundreds of other tokens")
+        return (
+            "the shorter windows did better: a sentence-embedding model trained on short texts finds a "
+            "sentence best in a short window, where mean pooling does not dilute it among hundreds of other tokens"
+        )
     if short_minus_long < -WINDOW_SIZE_MARGIN:
         return "the longer windows did better"
     return "the two window sizes did about equally well"
@@ -140,8 +163,16 @@ def interval_table(trials: list[dict]):
     rows = []
     for (arm, depth), g in t.groupby(["arm", "depth"], sort=False):
         e = wilson_estimate(g["value"])
-        rows.append({"strategy": arm, "depth": depth, "queries": e["n"], "accuracy": e["value"],
-                     "95% CI low": e["ci95"][0], "95% CI high": e["ci95"][1]})
+        rows.append(
+            {
+                "strategy": arm,
+                "depth": depth,
+                "queries": e["n"],
+                "accuracy": e["value"],
+                "95% CI low": e["ci95"][0],
+                "95% CI high": e["ci95"][1],
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -154,17 +185,23 @@ def needle_figures(frame, profile, slide_label: str, window_step: dict, trials: 
     trunc = [t for t in trials if t["arm"] == TRUNCATION.label]
     slide_mean, short_mean = _mean(frame, strategy=slide_label), _mean(frame, strategy=SHORT_WINDOWS.label)
     return {
-        "haystack_tokens": profile.needle_haystack_tokens, "candidates": profile.needle_candidates,
+        "haystack_tokens": profile.needle_haystack_tokens,
+        "candidates": profile.needle_candidates,
         "needle_queries_per_depth": profile.needle_candidates * profile.needle_sets,
-        "needle_depth_count": len(profile.needle_depths), "needle_first_depth": first,
+        "needle_depth_count": len(profile.needle_depths),
+        "needle_first_depth": first,
         "needle_trunc_inside": wilson_estimate([t["value"] for t in trunc if t["needle_token"] < INSIDE_BEFORE]),
         "needle_trunc_outside": wilson_estimate([t["value"] for t in trunc if t["needle_token"] > OUTSIDE_FROM]),
-        "needle_stretch_first": wilson_estimate([t["value"] for t in trials
-                                                 if t["arm"] == stretched_label(big) and t["depth"] == first]),
-        "needle_slide_first": wilson_estimate([t["value"] for t in trials
-                                               if t["arm"] == slide_label and t["depth"] == first]),
-        "needle_slide_mean": slide_mean, "needle_slide128_mean": short_mean,
-        "needle_stretch_mean": _mean(frame, strategy=stretched_label(big)), "stretch_max": big,
+        "needle_stretch_first": wilson_estimate(
+            [t["value"] for t in trials if t["arm"] == stretched_label(big) and t["depth"] == first]
+        ),
+        "needle_slide_first": wilson_estimate(
+            [t["value"] for t in trials if t["arm"] == slide_label and t["depth"] == first]
+        ),
+        "needle_slide_mean": slide_mean,
+        "needle_slide128_mean": short_mean,
+        "needle_stretch_mean": _mean(frame, strategy=stretched_label(big)),
+        "stretch_max": big,
         "needle_chance": 1 / profile.needle_candidates,
         "window_size_finding": window_size_finding(short_mean - slide_mean),
         "needle_window_comparison": window_step,  # short windows minus the profile's, paired (claims read this)
@@ -174,15 +211,16 @@ def needle_figures(frame, profile, slide_label: str, window_step: dict, trials: 
 
 def plot_accuracy_by_position(frame, candidates: int):
     """Retrieval accuracy against the needle's token position, one line per strategy."""
-    from ..plotting import subplots
+    from ...plotting import subplots
 
     fig, ax = subplots()
     for label, g in frame.groupby("strategy", sort=False):
         by_depth = g.groupby("depth")
         x, acc = by_depth["needle token"].mean(), by_depth.accuracy.mean()
         ax.plot(x.values, acc.values, marker="o", label=label)
-    ax.axvline(tokens_read(TRUNCATION, TRUNCATION.max_length), color="k", ls="--", lw=1,
-               label="end of a 512-token window")
+    ax.axvline(
+        tokens_read(TRUNCATION, TRUNCATION.max_length), color="k", ls="--", lw=1, label="end of a 512-token window"
+    )
     ax.axhline(1 / candidates, color="k", ls=":", lw=1, label="chance")
     ax.set_xlabel("position of the needle (tokens from the start)")
     ax.set_ylabel(f"top-1 retrieval accuracy among {candidates}")

@@ -17,6 +17,7 @@ n/overlap"). Only the context read changes between arms: same weights, same docu
 novels and test novel are disjoint (the corpus's held-out split). The unit of comparison is the
 document (its F1 averaged over seeds), compared by a paired bootstrap.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -25,13 +26,13 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from ..data.corpus import DEFAULT_HELDOUT, austen_documents
-from .. import stats
-from .bert_context import slug
+from ... import stats
+from ...data.corpus import DEFAULT_HELDOUT, austen_documents
+from .context import slug
 
 EXPERIMENT = "token_f1"
 LABELS = ("O", "I")
-O, I = range(2)
+O, I = range(2)  # noqa: E741 - the I/O tags by their names in the tagging literature
 #: what a paragraph break becomes: a token the reader of the page sees too (the quotation marks go)
 PARAGRAPH_MARK = " ¶ "
 #: the sentence-embedding fine-tune of all-MiniLM-L6-v2 limited sequences to this many tokens, and
@@ -97,8 +98,8 @@ def span_f1(gold, predicted) -> float:
 
 @dataclass
 class Corpus:
-    train: list    # (ids, tags) per training novel
-    test: list     # (ids, tags) per held-out document, each with at least one gold span
+    train: list  # (ids, tags) per training novel
+    test: list  # (ids, tags) per held-out document, each with at least one gold span
 
 
 def build_corpus(tokenizer, doc_tokens: int, n_test: int) -> Corpus:
@@ -112,10 +113,12 @@ def build_corpus(tokenizer, doc_tokens: int, n_test: int) -> Corpus:
             train.append((ids, tags))
             continue
         starts = range(0, len(ids) - doc_tokens + 1, doc_tokens)
-        test += [(ids[s:s + doc_tokens], tags[s:s + doc_tokens]) for s in starts if spans(tags[s:s + doc_tokens])]
+        test += [(ids[s : s + doc_tokens], tags[s : s + doc_tokens]) for s in starts if spans(tags[s : s + doc_tokens])]
     if len(test) < n_test:
-        raise ValueError(f"the held-out novel gives {len(test)} documents of {doc_tokens} tokens with speech, "
-                         f"fewer than the {n_test} asked for: lower tag_test_docs or tag_doc_tokens")
+        raise ValueError(
+            f"the held-out novel gives {len(test)} documents of {doc_tokens} tokens with speech, "
+            f"fewer than the {n_test} asked for: lower tag_test_docs or tag_doc_tokens"
+        )
     pick = np.linspace(0, len(test) - 1, n_test).round().astype(int)
     return Corpus(train, [test[i] for i in pick])
 
@@ -130,7 +133,7 @@ def load_tagger(seed: int, device):
     from transformers import AutoModelForTokenClassification
     from transformers.utils import logging
 
-    from ..data.assets import require
+    from ...data.assets import require
 
     torch.manual_seed(seed)
     verbosity = logging.get_verbosity()
@@ -153,7 +156,9 @@ def fine_tune(tokenizer, corpus: Corpus, profile, seed: int, device):
     pools = {}
     for c in contexts:
         m = c - 2
-        windows = [(ids[s:s + m], tags[s:s + m]) for ids, tags in corpus.train for s in range(0, len(ids) - m + 1, m)]
+        windows = [
+            (ids[s : s + m], tags[s : s + m]) for ids, tags in corpus.train for s in range(0, len(ids) - m + 1, m)
+        ]
         need = -(-profile.tag_steps // len(contexts)) * max(1, profile.tag_batch_tokens // c)
         if need > len(windows):
             raise ValueError(f"{need} training windows of {c} tokens needed, the training novels give {len(windows)}")
@@ -165,8 +170,10 @@ def fine_tune(tokenizer, corpus: Corpus, profile, seed: int, device):
     for step in tqdm(range(profile.tag_steps), desc=f"tagger seed {seed}", leave=False, mininterval=10):
         c = contexts[step % len(contexts)]
         rows = [_with_specials(tokenizer, *next(pools[c])) for _ in range(max(1, profile.tag_batch_tokens // c))]
-        loss = model(input_ids=torch.tensor([r[0] for r in rows], device=device),
-                     labels=torch.tensor([r[1] for r in rows], device=device)).loss
+        loss = model(
+            input_ids=torch.tensor([r[0] for r in rows], device=device),
+            labels=torch.tensor([r[1] for r in rows], device=device),
+        ).loss
         loss.backward()
         opt.step()
         sched.step()
@@ -179,19 +186,30 @@ def tagger_payload(corpus: Corpus, profile, seed: int, device) -> dict:
     seed, the device type and the code that fine-tunes it."""
     import transformers
 
-    from .. import cache
-    from ..data.assets import get_asset
-    from ..files import content_key
+    from ... import cache
+    from ...data.assets import get_asset
+    from ...files import content_key
 
-    train = content_key(b"".join(np.asarray(ids, dtype=np.int64).tobytes() + np.asarray(tags, dtype=np.int64).tobytes()
-                                 for ids, tags in corpus.train))
-    return {"encoder": dict(sorted(get_asset("minilm").files.items())), "train": train, "seed": int(seed),
-            "contexts": [int(c) for c in profile.tag_contexts], "steps": int(profile.tag_steps),
-            "batch_tokens": int(profile.tag_batch_tokens), "lr": float(profile.tag_lr),
-            "device": str(torch.device(device).type),
-            "code": cache.source_key(fine_tune, load_tagger, _with_specials),
-            "torch": torch.__version__.split("+")[0], "transformers": transformers.__version__,
-            "numpy": np.__version__}
+    train = content_key(
+        b"".join(
+            np.asarray(ids, dtype=np.int64).tobytes() + np.asarray(tags, dtype=np.int64).tobytes()
+            for ids, tags in corpus.train
+        )
+    )
+    return {
+        "encoder": dict(sorted(get_asset("minilm").files.items())),
+        "train": train,
+        "seed": int(seed),
+        "contexts": [int(c) for c in profile.tag_contexts],
+        "steps": int(profile.tag_steps),
+        "batch_tokens": int(profile.tag_batch_tokens),
+        "lr": float(profile.tag_lr),
+        "device": str(torch.device(device).type),
+        "code": cache.source_key(fine_tune, load_tagger, _with_specials),
+        "torch": torch.__version__.split("+")[0],
+        "transformers": transformers.__version__,
+        "numpy": np.__version__,
+    }
 
 
 def trained_tagger(tokenizer, corpus: Corpus, profile, seed: int, device, *, log=print):
@@ -201,15 +219,17 @@ def trained_tagger(tokenizer, corpus: Corpus, profile, seed: int, device, *, log
     again. Returns (model, from_cache). The work ledger records the fine-tune either way."""
     from transformers import AutoModelForTokenClassification
 
-    from ..cache import cached_folder
-    from ..files import content_key
+    from ...cache import cached_folder
+    from ...files import content_key
 
     return cached_folder(
-        "tagger", content_key(tagger_payload(corpus, profile, seed, device)),
+        "tagger",
+        content_key(tagger_payload(corpus, profile, seed, device)),
         make=lambda: fine_tune(tokenizer, corpus, profile, seed, device),
         save=lambda model, folder: model.save_pretrained(folder, safe_serialization=True),
         load=lambda folder, _manifest: AutoModelForTokenClassification.from_pretrained(folder).to(device).eval(),
-        log=log)
+        log=log,
+    )
 
 
 def window_starts(n: int, m: int, step: int) -> list[int]:
@@ -229,7 +249,7 @@ def predict(model, tokenizer, ids, context: int, overlap: int = 0) -> np.ndarray
         raise ValueError(f"overlap {overlap} must be in [0, {m})")
     starts = window_starts(len(ids), m, m - overlap)
     device = next(model.parameters()).device
-    rows = [_with_specials(tokenizer, ids[s:s + m].tolist()) for s in starts]
+    rows = [_with_specials(tokenizer, ids[s : s + m].tolist()) for s in starts]
     width = max(len(r) for r in rows)
     x = torch.tensor([r + [tokenizer.pad_token_id] * (width - len(r)) for r in rows], device=device)
     mask = torch.tensor([[1] * len(r) + [0] * (width - len(r)) for r in rows], device=device)
@@ -247,7 +267,8 @@ def arms(profile) -> list[tuple[str, int, int]]:
     """(arm, context it was trained and read at, overlap): chunks at each context, then sliding windows."""
     top = max(profile.tag_contexts)
     return [(f"chunks {c}", c, 0) for c in profile.tag_contexts] + [
-        (f"sliding {top}/{profile.tag_overlap}", top, profile.tag_overlap)]
+        (f"sliding {top}/{profile.tag_overlap}", top, profile.tag_overlap)
+    ]
 
 
 def run_tagging(run, tokenizer):
@@ -264,33 +285,66 @@ def run_tagging(run, tokenizer):
         model, _ = trained_tagger(tokenizer, corpus, P, seed, run.device)
         for arm, ctx, overlap in arms(P):
             f1[arm][si] = [span_f1(tags, predict(model, tokenizer, ids, ctx, overlap)) for ids, tags in corpus.test]
-            run.add_trials([{"experiment": EXPERIMENT, "arm": arm, "scale": ctx, "seed": seed, "unit": u,
-                             "metric": "f1", "value": float(v)} for u, v in enumerate(f1[arm][si])])
+            run.add_trials(
+                [
+                    {
+                        "experiment": EXPERIMENT,
+                        "arm": arm,
+                        "scale": ctx,
+                        "seed": seed,
+                        "unit": u,
+                        "metric": "f1",
+                        "value": float(v),
+                    }
+                    for u, v in enumerate(f1[arm][si])
+                ]
+            )
     pairs = list(dict.fromkeys(list(zip(names, names[1:])) + [(names[0], names[-2])]))
-    comps = [run.compare({"id": f"{EXPERIMENT}_{slug(a)}_vs_{slug(b)}", "experiment": EXPERIMENT, "scale": 0,
-                          "metric": "f1", "a": a, "b": b,
-                          **stats.paired_diff(f1[a].mean(0), f1[b].mean(0), seed=run.seed)}) for a, b in pairs]
-    table = pd.DataFrame([{"arm": a, "documents": len(corpus.test), "seeds": len(P.tag_seeds),
-                           **_estimate_row(f1[a], run.seed)} for a in names]).set_index("arm")
+    comps = [
+        run.compare(
+            {
+                "id": f"{EXPERIMENT}_{slug(a)}_vs_{slug(b)}",
+                "experiment": EXPERIMENT,
+                "scale": 0,
+                "metric": "f1",
+                "a": a,
+                "b": b,
+                **stats.paired_diff(f1[a].mean(0), f1[b].mean(0), seed=run.seed),
+            }
+        )
+        for a, b in pairs
+    ]
+    table = pd.DataFrame(
+        [
+            {"arm": a, "documents": len(corpus.test), "seeds": len(P.tag_seeds), **_estimate_row(f1[a], run.seed)}
+            for a in names
+        ]
+    ).set_index("arm")
     return TaggingResult(table, tagging_figures(P, corpus, f1, comps, names, run.seed), comps)
 
 
 def _estimate_row(f1: np.ndarray, seed: int) -> dict:
     mean, (lo, hi) = stats.mean_ci(f1.mean(0), seed=seed)
     seed_means = f1.mean(1)
-    return {"span F1": mean, "95% CI low": lo, "95% CI high": hi,
-            "lowest seed": float(seed_means.min()), "highest seed": float(seed_means.max())}
+    return {
+        "span F1": mean,
+        "95% CI low": lo,
+        "95% CI high": hi,
+        "lowest seed": float(seed_means.min()),
+        "highest seed": float(seed_means.max()),
+    }
 
 
 @dataclass
 class TaggingResult:
-    table: object        # pandas.DataFrame, one row per arm
+    table: object  # pandas.DataFrame, one row per arm
     figures: dict
     comparisons: list
 
 
 def tagging_figures(P, corpus: Corpus, f1: dict, comps: list[dict], names: list[str], seed: int) -> dict:
     """Glue figures: the setup, each headline arm's F1 with its interval, and the paired gains."""
+
     def est(arm):
         mean, ci = stats.mean_ci(f1[arm].mean(0), seed=seed)
         return {"value": mean, "ci95": ci, "n": len(corpus.test)}
@@ -301,16 +355,29 @@ def tagging_figures(P, corpus: Corpus, f1: dict, comps: list[dict], names: list[
     by_pair = {(c["a"], c["b"]): c for c in comps}
     head = by_pair[names[0], names[-2]]
     detectable = stats.detectable_difference(f1[names[-2]].mean(0) - f1[names[0]].mean(0))
-    return {"tag_doc_tokens": P.tag_doc_tokens, "tag_test_docs": len(corpus.test), "tag_seeds": len(P.tag_seeds),
-            "tag_steps": P.tag_steps, "tag_batch_tokens": P.tag_batch_tokens,
-            "tag_train_tokens": P.tag_steps * P.tag_batch_tokens,
-            "tag_shortest": min(P.tag_contexts), "tag_longest": max(P.tag_contexts), "tag_overlap": P.tag_overlap,
-            "tokf1_shortest": est(names[0]), "tokf1_512": est(names[-2]), "tokf1_slide": est(names[-1]),
-            "tokf1_gain": gain(by_pair[names[0], names[-2]]), "tokf1_gain_sliding": gain(by_pair[names[-2], names[-1]]),
-            "tokf1_steps": [gain(by_pair[a, b]) | {"from": a, "to": b, "test": by_pair[a, b]["test"]}
-                            for a, b in zip(names, names[1:])],
-            "tokf1_detectable": detectable, "tokf1_finding": finding(head, detectable),
-            "minilm_trained_tokens": TRAINED_TOKENS, "minilm_max_seq_length": MAX_SEQ_LENGTH}
+    return {
+        "tag_doc_tokens": P.tag_doc_tokens,
+        "tag_test_docs": len(corpus.test),
+        "tag_seeds": len(P.tag_seeds),
+        "tag_steps": P.tag_steps,
+        "tag_batch_tokens": P.tag_batch_tokens,
+        "tag_train_tokens": P.tag_steps * P.tag_batch_tokens,
+        "tag_shortest": min(P.tag_contexts),
+        "tag_longest": max(P.tag_contexts),
+        "tag_overlap": P.tag_overlap,
+        "tokf1_shortest": est(names[0]),
+        "tokf1_512": est(names[-2]),
+        "tokf1_slide": est(names[-1]),
+        "tokf1_gain": gain(by_pair[names[0], names[-2]]),
+        "tokf1_gain_sliding": gain(by_pair[names[-2], names[-1]]),
+        "tokf1_steps": [
+            gain(by_pair[a, b]) | {"from": a, "to": b, "test": by_pair[a, b]["test"]} for a, b in zip(names, names[1:])
+        ],
+        "tokf1_detectable": detectable,
+        "tokf1_finding": finding(head, detectable),
+        "minilm_trained_tokens": TRAINED_TOKENS,
+        "minilm_max_seq_length": MAX_SEQ_LENGTH,
+    }
 
 
 def finding(comparison: dict, detectable: float) -> str:
@@ -320,27 +387,45 @@ def finding(comparison: dict, detectable: float) -> str:
         return "the longer context scores higher, and the interval of the paired difference excludes 0"
     if hi < 0:
         return "the longer context scores lower, and the interval of the paired difference excludes 0"
-    return ("no detectable difference: the interval of the paired difference includes 0, and this design "
-            f"detects a difference of {detectable:.3f} F1 or more (80% power)")
+    return (
+        "no detectable difference: the interval of the paired difference includes 0, and this design "
+        f"detects a difference of {detectable:.3f} F1 or more (80% power)"
+    )
 
 
 def steps_table(comparisons: list[dict]):
     """One row per paired comparison: from, to, the change in F1, its interval, documents."""
     import pandas as pd
 
-    return pd.DataFrame([{"from": c["a"], "to": c["b"], "change in F1": c["diff"], "95% CI low": c["ci95"][0],
-                          "95% CI high": c["ci95"][1], "documents": c["n"], "comparison id": c["id"]}
-                         for c in comparisons])
+    return pd.DataFrame(
+        [
+            {
+                "from": c["a"],
+                "to": c["b"],
+                "change in F1": c["diff"],
+                "95% CI low": c["ci95"][0],
+                "95% CI high": c["ci95"][1],
+                "documents": c["n"],
+                "comparison id": c["id"],
+            }
+            for c in comparisons
+        ]
+    )
 
 
 def plot_f1(table):
     """Span F1 per arm with its 95% interval over documents."""
-    from ..plotting import subplots
+    from ...plotting import subplots
 
     fig, ax = subplots()
     y = np.arange(len(table))
-    ax.errorbar(table["span F1"], y, xerr=[table["span F1"] - table["95% CI low"], table["95% CI high"] - table["span F1"]],
-                fmt="o", capsize=3)
+    ax.errorbar(
+        table["span F1"],
+        y,
+        xerr=[table["span F1"] - table["95% CI low"], table["95% CI high"] - table["span F1"]],
+        fmt="o",
+        capsize=3,
+    )
     ax.set_yticks(y, table.index)
     ax.invert_yaxis()
     ax.set_xlabel("exact-span F1 on held-out documents (95% CI)")

@@ -4,26 +4,25 @@ The small Llama trained at L; whether it retrieves at L; plain RoPE beyond L; th
 every scale and search seed, and the search chosen on the validation split; every method at every
 scale (perplexity); copying across distance. The paired comparisons at the largest scale (methods,
 the temperature × factors grid, the searches against their starting points, pass keys, n̂) are
-``longrope.top_scale``; the plots are ``longrope.experiment_plots``.
+``chapters.c04_longrope.top_scale``; the plots are ``chapters.c04_longrope.plots``.
 """
-from __future__ import annotations
 
-from dataclasses import dataclass, field
+from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 
-from .. import stats
-from ..models import rope as rp
-from ..models.checkpoints import trained_model
-from ..models.training import typical_minutes
-from ..models.lm_data import Data
-from ..tasks.passkey import HELD_OUT_TEMPLATE, TRAINING_TEMPLATE, PasskeyTask
-from ..profiles import PROFILES, LlamaSpec, Profile
-from . import evaluation as ev
-from .extension import extended_model
-from .evolution import SearchSpace
-from .search import search
+from ... import stats
+from ...longrope import evaluation as ev
+from ...longrope.evolution import SearchSpace
+from ...longrope.extension import extended_model
+from ...longrope.search import search
+from ...models import rope as rp
+from ...models.training import typical_minutes
+from ...profiles import PROFILES, Profile
+from ...tasks.passkey import HELD_OUT_TEMPLATE, TRAINING_TEMPLATE, PasskeyTask
+from ..base_model import BaseModel
+from ..sections import Section, exact_share, nll_trial_rows, passkey_trial_rows
 
 #: Pass keys judge the extension methods only if the model recovers the whole key this often at L;
 #: the bar was set before pass keys were used to judge extension.
@@ -34,78 +33,38 @@ COPY_TRIALS = 8
 FIXED_METHODS = rp.FIXED_METHODS
 
 
-@dataclass
-class Section:
-    """One section's output: the table it shows, the figures it glues (name → value, or name →
-    {"value", "ci95", "n"}), one row per scored unit, paired comparisons, and what later sections read."""
-
-    table: pd.DataFrame
-    figures: dict
-    trials: list = field(default_factory=list)
-    comparisons: list = field(default_factory=list)
-    results: object = None
-
-
-def record(run, section: Section) -> pd.DataFrame:
-    """Glue the section's figures, add its trials and comparisons to ``run``; return its table."""
-    from ..notebook import glue_all
-
-    glue_all(run, section.figures)
-    if section.trials:
-        run.add_trials(section.trials)
-    for comparison in section.comparisons:
-        run.compare(comparison)
-    return section.table
-
-
-@dataclass
-class BaseModel:
-    """The trained Llama and what every experiment on it needs."""
-
-    spec: LlamaSpec
-    data: Data
-    model: object
-    state: dict
-    history: list         # one dict per logged training step, as training returns it
-    from_cache: bool
-    device: object
-
-    @property
-    def loss_frame(self) -> pd.DataFrame:
-        return pd.DataFrame(self.history)
-
-    @property
-    def L(self) -> int:
-        return self.spec.train_length
-
-    @property
-    def n_params(self) -> int:
-        return sum(p.numel() for p in self.model.parameters())
-
-
-def trained_base(spec: LlamaSpec, device) -> BaseModel:
-    """The small Llama of ``spec``, from the checkpoint cache or trained now, with a detached copy of its weights."""
-    data = Data(spec)
-    model, history, from_cache = trained_model(spec, data, device)
-    state = {k: v.detach().clone() for k, v in model.state_dict().items()}
-    return BaseModel(spec, data, model, state, history, from_cache, device)
-
-
 def training_summary(base: BaseModel) -> Section:
     """The model and its training: a one-column table and the training figures (section 1)."""
     spec, hist, n_params = base.spec, base.loss_frame, base.n_params
     minutes, tokens = hist.seconds.iloc[-1] / 60, int(hist.tokens.iloc[-1])
-    figures = {"n_params": n_params, "train_length": base.L, "train_steps": spec.steps, "train_tokens": tokens,
-               "train_minutes": minutes, "train_minutes_typical": typical_minutes(base.history),
-               "from_cache": "loaded from the cache" if base.from_cache else "trained in this run",
-               "passkey_share": spec.passkey_share, "repeat_share": spec.repeat_share,
-               "copy_share": spec.copy_share, "copy_warmup_steps": spec.copy_warmup_steps,
-               "final_loss": float(hist.loss.iloc[-5:].mean()), "loss_curve": base.history}
-    table = pd.DataFrame({"value": {
-        "parameters": f"{n_params:,}", "layers × width × heads": f"{spec.layers} × {spec.hidden} × {spec.heads}",
-        "training length L": base.L, "steps × batch": f"{spec.steps} × {spec.batch_size}",
-        "tokens seen": f"{tokens:,}", "training minutes": f"{minutes:.1f}",
-        "checkpoint": "cache" if base.from_cache else "trained now"}})
+    figures = {
+        "n_params": n_params,
+        "train_length": base.L,
+        "train_steps": spec.steps,
+        "train_tokens": tokens,
+        "train_minutes": minutes,
+        "train_minutes_typical": typical_minutes(base.history),
+        "from_cache": "loaded from the cache" if base.from_cache else "trained in this run",
+        "passkey_share": spec.passkey_share,
+        "repeat_share": spec.repeat_share,
+        "copy_share": spec.copy_share,
+        "copy_warmup_steps": spec.copy_warmup_steps,
+        "final_loss": float(hist.loss.iloc[-5:].mean()),
+        "loss_curve": base.history,
+    }
+    table = pd.DataFrame(
+        {
+            "value": {
+                "parameters": f"{n_params:,}",
+                "layers × width × heads": f"{spec.layers} × {spec.hidden} × {spec.heads}",
+                "training length L": base.L,
+                "steps × batch": f"{spec.steps} × {spec.batch_size}",
+                "tokens seen": f"{tokens:,}",
+                "training minutes": f"{minutes:.1f}",
+                "checkpoint": "cache" if base.from_cache else "trained now",
+            }
+        }
+    )
     return Section(table, figures)
 
 
@@ -116,7 +75,8 @@ def retrieval_readiness(exact_share: float) -> tuple[str, str]:
             "Pass-key accuracy can therefore judge the extension methods below. It took a copy warm-up: "
             "the earlier recipes without one (up to half the sequences pass keys, a curriculum that starts with the "
             "key next to the question, doubled loss weight on the answer, two or four layers) never learned exact "
-            "retrieval.")
+            "retrieval."
+        )
     return "does not meet", (
         "So exact-match pass keys cannot judge the extension methods here: we report them, but rank the "
         "methods by perplexity, by the share of key digits recovered and by the loss on a repeated span "
@@ -124,32 +84,13 @@ def retrieval_readiness(exact_share: float) -> tuple[str, str]:
         "Teaching a model this small exact retrieval took more than this budget: besides this recipe (a copy warm-up, "
         "copy sequences kept in the mix, pass keys with a distance curriculum and doubled answer weight), the earlier "
         "recipes without the warm-up did no better. The gpu profile's larger model is where exact retrieval "
-        "can be tested.")
+        "can be tested."
+    )
 
 
 def copy_span(L: int) -> int:
     """Length of the repeated random span in the copying experiments."""
     return max(4, L // 16)
-
-
-def passkey_trial_rows(trial_rows, experiment: str, arm: str, scale: float, seed: int) -> list[dict]:
-    """Pass-key trials in the results contract: metrics ``exact`` (0/1) and ``per_digit``, with ``depth``."""
-    return [{"experiment": experiment, "arm": arm, "scale": scale, "seed": seed, "unit": t["unit"], "metric": m,
-             "value": t[m], "depth": t["depth"], "length": t["length"]}
-            for t in trial_rows for m in ("exact", "per_digit")]
-
-
-def nll_rows(values, experiment: str, arm: str, scale: float, seed: int, length: int,
-             metric: str = "nll_last_L") -> list[dict]:
-    """Per-window mean NLL values (one row per window, in window order) in the results contract."""
-    return [{"experiment": experiment, "arm": arm, "scale": scale, "seed": seed, "unit": i, "metric": metric,
-             "value": float(v), "length": length} for i, v in enumerate(values)]
-
-
-def nll_trial_rows(result: dict, experiment: str, arm: str, scale: float, seed: int, length: int) -> list[dict]:
-    """Per-chunk mean NLL over the last L tokens (``nll_last_L``) and over all tokens (``nll_all``)."""
-    return (nll_rows(result["nll_last_chunks"], experiment, arm, scale, seed, length, "nll_last_L")
-            + nll_rows(result["nll_all_chunks"], experiment, arm, scale, seed, length, "nll_all"))
 
 
 def retrieval_at_L(base: BaseModel, P: Profile, *, seed: int) -> Section:
@@ -164,27 +105,36 @@ def retrieval_at_L(base: BaseModel, P: Profile, *, seed: int) -> Section:
     ood_L, ood_trials = sections["passkey_ood"]
     span = copy_span(L)
     distances = sorted({0, L // 8, L // 4, L // 2, L - 2 * span})
-    rep_L = pd.DataFrame(ev.repeat_losses(base.model, data, L, distances, span=span, trials=COPY_TRIALS, seed=seed,
-                                          source=data.heldout))
+    rep_L = pd.DataFrame(
+        ev.repeat_losses(base.model, data, L, distances, span=span, trials=COPY_TRIALS, seed=seed, source=data.heldout)
+    )
     ready, consequence = retrieval_readiness(at_L.exact.mean())
-    figures = {"passkey_exact_at_L": exact_share(trials), "passkey_ood_exact_at_L": exact_share(ood_trials),
-               "passkey_digit_at_L": float(at_L.per_digit.mean()), "passkey_ood_digit_at_L": float(ood_L.per_digit.mean()),
-               "passkey_trials": P.passkey_trials, "passkey_depth_count": len(P.passkey_depths),
-               "retrieval_bar": RETRIEVAL_BAR, "retrieval_ready": ready, "retrieval_consequence": consequence,
-               "copy_loss_at_L": float(rep_L.copy_loss.mean()),
-               "random_token_loss": float(np.log(base.spec.vocab_size)),
-               "training_key_digits": len(TRAINING_TEMPLATE.key(np.random.default_rng(0))),
-               "unseen_key_example": HELD_OUT_TEMPLATE.key(np.random.default_rng(0))}
-    table = pd.concat({TRAINING_TEMPLATE.name: at_L.set_index("depth")[["exact", "per_digit"]],
-                       HELD_OUT_TEMPLATE.name: ood_L.set_index("depth")[["exact", "per_digit"]]}, axis=1)
-    rows = (passkey_trial_rows(trials, "passkey_at_L", rp.LABELS["rope"], 1, seed)
-            + passkey_trial_rows(ood_trials, "passkey_ood", rp.LABELS["rope"], 1, seed))
+    figures = {
+        "passkey_exact_at_L": exact_share(trials),
+        "passkey_ood_exact_at_L": exact_share(ood_trials),
+        "passkey_digit_at_L": float(at_L.per_digit.mean()),
+        "passkey_ood_digit_at_L": float(ood_L.per_digit.mean()),
+        "passkey_trials": P.passkey_trials,
+        "passkey_depth_count": len(P.passkey_depths),
+        "retrieval_bar": RETRIEVAL_BAR,
+        "retrieval_ready": ready,
+        "retrieval_consequence": consequence,
+        "copy_loss_at_L": float(rep_L.copy_loss.mean()),
+        "random_token_loss": float(np.log(base.spec.vocab_size)),
+        "training_key_digits": len(TRAINING_TEMPLATE.key(np.random.default_rng(0))),
+        "unseen_key_example": HELD_OUT_TEMPLATE.key(np.random.default_rng(0)),
+    }
+    table = pd.concat(
+        {
+            TRAINING_TEMPLATE.name: at_L.set_index("depth")[["exact", "per_digit"]],
+            HELD_OUT_TEMPLATE.name: ood_L.set_index("depth")[["exact", "per_digit"]],
+        },
+        axis=1,
+    )
+    rows = passkey_trial_rows(trials, "passkey_at_L", rp.LABELS["rope"], 1, seed) + passkey_trial_rows(
+        ood_trials, "passkey_ood", rp.LABELS["rope"], 1, seed
+    )
     return Section(table, figures, rows)
-
-
-def exact_share(trials) -> dict:
-    """Share of whole keys recovered, with its Wilson 95% interval and n."""
-    return stats.share(t["exact"] for t in trials)
 
 
 def evaluation_chunks(base: BaseModel, length: int, P: Profile, seed: int):
@@ -208,15 +158,25 @@ def plain_rope_by_length(base: BaseModel, P: Profile, *, seed: int) -> Section:
         m = extended_model(base.state, base.spec, "rope", max(1, n / L), device=base.device)
         r = ev.perplexity(m, evaluation_chunks(base, n, P, seed), L)
         _, (lo, hi) = stats.mean_ci(r["nll_all_chunks"], transform=np.exp, seed=seed)
-        rows.append({"length": n, "× L": n / L, "ppl (all tokens)": r["ppl_all"], "95% CI": f"{lo:.1f}–{hi:.1f}",
-                     "ppl (last L tokens)": r["ppl_last"]})
+        rows.append(
+            {
+                "length": n,
+                "× L": n / L,
+                "ppl (all tokens)": r["ppl_all"],
+                "95% CI": f"{lo:.1f}–{hi:.1f}",
+                "ppl (last L tokens)": r["ppl_last"],
+            }
+        )
         trials += nll_trial_rows(r, "ppl_plain", rp.LABELS["rope"], n / L, seed, n)
     plain = pd.DataFrame(rows).set_index("length")
     last = plain["ppl (last L tokens)"]
-    figures = {"plain_ppl_L": float(plain.loc[L, "ppl (all tokens)"]),
-               "plain_ppl_max": float(plain["ppl (all tokens)"].iloc[-1]),
-               "plain_last_ppl_max": float(last.iloc[-1]), "plain_last_ratio": float(last.iloc[-1] / last.loc[L]),
-               "max_scale": max(P.scales)}
+    figures = {
+        "plain_ppl_L": float(plain.loc[L, "ppl (all tokens)"]),
+        "plain_ppl_max": float(plain["ppl (all tokens)"].iloc[-1]),
+        "plain_last_ppl_max": float(last.iloc[-1]),
+        "plain_last_ratio": float(last.iloc[-1] / last.loc[L]),
+        "max_scale": max(P.scales),
+    }
     return Section(plain, figures, trials)
 
 
@@ -234,8 +194,9 @@ def longrope_searches(base: BaseModel, P: Profile, *, progress=None) -> Section:
     for s in P.scales:
         for sd in P.search.seeds:
             bar = None if progress is None else (lambda it, s=s, sd=sd: progress(it, desc=f"search s={s} seed={sd}"))
-            searches[(s, sd)] = search(base.state, base.spec, base.data, s, P.search, seed=sd, device=base.device,
-                                       progress=bar)
+            searches[(s, sd)] = search(
+                base.state, base.spec, base.data, s, P.search, seed=sd, device=base.device, progress=bar
+            )
     minutes = sum(r.seconds for r in searches.values()) / 60  # the searches' own time, cached or not
     chosen = {}
     for s in P.scales:
@@ -243,29 +204,48 @@ def longrope_searches(base: BaseModel, P: Profile, *, progress=None) -> Section:
         scores = {}
         for sd in P.search.seeds:
             best = searches[(s, sd)].best
-            m = extended_model(base.state, base.spec, "longrope", s, long_factor=best.factors, n_hat=best.n_hat,
-                               device=base.device)
+            m = extended_model(
+                base.state, base.spec, "longrope", s, long_factor=best.factors, n_hat=best.n_hat, device=base.device
+            )
             scores[sd] = ev.perplexity(m, val, base.L, all_tokens=False)["ppl_last"]
         chosen[s] = min(scores, key=scores.get)
-        rows += [{"scale": s, "seed": sd, "search ppl": searches[(s, sd)].best_fitness, "validation ppl": v,
-                  "n̂": searches[(s, sd)].best.n_hat, "evaluations": searches[(s, sd)].evaluations,
-                  "chosen": "✓" if sd == chosen[s] else ""} for sd, v in scores.items()]
+        rows += [
+            {
+                "scale": s,
+                "seed": sd,
+                "search ppl": searches[(s, sd)].best_fitness,
+                "validation ppl": v,
+                "n̂": searches[(s, sd)].best.n_hat,
+                "evaluations": searches[(s, sd)].evaluations,
+                "chosen": "✓" if sd == chosen[s] else "",
+            }
+            for sd, v in scores.items()
+        ]
     summary = pd.DataFrame(rows).set_index(["scale", "seed"])
     top = max(P.scales)
-    figures = {"search_samples": P.search.samples, "search_minutes": minutes, "search_seed_count": len(P.search.seeds),
-               "search_evaluations": int(summary.evaluations.sum()), "search_population": P.search.population,
-               "search_generations": P.search.generations, "search_mutations": P.search.mutations,
-               "search_crossovers": P.search.crossovers,
-               "search_results": summary.reset_index().to_dict(orient="records"),
-               "search_chosen": {str(s): int(sd) for s, sd in chosen.items()},
-               "search_chosen_top": int(chosen[top]),
-               "validation_windows_top": len(validation_chunks(base, int(top * base.L))),
-               "searched_factors": {str(s): list(searches[(s, chosen[s])].best.factors) for s in P.scales},
-               "searched_n_hat": {str(s): int(searches[(s, chosen[s])].best.n_hat) for s in P.scales},
-               "paper_evaluations": paper_evaluations(), "search_grid_step": SearchSpace.step,
-               "search_factor_ceiling": SearchSpace(1, 1.0).hi,
-               **{f"paper_{k}": getattr(PROFILES["gpu"].search, k) for k in ("population", "generations",
-                                                                            "mutations", "crossovers")}}
+    figures = {
+        "search_samples": P.search.samples,
+        "search_minutes": minutes,
+        "search_seed_count": len(P.search.seeds),
+        "search_evaluations": int(summary.evaluations.sum()),
+        "search_population": P.search.population,
+        "search_generations": P.search.generations,
+        "search_mutations": P.search.mutations,
+        "search_crossovers": P.search.crossovers,
+        "search_results": summary.reset_index().to_dict(orient="records"),
+        "search_chosen": {str(s): int(sd) for s, sd in chosen.items()},
+        "search_chosen_top": int(chosen[top]),
+        "validation_windows_top": len(validation_chunks(base, int(top * base.L))),
+        "searched_factors": {str(s): list(searches[(s, chosen[s])].best.factors) for s in P.scales},
+        "searched_n_hat": {str(s): int(searches[(s, chosen[s])].best.n_hat) for s in P.scales},
+        "paper_evaluations": paper_evaluations(),
+        "search_grid_step": SearchSpace.step,
+        "search_factor_ceiling": SearchSpace(1, 1.0).hi,
+        **{
+            f"paper_{k}": getattr(PROFILES["gpu"].search, k)
+            for k in ("population", "generations", "mutations", "crossovers")
+        },
+    }
     return Section(summary, figures, results={"searches": searches, "chosen": chosen})
 
 
@@ -278,8 +258,9 @@ def chosen_kwargs(searches: Section, scale) -> dict:
 def method_variants(scale: float, searches: Section) -> list[tuple[str, str, dict]]:
     """(method, label, keyword arguments) of every method at ``scale``: the fixed ones, then LongRoPE
     with the search chosen on the validation split."""
-    return [(m, rp.LABELS[m], {}) for m in FIXED_METHODS] + \
-        [("longrope", rp.LABELS["longrope"], chosen_kwargs(searches, scale))]
+    return [(m, rp.LABELS[m], {}) for m in FIXED_METHODS] + [
+        ("longrope", rp.LABELS["longrope"], chosen_kwargs(searches, scale))
+    ]
 
 
 def methods_by_scale(base: BaseModel, P: Profile, searches: Section, *, seed: int) -> Section:
@@ -296,8 +277,19 @@ def methods_by_scale(base: BaseModel, P: Profile, searches: Section, *, seed: in
             r = ev.perplexity(m, chunks, L)
             _, (lo, hi) = stats.mean_ci(r["nll_all_chunks"], transform=np.exp, seed=seed)
             _, (llo, lhi) = stats.mean_ci(r["nll_last_chunks"], transform=np.exp, seed=seed)
-            rows.append({"scale": s, "method": label, "kind": method, "ppl all": r["ppl_all"], "all lo": lo,
-                         "all hi": hi, "ppl last L": r["ppl_last"], "last lo": llo, "last hi": lhi})
+            rows.append(
+                {
+                    "scale": s,
+                    "method": label,
+                    "kind": method,
+                    "ppl all": r["ppl_all"],
+                    "all lo": lo,
+                    "all hi": hi,
+                    "ppl last L": r["ppl_last"],
+                    "last lo": llo,
+                    "last hi": lhi,
+                }
+            )
             trials += nll_trial_rows(r, "ppl_noft", label, s, seed, n)
             if s == top:
                 scored[label] = np.asarray(r["nll_last_chunks"])
@@ -316,9 +308,12 @@ def copying_by_method(base: BaseModel, P: Profile, searches: Section, *, seed: i
     rows = []
     for method, label, kw in method_variants(top, searches):
         m = extended_model(base.state, base.spec, method, top, device=base.device, **kw)
-        rows += [{"method": label, **row} for row in ev.repeat_losses(m, base.data, n_top, distances, span=span,
-                                                                      trials=COPY_TRIALS, seed=seed,
-                                                                      source=base.data.heldout)]
+        rows += [
+            {"method": label, **row}
+            for row in ev.repeat_losses(
+                m, base.data, n_top, distances, span=span, trials=COPY_TRIALS, seed=seed, source=base.data.heldout
+            )
+        ]
     frame = pd.DataFrame(rows)
     table = frame.pivot_table(index="method", columns="distance", values="copy_loss", sort=False)
     return Section(table, {"copy_by_method": frame.to_dict(orient="records"), "copy_trials": COPY_TRIALS})

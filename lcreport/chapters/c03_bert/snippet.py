@@ -4,11 +4,12 @@ The snippet itself is a quoted exhibit (``lcreport.exhibits``, ``"bert_snippet"`
 things the chapter shows about it: Python's verdict on compiling it, and what the corrected code
 predicts with a freshly initialised two-class head.
 """
+
 from __future__ import annotations
 
 import torch
 
-from ..data.assets import require
+from ...data.assets import require
 
 #: the name the exhibit is compiled under (it appears in tracebacks, not in the printed message)
 SNIPPET_FILENAME = "seed_001_section_5_2.py"
@@ -48,8 +49,14 @@ def untrained_head_labels(tokenizer, *, text: str = SNIPPET_SENTENCE, seeds=HEAD
             clf = AutoModelForSequenceClassification.from_pretrained(require("minilm"), num_labels=2).eval()
             with torch.no_grad():
                 logits = clf(**inputs).logits[0]
-            rows.append({"head initialised with seed": init_seed, "logit 0": round(logits[0].item(), 3),
-                         "logit 1": round(logits[1].item(), 3), "predicted label": int(logits.argmax())})
+            rows.append(
+                {
+                    "head initialised with seed": init_seed,
+                    "logit 0": round(logits[0].item(), 3),
+                    "logit 1": round(logits[1].item(), 3),
+                    "predicted label": int(logits.argmax()),
+                }
+            )
     finally:
         transformers.logging.set_verbosity(verbosity)
     return pd.DataFrame(rows).set_index("head initialised with seed")

@@ -6,6 +6,7 @@ lcreport's own message) and how small the table is. Section 5 interpolates the t
 (``models.bert.stretch_positions``), classifies whole passages with the stretched encoder and compares
 it, passage by passage, with sliding windows over the same text with the original encoder.
 """
+
 from __future__ import annotations
 
 import io
@@ -14,16 +15,24 @@ from dataclasses import dataclass
 
 import torch
 
-from ..data.corpus import documents
-from ..models import bert as bl
-from .bert_context import (ALPHA, ContextResult, accuracy_row, comparison_phrase, correctness_trials, repeated_cv,
-                           paired_comparison)
+from ...data.corpus import documents
+from ...models import bert as bl
+from .context import (
+    ALPHA,
+    ContextResult,
+    accuracy_row,
+    comparison_phrase,
+    correctness_trials,
+    paired_comparison,
+    repeated_cv,
+)
 
 #: the 512-token truncation whose embeddings the stretched encoders are compared with
 ORIGINAL_WINDOW = bl.Strategy("truncate", 512)
 
 
 # --- section 2: where the 512 lives ------------------------------------------------------------------
+
 
 def opening_words(n_words: int) -> str:
     """The first ``n_words`` words of the first Austen novel: a text a little over 512 tokens."""
@@ -69,11 +78,14 @@ def encoder_facts(model) -> dict:
 def position_table_summary(model) -> str:
     """The learned position table's shape and its share of the encoder's parameters."""
     table = model.embeddings.position_embeddings.weight
-    return (f"position table: {tuple(table.shape)} = {table.numel():,} parameters "
-            f"({table.numel() / model.num_parameters():.2%} of {model.num_parameters():,})")
+    return (
+        f"position table: {tuple(table.shape)} = {table.numel():,} parameters "
+        f"({table.numel() / model.num_parameters():.2%} of {model.num_parameters():,})"
+    )
 
 
 # --- section 5: stretching the table -------------------------------------------------------------------
+
 
 def stretched_encoders(model, sizes) -> dict[int, torch.nn.Module]:
     """Copies of the encoder with the position table interpolated to each of ``sizes`` rows."""
@@ -115,14 +127,30 @@ def stretched_classification(run, model, tokenizer, stretched: dict, context: Co
         x, sec = bl.embed_all(m, tokenizer, passages, bl.Strategy("whole", n))
         correct, fold_of, accs = repeated_cv(x, y, n_classes, P.bert_folds, P.bert_repeats, seed)
         row = accuracy_row(correct, accs, sec)
-        rows.append({"position table": f"{n} rows (stretched)", "tokens read": min(n - 2, P.bert_passage_tokens),
-                     "classification accuracy": row.pop("accuracy"), **row,
-                     "cosine to original embedding (same 512 tokens)": float(drift.mean())})
+        rows.append(
+            {
+                "position table": f"{n} rows (stretched)",
+                "tokens read": min(n - 2, P.bert_passage_tokens),
+                "classification accuracy": row.pop("accuracy"),
+                **row,
+                "cosine to original embedding (same 512 tokens)": float(drift.mean()),
+            }
+        )
         for j in range(P.bert_repeats):
             run.add_trials(correctness_trials(stretched_label(n), n, correct[j], fold_of[j], seed + j))
-        comparisons.append(run.compare(paired_comparison(slide_label, stretched_label(n), n,
-                                                          context.fold_accuracies[slide_label], accs,
-                                                          len(passages), P.bert_folds)))
+        comparisons.append(
+            run.compare(
+                paired_comparison(
+                    slide_label,
+                    stretched_label(n),
+                    n,
+                    context.fold_accuracies[slide_label],
+                    accs,
+                    len(passages),
+                    P.bert_folds,
+                )
+            )
+        )
     table = pd.DataFrame(rows).set_index("position table")
     return StretchResult(table, stretch_figures(table, comparisons[-1]))
 
@@ -134,8 +162,7 @@ def stretch_figures(table, versus_slide: dict) -> dict:
     worse = versus_slide["p"] < ALPHA and versus_slide["diff"] < 0
     return {
         "stretch_cls_acc": float(last["classification accuracy"]),
-        "stretch_vs_slide": "better than" if better else "worse than" if worse
-        else "not significantly different from",
+        "stretch_vs_slide": "better than" if better else "worse than" if worse else "not significantly different from",
         "stretch_vs_slide_evidence": comparison_phrase(versus_slide),
         "stretch_drift": float(last["cosine to original embedding (same 512 tokens)"]),
         "stretch": table.reset_index().to_dict(orient="records"),

@@ -5,17 +5,18 @@ Only profiles with ``smollm_lengths`` run it (``gpu``): 8k+ tokens through a 135
 the CPU budget. ``extension_perplexities`` is the whole computation, so a unit test runs it at a
 pretended native window of a few hundred tokens.
 """
+
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 
-from ..data.asset_table import ASSETS
-from ..data.corpus import documents, split_documents
-from ..models import pretrained
-from ..models import rope as rp
-from ..profiles import PROFILES
-from . import evaluation as ev
+from ...data.asset_table import ASSETS
+from ...data.corpus import documents, split_documents
+from ...longrope import evaluation as ev
+from ...models import pretrained
+from ...models import rope as rp
+from ...profiles import PROFILES
 
 #: name → RoPE method; LongRoPE gets YaRN's factors as its long factors (no search on this model)
 SMOLLM_METHODS = {**{rp.SHORT[m]: m for m in ("rope", "linear", "yarn")}, "LongRoPE (YaRN-seeded factors)": "longrope"}
@@ -31,8 +32,9 @@ def heldout_ids(tokenizer) -> np.ndarray:
     return np.array(tokenizer(text)["input_ids"], dtype=np.int64)
 
 
-def extension_perplexities(model, ids: np.ndarray, lengths, *, native: int | None = None,
-                           windows: int = SMOLLM_WINDOWS, seed: int = 0) -> list[dict]:
+def extension_perplexities(
+    model, ids: np.ndarray, lengths, *, native: int | None = None, windows: int = SMOLLM_WINDOWS, seed: int = 0
+) -> list[dict]:
     """Perplexity of the last ``native`` tokens of ``windows`` windows of ``ids`` at each length, for each of
     ``SMOLLM_METHODS`` configured for length / native (at least 1). ``native`` defaults to the model's
     ``max_position_embeddings``."""
@@ -46,7 +48,13 @@ def extension_perplexities(model, ids: np.ndarray, lengths, *, native: int | Non
             factors = rp.factors_yarn(s, head_dim, theta, native) if method == "longrope" else None
             params, max_pos = rp.rope_parameters(method, s, native, long_factor=factors)
             m = pretrained.reconfigured(model, params, max(max_pos, n))
-            rows.append({"length": n, "method": name, PPL_COLUMN: ev.perplexity(m, chunks, min(n, native), all_tokens=False)["ppl_last"]})
+            rows.append(
+                {
+                    "length": n,
+                    "method": name,
+                    PPL_COLUMN: ev.perplexity(m, chunks, min(n, native), all_tokens=False)["ppl_last"],
+                }
+            )
     return rows
 
 
@@ -55,12 +63,17 @@ def smollm2_extension(profile, device, seed: int = 0, *, native: int | None = No
     ``native`` pretends a shorter native window (a test runs the whole section at CPU size with it)."""
     # what the prose says of the model and of the gpu profile's lengths, whatever this profile runs
     gpu_lengths = PROFILES["gpu"].smollm_lengths
-    about = {"smollm_asset": ASSETS["smollm2"].description, "smollm_gpu_shortest": min(gpu_lengths),
-             "smollm_gpu_longest": max(gpu_lengths)}
+    about = {
+        "smollm_asset": ASSETS["smollm2"].description,
+        "smollm_gpu_shortest": min(gpu_lengths),
+        "smollm_gpu_longest": max(gpu_lengths),
+    }
     if not profile.smollm_lengths:
         status = f"not run on the {profile.name} profile"
-        return (pd.DataFrame({"SmolLM2 section": [f"{status} (set profile='gpu' on a GPU runner)"]}),
-                {"smollm_status": status, **about})
+        return (
+            pd.DataFrame({"SmolLM2 section": [f"{status} (set profile='gpu' on a GPU runner)"]}),
+            {"smollm_status": status, **about},
+        )
     model, tokenizer = pretrained.load_smollm2(device)
     rows = extension_perplexities(model, heldout_ids(tokenizer), profile.smollm_lengths, native=native, seed=seed)
     table = pd.DataFrame(rows).pivot_table(index="method", columns="length", values=PPL_COLUMN)

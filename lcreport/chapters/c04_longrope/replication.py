@@ -14,6 +14,7 @@ A ranking *holds* only where it holds on every base model: each one's test exclu
 points the same way (``agreement``). The first base model's figures are the chapter's own (sections 3–8);
 its rows are repeated here so that ``replication`` in the trials file holds every base model.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -21,15 +22,16 @@ import dataclasses
 import numpy as np
 import pandas as pd
 
-from .. import stats
-from ..conventions import ALPHA, HOLDS_ACROSS, HOLDS_ACROSS_SEEDS
-from ..models import rope as rp
-from ..tasks.passkey import PasskeyTask
-from ..profiles import Profile
-from . import evaluation as ev
-from .experiments import (BaseModel, Section, chosen_kwargs, evaluation_chunks, exact_share, longrope_searches,
-                          nll_rows, passkey_trial_rows, trained_base)
-from .extension import extended_model
+from ... import stats
+from ...conventions import ALPHA, HOLDS_ACROSS, HOLDS_ACROSS_SEEDS
+from ...longrope import evaluation as ev
+from ...longrope.extension import extended_model
+from ...models import rope as rp
+from ...profiles import Profile
+from ...tasks.passkey import PasskeyTask
+from ..base_model import BaseModel, trained_base
+from ..sections import Section, exact_share, nll_rows, passkey_trial_rows
+from .no_finetuning import chosen_kwargs, evaluation_chunks, longrope_searches
 from .top_scale import LR, PASSKEY_METHODS, retrieval_relation
 
 #: the arms of the central comparison (perplexity); pass keys score ``top_scale.PASSKEY_METHODS``
@@ -42,6 +44,7 @@ class PairIds:
     claims cite: the perplexity comparison's agreement across units (a figure) and its pooled comparison, and the
     same for pass keys. Each unit's comparison is ``<ppl>_<unit><u>`` (``<passkey>_<unit><u>``); the relations
     in words add ``_relation``."""
+
     ppl: str
     ppl_pooled: str
     passkey: str
@@ -50,22 +53,57 @@ class PairIds:
 
 #: (ids, arm a, arm b): b − a, perplexity (per-window NLL) and pass keys (exact) where both arms have them; ids:
 #: the names ``compare_across`` writes for the pair
-PAIRS = ((PairIds("rep_ppl_lr_vs_yarn", "rep_ppl_lr_vs_yarn_pooled", "rep_passkey_lr_vs_yarn",
-                  "rep_passkey_lr_vs_yarn_pooled"), "yarn", "longrope"),
-         (PairIds("rep_ppl_lr_vs_pi", "rep_ppl_lr_vs_pi_pooled", "rep_passkey_lr_vs_pi",
-                  "rep_passkey_lr_vs_pi_pooled"), "linear", "longrope"),
-         (PairIds("rep_ppl_lr_vs_ntk", "rep_ppl_lr_vs_ntk_pooled", "rep_passkey_lr_vs_ntk",
-                  "rep_passkey_lr_vs_ntk_pooled"), "dynamic", "longrope"),
-         (PairIds("rep_ppl_yarn_vs_ntk", "rep_ppl_yarn_vs_ntk_pooled", "rep_passkey_yarn_vs_ntk",
-                  "rep_passkey_yarn_vs_ntk_pooled"), "dynamic", "yarn"),
-         (PairIds("rep_ppl_pi_vs_plain", "rep_ppl_pi_vs_plain_pooled", "rep_passkey_pi_vs_plain",
-                  "rep_passkey_pi_vs_plain_pooled"), "rope", "linear"))
+PAIRS = (
+    (
+        PairIds(
+            "rep_ppl_lr_vs_yarn", "rep_ppl_lr_vs_yarn_pooled", "rep_passkey_lr_vs_yarn", "rep_passkey_lr_vs_yarn_pooled"
+        ),
+        "yarn",
+        "longrope",
+    ),
+    (
+        PairIds("rep_ppl_lr_vs_pi", "rep_ppl_lr_vs_pi_pooled", "rep_passkey_lr_vs_pi", "rep_passkey_lr_vs_pi_pooled"),
+        "linear",
+        "longrope",
+    ),
+    (
+        PairIds(
+            "rep_ppl_lr_vs_ntk", "rep_ppl_lr_vs_ntk_pooled", "rep_passkey_lr_vs_ntk", "rep_passkey_lr_vs_ntk_pooled"
+        ),
+        "dynamic",
+        "longrope",
+    ),
+    (
+        PairIds(
+            "rep_ppl_yarn_vs_ntk",
+            "rep_ppl_yarn_vs_ntk_pooled",
+            "rep_passkey_yarn_vs_ntk",
+            "rep_passkey_yarn_vs_ntk_pooled",
+        ),
+        "dynamic",
+        "yarn",
+    ),
+    (
+        PairIds(
+            "rep_ppl_pi_vs_plain",
+            "rep_ppl_pi_vs_plain_pooled",
+            "rep_passkey_pi_vs_plain",
+            "rep_passkey_pi_vs_plain_pooled",
+        ),
+        "rope",
+        "linear",
+    ),
+)
 #: the arm of the pass keys at the training length (every base model, plain RoPE at L)
 AT_L = "plain RoPE at L"
 #: words for ``agreement``'s outcomes: every unit agrees; significant on some units in opposite directions; on
 #: some in one direction only; on none
-HOLDS, REVERSES, MIXED, NONE = (HOLDS_ACROSS, "reverses between base models", "differs between base models",
-                                "no base model shows a difference")
+HOLDS, REVERSES, MIXED, NONE = (
+    HOLDS_ACROSS,
+    "reverses between base models",
+    "differs between base models",
+    "no base model shows a difference",
+)
 
 
 def significant(c: dict, alpha: float = ALPHA) -> bool:
@@ -74,9 +112,13 @@ def significant(c: dict, alpha: float = ALPHA) -> bool:
     return c["p"] < alpha if "p" in c else stats.excludes_zero(c)
 
 
-#: ``agreement``'s words across the fine-tune seeds of chapter 05 (``longrope.ft_seeds``)
-SEED_WORDS = (HOLDS_ACROSS_SEEDS, "reverses between fine-tune seeds", "differs between fine-tune seeds",
-              "no fine-tune seed shows a difference")
+#: ``agreement``'s words across the fine-tune seeds of chapter 05 (``chapters.c05_finetuning.seeds``)
+SEED_WORDS = (
+    HOLDS_ACROSS_SEEDS,
+    "reverses between fine-tune seeds",
+    "differs between fine-tune seeds",
+    "no fine-tune seed shows a difference",
+)
 
 
 def agreement(per_model: list[dict], words: tuple[str, str, str, str] = (HOLDS, REVERSES, MIXED, NONE)) -> str:
@@ -111,8 +153,16 @@ def scored_arms(base: BaseModel, P: Profile, searches: Section, *, seed: int) ->
     return nll, exact
 
 
-def replication(first: BaseModel, P: Profile, first_nll: dict, first_keys: list, first_searches: Section, *,
-                seed: int, progress=None) -> Section:
+def replication(
+    first: BaseModel,
+    P: Profile,
+    first_nll: dict,
+    first_keys: list,
+    first_searches: Section,
+    *,
+    seed: int,
+    progress=None,
+) -> Section:
     """The central comparison on every base model of ``P.base_seeds`` (section 9). ``first_*`` are the first
     base model's own results (``methods_by_scale``'s ``scored``, ``passkeys_top``'s trials, the searches),
     so it is not scored twice. ``results``: per base seed, (NLL by arm, pass-key trials by arm)."""
@@ -138,13 +188,25 @@ def replication(first: BaseModel, P: Profile, first_nll: dict, first_keys: list,
             trials += nll_rows(values, "replication", label, top, s, n_tokens)
         for label, t in keys.items():
             trials += passkey_trial_rows(t, "replication", label, top, s)
-    figures = {"replication_base_seeds": len(by_seed), "replication_search_chosen": {str(k): int(v) for k, v in chosen.items()},
-               "replication_trained_here": trained_here,
-               "replication_search_evaluations": search_evaluations}
-    exact = {s: {label: np.array([x["exact"] for x in t]) for label, t in keys.items()} for s, (_, keys) in by_seed.items()}
+    figures = {
+        "replication_base_seeds": len(by_seed),
+        "replication_search_chosen": {str(k): int(v) for k, v in chosen.items()},
+        "replication_trained_here": trained_here,
+        "replication_search_evaluations": search_evaluations,
+    }
+    exact = {
+        s: {label: np.array([x["exact"] for x in t]) for label, t in keys.items()} for s, (_, keys) in by_seed.items()
+    }
     pairs = [(cid, rp.LABELS[a], rp.LABELS[b]) for cid, a, b in PAIRS]
-    comps, found, rows = compare_across({s: nll for s, (nll, _) in by_seed.items()}, exact, pairs, prefix="rep",
-                                        experiment="replication", scale=top, seed=seed)
+    comps, found, rows = compare_across(
+        {s: nll for s, (nll, _) in by_seed.items()},
+        exact,
+        pairs,
+        prefix="rep",
+        experiment="replication",
+        scale=top,
+        seed=seed,
+    )
     comparisons += comps
     figures.update(found)
     for s in by_seed:
@@ -165,9 +227,21 @@ def _key(label: str) -> str:
     return {LR: "lr", rp.LABELS["yarn"]: "yarn"}[label]
 
 
-def compare_across(nll: dict, exact: dict, pairs, *, prefix: str, experiment: str, scale, seed: int,
-                   unit: str = "base", unit_key: str = "base_seed", column: str = "across base models",
-                   words: tuple[str, str, str, str] = (HOLDS, REVERSES, MIXED, NONE), metric: str = "nll_last_L"):
+def compare_across(
+    nll: dict,
+    exact: dict,
+    pairs,
+    *,
+    prefix: str,
+    experiment: str,
+    scale,
+    seed: int,
+    unit: str = "base",
+    unit_key: str = "base_seed",
+    column: str = "across base models",
+    words: tuple[str, str, str, str] = (HOLDS, REVERSES, MIXED, NONE),
+    metric: str = "nll_last_L",
+):
     """Each pair ``(ids, a, b)`` (``PairIds``, labels), b − a on every unit (base model or fine-tune seed) and pooled.
 
     ``nll``: unit → {label: per-window NLL}, the same windows on every unit; ``exact``: unit → {label: 0/1
@@ -183,24 +257,56 @@ def compare_across(nll: dict, exact: dict, pairs, *, prefix: str, experiment: st
     comparisons, figures, rows = [], {}, []
     units = list(nll)
     for ids, a, b in pairs:
-        per_ppl = [{**stats.paired_record(nll[u][a], nll[u][b], f"{ids.ppl}_{unit}{u}", experiment, scale,
-                                          a, b, seed=seed, metric=metric), unit_key: u} for u in units]
-        pooled_ppl = stats.paired_record(np.mean([nll[u][a] for u in units], axis=0),
-                                         np.mean([nll[u][b] for u in units], axis=0),
-                                         ids.ppl_pooled, experiment, scale, a, b, seed=seed, metric=metric)
+        per_ppl = [
+            {
+                **stats.paired_record(
+                    nll[u][a], nll[u][b], f"{ids.ppl}_{unit}{u}", experiment, scale, a, b, seed=seed, metric=metric
+                ),
+                unit_key: u,
+            }
+            for u in units
+        ]
+        pooled_ppl = stats.paired_record(
+            np.mean([nll[u][a] for u in units], axis=0),
+            np.mean([nll[u][b] for u in units], axis=0),
+            ids.ppl_pooled,
+            experiment,
+            scale,
+            a,
+            b,
+            seed=seed,
+            metric=metric,
+        )
         comparisons += per_ppl + [pooled_ppl]
         figures[ids.ppl] = agreement(per_ppl, words)
         figures[f"{ids.ppl}_relation"] = stats.relation(pooled_ppl)
         figures.update({f"{c['id']}_relation": stats.relation(c) for c in per_ppl})
         rows.append(_row("perplexity (NLL)", a, b, per_ppl, pooled_ppl, unit, unit_key, column, words))
         if all(a in exact[u] and b in exact[u] for u in units):
-            per_key = [{"id": f"{ids.passkey}_{unit}{u}", "experiment": experiment, "scale": scale,
-                        "metric": "exact", "a": a, "b": b, **stats.mcnemar(exact[u][a], exact[u][b]), unit_key: u}
-                       for u in units]
-            pooled_key = {"id": ids.passkey_pooled, "experiment": experiment, "scale": scale,
-                          "metric": "exact", "a": a, "b": b,
-                          **stats.mcnemar(np.concatenate([exact[u][a] for u in units]),
-                                          np.concatenate([exact[u][b] for u in units]))}
+            per_key = [
+                {
+                    "id": f"{ids.passkey}_{unit}{u}",
+                    "experiment": experiment,
+                    "scale": scale,
+                    "metric": "exact",
+                    "a": a,
+                    "b": b,
+                    **stats.mcnemar(exact[u][a], exact[u][b]),
+                    unit_key: u,
+                }
+                for u in units
+            ]
+            pooled_key = {
+                "id": ids.passkey_pooled,
+                "experiment": experiment,
+                "scale": scale,
+                "metric": "exact",
+                "a": a,
+                "b": b,
+                **stats.mcnemar(
+                    np.concatenate([exact[u][a] for u in units]), np.concatenate([exact[u][b] for u in units])
+                ),
+            }
             comparisons += per_key + [pooled_key]
             figures[ids.passkey] = agreement(per_key, words)
             figures[f"{ids.passkey}_relation"] = retrieval_relation(pooled_key)
@@ -210,11 +316,17 @@ def compare_across(nll: dict, exact: dict, pairs, *, prefix: str, experiment: st
     return comparisons, figures, rows
 
 
-def _row(metric: str, a: str, b: str, per_unit: list[dict], pooled: dict, unit: str, unit_key: str, column: str,
-         words) -> dict:
+def _row(
+    metric: str, a: str, b: str, per_unit: list[dict], pooled: dict, unit: str, unit_key: str, column: str, words
+) -> dict:
     """A table row: each unit's difference (a star where its test rejects "no difference"), the pooled
     difference with its interval, and whether the ranking holds across units."""
     cells = {f"{unit} {c[unit_key]}": f"{c['diff']:+.4f}{'*' if significant(c) else ''}" for c in per_unit}
     lo, hi = pooled["ci95"]
-    return {"metric": metric, "b − a": f"{b} − {a}", **cells, "pooled": f"{pooled['diff']:+.4f} ({lo:+.4f} to {hi:+.4f})",
-            column: agreement(per_unit, words)}
+    return {
+        "metric": metric,
+        "b − a": f"{b} − {a}",
+        **cells,
+        "pooled": f"{pooled['diff']:+.4f} ({lo:+.4f} to {hi:+.4f})",
+        column: agreement(per_unit, words),
+    }

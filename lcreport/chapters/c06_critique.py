@@ -2,6 +2,7 @@
 gradients reach in a trained model at several context lengths, and the published effective-context
 table it sets the vendors' figures against.
 """
+
 from __future__ import annotations
 
 import re
@@ -32,10 +33,11 @@ def parse_k(text: str) -> float:
     m = re.fullmatch(r"[<>]?(\d+)([KM])", text.strip(), flags=re.I)
     if not m:
         raise ValueError(f"not a context length: {text!r}")
-    return int(m.group(1)) * (1024 if m.group(2).upper() == "K" else 1024 ** 2)
+    return int(m.group(1)) * (1024 if m.group(2).upper() == "K" else 1024**2)
 
 
 # --- the seed's Transformer code (seed 002, sections 5.2–5.4) ---------------------------------------
+
 
 def _error(fn) -> str | None:
     try:
@@ -57,30 +59,57 @@ def run_seed002_code(vocab: int = 100, seq: int = 12, batch: int = 2) -> list[di
     rows = []
 
     # 1. the constructor passes hidden_dim=1024 as nhead, num_layers as encoder layers, dropout as decoder layers
-    err = _error(lambda: TransformerModel(vocab_size=10000, embedding_dim=512, hidden_dim=1024, num_layers=3, dropout=0.1))
-    rows.append({"defect": "positional arguments to nn.Transformer: 1024 becomes nhead, 0.1 the decoder depth",
-                 "shown by": "building the model exactly as section 5.4 does", "result": err or "no error"})
+    err = _error(
+        lambda: TransformerModel(vocab_size=10000, embedding_dim=512, hidden_dim=1024, num_layers=3, dropout=0.1)
+    )
+    rows.append(
+        {
+            "defect": "positional arguments to nn.Transformer: 1024 becomes nhead, 0.1 the decoder depth",
+            "shown by": "building the model exactly as section 5.4 does",
+            "result": err or "no error",
+        }
+    )
 
     # 2. with the arguments named, the decoder Linear expects 1024 features but receives 512
     class Named(TransformerModel):
         def __init__(self, vocab_size, embedding_dim, hidden_dim, num_layers, dropout):
             nn.Module.__init__(self)
             self.embedding = nn.Embedding(vocab_size, embedding_dim)
-            self.transformer = nn.Transformer(d_model=embedding_dim, nhead=8, num_encoder_layers=num_layers,
-                                              num_decoder_layers=num_layers, dim_feedforward=hidden_dim, dropout=dropout)
+            self.transformer = nn.Transformer(
+                d_model=embedding_dim,
+                nhead=8,
+                num_encoder_layers=num_layers,
+                num_decoder_layers=num_layers,
+                dim_feedforward=hidden_dim,
+                dropout=dropout,
+            )
             self.decoder = nn.Linear(hidden_dim, vocab_size)
 
     torch.manual_seed(0)
     named = Named(vocab, 64, 128, 2, 0.0).eval()
     src, tgt = torch.randint(0, vocab, (batch, seq)), torch.randint(0, vocab, (batch, seq))
-    rows.append({"defect": "decoder = Linear(hidden_dim, …) after a d_model-wide output",
-                 "shown by": "a forward pass with the arguments named", "result": _error(lambda: named(src, tgt)) or "no error"})
+    rows.append(
+        {
+            "defect": "decoder = Linear(hidden_dim, …) after a d_model-wide output",
+            "shown by": "a forward pass with the arguments named",
+            "result": _error(lambda: named(src, tgt)) or "no error",
+        }
+    )
 
     # 3. the loop uses names defined nowhere
-    err = _error(lambda: exec(loop_code.split("optimizer")[0] + "for epoch in range(num_epochs): pass",
-                              {"TransformerModel": Named, "optim": torch.optim, "nn": nn}))
-    rows.append({"defect": "num_epochs, data_loader, vocab_size, test_loader are never defined",
-                 "shown by": "running the training loop", "result": err or "no error"})
+    err = _error(
+        lambda: exec(
+            loop_code.split("optimizer")[0] + "for epoch in range(num_epochs): pass",
+            {"TransformerModel": Named, "optim": torch.optim, "nn": nn},
+        )
+    )
+    rows.append(
+        {
+            "defect": "num_epochs, data_loader, vocab_size, test_loader are never defined",
+            "shown by": "running the training loop",
+            "result": err or "no error",
+        }
+    )
 
     # a corrected width so the remaining defects can be measured
     class Fixed(Named):
@@ -96,28 +125,44 @@ def run_seed002_code(vocab: int = 100, seq: int = 12, batch: int = 2) -> list[di
         a = fixed(src.T, tgt.T)  # (seq, batch) as nn.Transformer expects by default
         b = fixed(src.T[perm], tgt.T)
         order_blind = torch.allclose(a, b, atol=1e-5)
-        rows.append({"defect": "no positional encoding: the model cannot see word order",
-                     "shown by": "shuffling the source sequence",
-                     "result": f"outputs identical after shuffling: {order_blind}"})
+        rows.append(
+            {
+                "defect": "no positional encoding: the model cannot see word order",
+                "shown by": "shuffling the source sequence",
+                "result": f"outputs identical after shuffling: {order_blind}",
+            }
+        )
         # 5. no causal mask: the prediction at position t changes when a *later* target token changes
         tgt2 = tgt.T.clone()
         tgt2[-1] = (tgt2[-1] + 1) % vocab
         c = fixed(src.T, tgt2)
         leak = not torch.allclose(a[0], c[0], atol=1e-5)
-        rows.append({"defect": "no causal mask: the decoder reads the tokens it is asked to predict",
-                     "shown by": "changing the last target token and watching the first position",
-                     "result": f"first position's output changed: {leak}"})
+        rows.append(
+            {
+                "defect": "no causal mask: the decoder reads the tokens it is asked to predict",
+                "shown by": "changing the last target token and watching the first position",
+                "result": f"first position's output changed: {leak}",
+            }
+        )
         # 6. batch-first tensors fed to a sequence-first module
-        rows.append({"defect": "(batch, seq) tensors fed to nn.Transformer, which defaults to (seq, batch)",
-                     "shown by": "the model's batch_first flag",
-                     "result": f"batch_first = {fixed.transformer.batch_first}: batch and time are swapped"})
+        rows.append(
+            {
+                "defect": "(batch, seq) tensors fed to nn.Transformer, which defaults to (seq, batch)",
+                "shown by": "the model's batch_first flag",
+                "result": f"batch_first = {fixed.transformer.batch_first}: batch and time are swapped",
+            }
+        )
         # 7. accuracy: argmax over dim=1 (a sequence axis), then compared with the targets
         logits = fixed(src, tgt)
         predicted = logits.argmax(dim=1)
-        rows.append({"defect": "accuracy takes argmax over dim 1 and counts tgt.size(0) items",
-                     "shown by": "the shapes it compares",
-                     "result": f"predicted {tuple(predicted.shape)} vs targets {tuple(tgt.shape)}: "
-                               + (_error(lambda: (predicted == tgt).sum()) or "compared element by element, meaninglessly")})
+        rows.append(
+            {
+                "defect": "accuracy takes argmax over dim 1 and counts tgt.size(0) items",
+                "shown by": "the shapes it compares",
+                "result": f"predicted {tuple(predicted.shape)} vs targets {tuple(tgt.shape)}: "
+                + (_error(lambda: (predicted == tgt).sum()) or "compared element by element, meaninglessly"),
+            }
+        )
     return rows
 
 
@@ -162,15 +207,23 @@ def gradient_reach(model, stream, lengths, *, windows: int = 48, seed: int = 0, 
     ends = np.sort(rng.choice(np.arange(long, len(stream) - 1), size=windows, replace=False))
     far, rows = {}, []
     for n in lengths:
-        ids = torch.from_numpy(np.stack([stream[e - n:e + 1] for e in ends]).astype(np.int64)).to(device)
+        ids = torch.from_numpy(np.stack([stream[e - n : e + 1] for e in ends]).astype(np.int64)).to(device)
         same = embedding_gradient_norms(model, ids)[:, -short:]  # the shortest window's tokens, same distances
         far[n], near = same[:, :k].mean(1), same[:, -k:].mean(1)
-        rows.append({"context": n, f"far tokens (distance {short - k + 1}–{short})": float(far[n].mean()),
-                     f"near tokens (distance 1–{k})": float(near.mean()),
-                     "far / near": float(far[n].mean() / near.mean())})
+        rows.append(
+            {
+                "context": n,
+                f"far tokens (distance {short - k + 1}–{short})": float(far[n].mean()),
+                f"near tokens (distance 1–{k})": float(near.mean()),
+                "far / near": float(far[n].mean() / near.mean()),
+            }
+        )
     c = paired_diff(np.log(far[short]), np.log(far[long]), seed=seed)
-    change = {"value": float(np.exp(c["diff"])), "ci95": [float(np.exp(c["ci95"][0])), float(np.exp(c["ci95"][1]))],
-              "n": c["n"]}
+    change = {
+        "value": float(np.exp(c["diff"])),
+        "ci95": [float(np.exp(c["ci95"][0])), float(np.exp(c["ci95"][1]))],
+        "n": c["n"],
+    }
     return rows, change
 
 
@@ -194,17 +247,24 @@ def gradient_table(model, stream, train_length: int, *, windows: int = 48, seed:
 
     lengths = (train_length // 4, train_length // 2, train_length)
     rows, change = gradient_reach(model, stream, lengths, windows=windows, seed=seed, device=device)
-    figures = {"grad_far_change": change, "grad_context_short": lengths[0], "grad_context_long": lengths[-1],
-               "grad_edge": GRADIENT_EDGE, "grad_windows": windows}
+    figures = {
+        "grad_far_change": change,
+        "grad_context_short": lengths[0],
+        "grad_context_long": lengths[-1],
+        "grad_edge": GRADIENT_EDGE,
+        "grad_windows": windows,
+    }
     return pd.DataFrame(rows).set_index("context"), figures
 
 
 # --- RULER's claimed vs effective windows beside this book's ----------------------------------------
 
 #: the RULER rows the ledger quotes for vendor claims: figure name → (model, how the figure is labelled)
-RULER_QUOTED = {"ruler_gpt4": ("GPT-4-1106-preview", ""),
-                "ruler_chatglm": ("GLM3 (6B)", " (ChatGLM3-6B-128K)"),
-                "ruler_gemini": ("Gemini-1.5-pro", " (tested up to 128K)")}
+RULER_QUOTED = {
+    "ruler_gpt4": ("GPT-4-1106-preview", ""),
+    "ruler_chatglm": ("GLM3 (6B)", " (ChatGLM3-6B-128K)"),
+    "ruler_gemini": ("Gemini-1.5-pro", " (tested up to 128K)"),
+}
 #: a model "delivers half its window or less" at this effective/claimed ratio
 HALF = 0.5
 
@@ -219,21 +279,30 @@ def ruler_comparison(effective_table):
 
     ruler = ruler_rows()
     lookup = ruler.set_index("model")
-    figures = {key: f"{lookup.loc[m, 'effective (RULER)']} of {lookup.loc[m, 'claimed']} claimed{label}"
-               for key, (m, label) in RULER_QUOTED.items()}
+    figures = {
+        key: f"{lookup.loc[m, 'effective (RULER)']} of {lookup.loc[m, 'claimed']} claimed{label}"
+        for key, (m, label) in RULER_QUOTED.items()
+    }
     ruler["effective / claimed"] = [parse_k(e) / parse_k(c) for e, c in zip(ruler["effective (RULER)"], ruler.claimed)]
     ruler["lower bound"] = ruler["effective (RULER)"].str.startswith(">")
     ours = pd.DataFrame(effective_table)
-    ours = ours.assign(model="this book: " + ours.configuration, **{"effective / claimed": ours.effective / ours.claimed})
+    ours = ours.assign(
+        model="this book: " + ours.configuration, **{"effective / claimed": ours.effective / ours.claimed}
+    )
     figures["ruler_below_half"] = int(((ruler["effective / claimed"] <= HALF) & ~ruler["lower bound"]).sum())
     figures["ruler_models"] = len(ruler)
     figures["ruler_source"] = RULER_SOURCE
     # the quoted rows as numbers, for the vendor rule: claimed and effective in tokens, and whether the
     # effective length is a lower bound (passed at the longest length tested)
-    figures["ruler_lengths"] = {key: {"model": m, "claimed": parse_k(lookup.loc[m, "claimed"]),
-                                      "effective": parse_k(lookup.loc[m, "effective (RULER)"]),
-                                      "lower_bound": lookup.loc[m, "effective (RULER)"].startswith(">")}
-                                for key, (m, _) in RULER_QUOTED.items()}
+    figures["ruler_lengths"] = {
+        key: {
+            "model": m,
+            "claimed": parse_k(lookup.loc[m, "claimed"]),
+            "effective": parse_k(lookup.loc[m, "effective (RULER)"]),
+            "lower_bound": lookup.loc[m, "effective (RULER)"].startswith(">"),
+        }
+        for key, (m, _) in RULER_QUOTED.items()
+    }
     figures["ruler_lower_bounds"] = int(ruler["lower bound"].sum())
     # below the claim: measured short of it; a lower bound (">128K") under a longer claim decides nothing
     decided = ~ruler["lower bound"] | (ruler["effective / claimed"] >= 1)
@@ -242,8 +311,11 @@ def ruler_comparison(effective_table):
     figures["ruler_below_claim"] = {"value": n_below / n_decided, "ci95": wilson(n_below, n_decided), "n": n_decided}
     figures["ruler_n_below_claim"] = n_below
     figures["ruler_undecided"] = int((~decided).sum())
-    figures["ruler_table"] = ruler[["model", "claimed", "effective (RULER)", "reported by"]].rename(
-        columns={"effective (RULER)": "effective"}).to_dict(orient="records")
+    figures["ruler_table"] = (
+        ruler[["model", "claimed", "effective (RULER)", "reported by"]]
+        .rename(columns={"effective (RULER)": "effective"})
+        .to_dict(orient="records")
+    )
     figures["ours_reach_claim"] = int((ours.effective >= ours.claimed).sum())
     figures["ours_models"] = len(ours)
     return ruler, ours, figures
@@ -264,9 +336,16 @@ def plot_claimed_vs_effective(ruler, ours):
 
     from ..plotting import legend_below, log_x, subplots
 
-    both = pd.concat([ruler.assign(model=short_model_names(list(ruler.model)), source="RULER (published)"),
-                      ours.assign(model=[m.replace("this book: ", "") for m in ours.model], source="this book (measured)",
-                                  **{"lower bound": False})])
+    both = pd.concat(
+        [
+            ruler.assign(model=short_model_names(list(ruler.model)), source="RULER (published)"),
+            ours.assign(
+                model=[m.replace("this book: ", "") for m in ours.model],
+                source="this book (measured)",
+                **{"lower bound": False},
+            ),
+        ]
+    )
     colors = {"RULER (published)": "#1f77b4", "this book (measured)": "#d62728"}
     fig, ax = subplots(figsize=(5.0, 1.6 + 0.24 * len(both)))
     y = np.arange(len(both))
@@ -283,8 +362,14 @@ def plot_claimed_vs_effective(ruler, ours):
     ax.set_xlabel("effective / claimed window (log scale)")
     # the legend is drawn from the same colour table as the bars, below the axes (it covers no bar)
     handles = [Patch(color=c, label=s) for s, c in colors.items()]
-    handles.append(Patch(facecolor=colors["RULER (published)"], hatch="///", edgecolor="white",
-                         label="lower bound (passed at the longest length tested)"))
+    handles.append(
+        Patch(
+            facecolor=colors["RULER (published)"],
+            hatch="///",
+            edgecolor="white",
+            label="lower bound (passed at the longest length tested)",
+        )
+    )
     legend_below(fig, handles=handles)
     ax.set_title("Effective ÷ claimed window")
     return fig

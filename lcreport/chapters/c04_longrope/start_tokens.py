@@ -14,6 +14,7 @@ The factors are YaRN's at LongRoPE's attention temperature (the best starting po
 for both models), so n̂ is the only thing that changes within a model. n̂ is chosen on the validation split;
 every n̂ is compared with n̂ = 0 on the held-out windows (paired bootstrap).
 """
+
 from __future__ import annotations
 
 from dataclasses import replace
@@ -21,13 +22,15 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 
-from .. import stats
-from ..models import rope as rp
-from ..models.lm_data import start_windows
-from ..profiles import Profile
-from . import evaluation as ev
-from .experiments import BaseModel, Section, evaluation_chunks, nll_rows, trained_base, validation_chunks
-from .extension import extended_model
+from ... import stats
+from ...longrope import evaluation as ev
+from ...longrope.extension import extended_model
+from ...models import rope as rp
+from ...models.lm_data import start_windows
+from ...profiles import Profile
+from ..base_model import BaseModel, trained_base
+from ..sections import Section, nll_rows
+from .no_finetuning import evaluation_chunks, validation_chunks
 
 #: the two base models of the sweep: label → tag used in figure and comparison ids
 MODELS = {"no start token": "nostart", "start token": "start"}
@@ -51,8 +54,10 @@ def chosen_text(comparisons: list[dict], chosen: int) -> str:
         return "that is, no position kept at the original RoPE"
     c = next(c for c in comparisons if c["id"].endswith(f"_{chosen}_vs_0"))
     lo, hi = c["ci95"]
-    return (f"whose held-out NLL is {stats.relation(c)} that of n̂ = 0 (difference {c['diff']:+.4f} nats per token, "
-            f"95% interval {lo:+.4f} to {hi:+.4f}, {c['n']} windows)")
+    return (
+        f"whose held-out NLL is {stats.relation(c)} that of n̂ = 0 (difference {c['diff']:+.4f} nats per token, "
+        f"95% interval {lo:+.4f} to {hi:+.4f}, {c['n']} windows)"
+    )
 
 
 def check_sweep(values, train_length: int) -> tuple[int, ...]:
@@ -89,24 +94,44 @@ def nhat_sweep(base: BaseModel, start_base: BaseModel, P: Profile, *, seed: int)
         for nh in values:
             c = None
             if nh:
-                c = stats.paired_record(held_nll[0], held_nll[nh], f"nhat_{tag}_{nh}_vs_0", "nhat", top,
-                                        f"{label}, n̂ = 0", f"{label}, n̂ = {nh}", seed=seed)
+                c = stats.paired_record(
+                    held_nll[0],
+                    held_nll[nh],
+                    f"nhat_{tag}_{nh}_vs_0",
+                    "nhat",
+                    top,
+                    f"{label}, n̂ = 0",
+                    f"{label}, n̂ = {nh}",
+                    seed=seed,
+                )
                 comparisons.append(c)
             # the choice is made on differences far below the perplexity's printed precision: show them
-            rows.append({"base model": label, "n̂": nh, "validation ppl": val_ppl[nh],
-                         "validation NLL − n̂ = 0": float(np.log(val_ppl[nh]) - np.log(val_ppl[0])),
-                         "held-out ppl": float(np.exp(held_nll[nh].mean())),
-                         "NLL − n̂ = 0": 0.0 if c is None else c["diff"],
-                         "95% CI": None if c is None else tuple(c["ci95"]),
-                         "chosen on validation": "✓" if nh == chosen else ""})
+            rows.append(
+                {
+                    "base model": label,
+                    "n̂": nh,
+                    "validation ppl": val_ppl[nh],
+                    "validation NLL − n̂ = 0": float(np.log(val_ppl[nh]) - np.log(val_ppl[0])),
+                    "held-out ppl": float(np.exp(held_nll[nh].mean())),
+                    "NLL − n̂ = 0": 0.0 if c is None else c["diff"],
+                    "95% CI": None if c is None else tuple(c["ci95"]),
+                    "chosen on validation": "✓" if nh == chosen else "",
+                }
+            )
         own = [c for c in comparisons if c["id"].startswith(f"nhat_{tag}_")]
-        figures.update({f"nhat_{tag}_chosen": chosen, f"nhat_{tag}_chosen_text": chosen_text(own, chosen),
-                        f"nhat_{tag}_better": sum(stats.excludes_zero(c) and c["diff"] < 0 for c in own),
-                        f"nhat_{tag}_worse": sum(stats.excludes_zero(c) and c["diff"] > 0 for c in own),
-                        f"nhat_{tag}_ppl_zero": float(np.exp(held_nll[0].mean()))})
+        figures.update(
+            {
+                f"nhat_{tag}_chosen": chosen,
+                f"nhat_{tag}_chosen_text": chosen_text(own, chosen),
+                f"nhat_{tag}_better": sum(stats.excludes_zero(c) and c["diff"] < 0 for c in own),
+                f"nhat_{tag}_worse": sum(stats.excludes_zero(c) and c["diff"] > 0 for c in own),
+                f"nhat_{tag}_ppl_zero": float(np.exp(held_nll[0].mean())),
+            }
+        )
         # the model at its own length, plain RoPE, read its own way: the two recipes' starting point
-        figures[f"nhat_{tag}_ppl_at_L"] = ev.perplexity(b.model, read(evaluation_chunks(b, L, P, seed)), L,
-                                                             all_tokens=False)["ppl_last"]
+        figures[f"nhat_{tag}_ppl_at_L"] = ev.perplexity(
+            b.model, read(evaluation_chunks(b, L, P, seed)), L, all_tokens=False
+        )["ppl_last"]
     figures["nhat_comparisons"] = len(comparisons)
     figures["nhat_tests_per_model"] = len(values) - 1
     figures["nhat_heldout_windows"] = int(len(held_nll[0]))
