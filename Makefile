@@ -20,10 +20,10 @@ WORKFLOWS := $(wildcard .github/workflows/*.yml)
 # the lean environment of the pages workflow: the `book` extra only, no torch
 BOOK_VENV := .venv-book
 # the Python that ruff checks (the notebooks are checked by executing them)
-PY_SOURCES := lcreport tests sitetests tools
+PY_SOURCES := lcreport tests sitetests tools benchmarks
 
 .PHONY: install install-book data browser-deps workflow-tools lint workflows unit nbval check verify site browser \
-	test book clean
+	test book bench clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -95,6 +95,11 @@ browser: browser-deps
 
 test: lint workflows unit nbval check verify site browser
 	@echo "make test: all stages passed"
+
+# this machine's speed against its own matmul ceiling, and the bf16 base models' held-out loss against fp32's
+# (benchmarks/bench.py): writes results/bench.json; not part of `make test`
+bench: data
+	$(PY) benchmarks/bench.py
 
 # --in-place: the published notebooks and results are replaced, each chapter once it succeeded
 book: data

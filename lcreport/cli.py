@@ -77,6 +77,11 @@ def cmd_run(args) -> int:
     for n, s in times:
         print(f"  {n:<{width}}  {_fmt_elapsed(s)}")
     print(f"  {'total':<{width}}  {_fmt_elapsed(sum(s for _, s in times))}")
+    if any(n.endswith("critique") for n, _ in times):  # the chapter that costs the run: say when it broke a budget
+        from .claims.summary import budget_warnings
+
+        for line in budget_warnings(json.loads((out_results / "critique.json").read_text())["figures"]):
+            _say(f"WARNING: {line}")
     return 0
 
 

@@ -10,6 +10,17 @@ import os
 from dataclasses import dataclass, fields
 from pathlib import Path
 
+#: the training precisions a profile may name: full fp32, or bf16 autocast over fp32 master weights
+TRAINING_PRECISIONS = ("fp32", "bf16")
+
+
+def check_precision(precision: str) -> str:
+    if precision not in TRAINING_PRECISIONS:
+        raise ValueError(
+            f"training precision {precision!r} is not one of {', '.join(TRAINING_PRECISIONS)}: fix the profile"
+        )
+    return precision
+
 
 @dataclass(frozen=True)
 class LlamaSpec:
@@ -33,6 +44,10 @@ class LlamaSpec:
     copy_share: float = 0.0  # afterwards, share of pure copy sequences kept in the mix (so the heads survive)
     seed: int = 0
     bos: bool = False  # every training sequence starts with a start token (the tokenizer's end-of-text)
+    precision: str = "fp32"  # training (and fine-tuning) precision: "fp32", or "bf16" autocast over fp32 weights
+
+    def __post_init__(self):
+        check_precision(self.precision)
 
 
 @dataclass(frozen=True)
@@ -93,6 +108,7 @@ class Profile:
     tag_batch_tokens: int  # tokens per step (the batch is this over the context)
     tag_lr: float
     tag_seeds: tuple[int, ...]
+    tag_precision: str  # fine-tuning precision of the tagger ("fp32" or "bf16", as ``LlamaSpec.precision``)
     # LongRoPE chapters: the model, the extension scales, the search, the evaluation
     llama: LlamaSpec = None
     scales: tuple[int, ...] = ()
@@ -120,6 +136,9 @@ class Profile:
     dw_multiples: tuple[int, ...] = ()
     overfit_lengths: tuple[int, ...] = ()
     smollm_lengths: tuple[int, ...] = ()  # empty: the SmolLM2 section is not run on this profile
+
+    def __post_init__(self):
+        check_precision(self.tag_precision)
 
 
 #: the table itself, as data: one entry per profile, every field of ``Profile`` (nested ones as mappings)

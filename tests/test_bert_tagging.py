@@ -139,3 +139,12 @@ def test_a_tiny_run_records_trials_comparisons_and_figures(tokenizer, tmp_path, 
     assert all(set(COMPARISON_FIELDS) <= set(c) for c in run.comparisons)
     f = result.figures
     assert f["tokf1_gain"]["n"] == 2 and 0 <= f["tokf1_512"]["value"] <= 1 and f["tag_train_tokens"] == 256
+
+
+def test_a_tagger_folder_transformers_cannot_read_is_corrupt_not_a_crash(tmp_path):
+    from lcreport.cache import CorruptCacheError
+    from lcreport.chapters.c03_bert.tagging import _load_tagger_folder
+
+    (tmp_path / "config.json").write_text("{ not json")
+    with pytest.raises(CorruptCacheError, match="cannot load the cached tagger"):
+        _load_tagger_folder(tmp_path, "cpu")

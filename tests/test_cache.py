@@ -112,6 +112,34 @@ def test_chapter_costs_warm_and_cold():
     assert lr["cold cache (minutes)"] == pytest.approx(9.5 + 14.0 + 0.5)  # the base model and the search, made here
     assert lr2["warm cache (minutes)"] == pytest.approx(3.0)  # 5 less the fine-tune made now
     assert lr2["cold cache (minutes)"] == pytest.approx(3.0 + 2.0)  # the base model is chapter 04's, not counted again
+    assert lr["cold: training (minutes)"] == pytest.approx(14.0) and lr["cold: search (minutes)"] == pytest.approx(0.5)
+    assert lr2["cold: training (minutes)"] == pytest.approx(2.0) and lr2["cold: search (minutes)"] == 0
+    assert not lr["cold measured"] and not lr["warm measured"]  # the base model was loaded, the search made
+    assert not lr2["warm measured"]
+
+
+def test_a_run_that_made_everything_measures_the_cold_time():
+    work = [{"kind": "model", "id": "llama/a", "minutes": 14.0, "loaded": False}]
+    cost = chapter_costs({"longrope": _prov(20.0, work)})
+    assert cost.loc["longrope", "cold measured"] and not cost.loc["longrope", "warm measured"]
+    assert cost.loc["longrope", "cold cache (minutes)"] == pytest.approx(20.0)
+
+
+def test_budget_warnings_name_only_the_budgets_exceeded():
+    from lcreport.claims.summary import budget_warnings
+
+    figures = {
+        "book_cold_minutes": {"value": 100.0},
+        "budget_cold_minutes": {"value": 120},
+        "cold_vs_budget": {"value": "within"},
+        "book_warm_minutes": {"value": 41.0},
+        "budget_warm_minutes": {"value": 35},
+        "warm_vs_budget": {"value": "over by 6 minutes"},
+        "book_warm_basis": {"value": "estimated from the work ledger"},
+    }
+    (line,) = budget_warnings(figures)
+    assert "warm run, 41 minutes" in line and "over by 6 minutes of its 35-minute budget" in line
+    assert budget_warnings(dict(figures, warm_vs_budget={"value": "within"})) == []
 
 
 def test_chapter_costs_refuses_results_without_the_ledger():

@@ -126,6 +126,8 @@ def test_the_checkpoint_key_follows_the_spec_and_the_training_pass_key_template(
     """Base models are trained on pass keys: new wording or a new key format must not reuse old weights."""
     key = checkpoints.checkpoint_key(SPEC)
     assert checkpoints.checkpoint_key(dataclasses.replace(SPEC, bos=True)) != key
+    fp32 = checkpoints.checkpoint_key(dataclasses.replace(SPEC, precision="fp32"))
+    assert fp32 != checkpoints.checkpoint_key(dataclasses.replace(SPEC, precision="bf16"))  # precision shapes weights
     assert checkpoints.checkpoint_key(SPEC) == key  # deterministic
     reworded = dataclasses.replace(passkey.TRAINING_TEMPLATE, question=" What was the pass key? It is")
     monkeypatch.setattr(checkpoints, "TRAINING_TEMPLATE", reworded)

@@ -90,3 +90,27 @@ def test_typical_minutes_ignore_a_stall():
     assert history[-1]["seconds"] / 60 > 5.0
     assert typical_minutes(history) == pytest.approx(200 / 60)
     assert typical_minutes(history[:1]) == pytest.approx(0.0)
+
+
+def test_bf16_trains_under_autocast_and_returns_an_fp32_model_with_its_own_attention():
+    batches = random_batches(2)
+    kwargs = dict(steps=4, lr=3e-3, warmup=2, device=torch.device("cpu"), log_every=1)
+    fp32, h32 = training.optimise(llama.build_model(SPEC), lambda s: batches[s], **kwargs)
+    bf16, h16 = training.optimise(llama.build_model(SPEC), lambda s: batches[s], precision="bf16", **kwargs)
+    assert all(p.dtype == torch.float32 for p in bf16.parameters())  # master weights stay fp32
+    assert bf16.config._attn_implementation == fp32.config._attn_implementation  # the training kernel is undone
+    with torch.no_grad():
+        assert bf16(input_ids=batches[0][0][:1]).logits.dtype == torch.float32  # no autocast left on the model
+    losses32, losses16 = np.array([h["loss"] for h in h32]), np.array([h["loss"] for h in h16])
+    assert not np.array_equal(losses32, losses16)  # autocast did act
+    assert np.allclose(losses32, losses16, rtol=2e-2)  # and only at bf16's precision
+
+
+def test_an_unknown_precision_is_refused_with_the_choices():
+    with pytest.raises(ValueError, match="fp32, bf16"):
+        dataclasses.replace(SPEC, precision="fp16")
+    with pytest.raises(ValueError, match="fix the profile"):
+        training.optimise(
+            llama.build_model(SPEC), lambda s: random_batches()[s], steps=1, lr=1e-3, warmup=1,
+            device=torch.device("cpu"), precision="half",
+        )  # fmt: skip

@@ -12,6 +12,8 @@ a hash of all of them: a re-run loads it, and the work ledger records the minute
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 
 from .. import cache
@@ -56,50 +58,16 @@ def search(
     The result comes from the search cache when every input is the same (``search_payload``); with
     ``use_cache=False`` the search runs and nothing is cached (to time it, as ``parallel_job`` does).
     """
-    if not use_cache:
-        return _search(
-            state,
-            spec,
-            data,
-            scale,
-            settings,
-            seed=seed,
-            length=length,
-            extra_seeds=extra_seeds,
-            short_of=short_of,
-            short_start=short_start,
-            device=device,
-            progress=progress,
-        )
-    payload = search_payload(
-        state,
-        spec,
-        data,
-        scale,
-        settings,
-        seed=seed,
-        length=length,
-        extra_seeds=extra_seeds,
-        short_of=short_of,
-        short_start=short_start,
-        device=device,
+    inputs = dict(
+        seed=seed, length=length, extra_seeds=extra_seeds, short_of=short_of, short_start=short_start, device=device
     )
+    run = partial(_search, state, spec, data, scale, settings, progress=progress, **inputs)
+    if not use_cache:
+        return run()
+    payload = search_payload(state, spec, data, scale, settings, **inputs)
 
     def make():
-        return _search(
-            state,
-            spec,
-            data,
-            scale,
-            settings,
-            seed=seed,
-            length=length,
-            extra_seeds=extra_seeds,
-            short_of=short_of,
-            short_start=short_start,
-            device=device,
-            progress=progress,
-        ).to_json()
+        return run().to_json()
 
     result, cached = cache.cached_json("search", payload, make, minutes_of=lambda r: r["seconds"] / 60)
     return SearchResult.from_json(result, from_cache=cached)

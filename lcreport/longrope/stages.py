@@ -90,6 +90,7 @@ def fine_tuned(
         "lr": lr,
         "length": length,
         "seed": seed,
+        "precision": spec.precision,
         "factors": None if long_factor is None else [round(float(x), 4) for x in long_factor],
     }
     t0 = time.time()
@@ -107,6 +108,7 @@ def fine_tuned(
             seed=seed,
             spec=spec,
             desc=f"fine-tuning {method}",
+            precision=spec.precision,
         )
 
     model, history, cached = checkpoints.cached_weights("llama-ft", content_key(payload), data, make, build, log=log)

@@ -24,12 +24,17 @@ CorruptCheckpointError = CorruptCacheError
 
 
 def checkpoint_key(spec: LlamaSpec) -> str:
-    """Hash of everything that determines the weights: the spec, the data, the pass-key template that training
-    mixes in (its wording and key format), the library versions."""
+    """Hash of everything that determines the weights: the spec (its training precision included), the data, the
+    pass-key template that training mixes in (its wording and key format), the library versions."""
     import transformers
 
+    spec_fields = asdict(spec)
+    if spec_fields["precision"] == "fp32":
+        # fp32 was the only precision before the field existed: its keys stay, so the fp32 base models remain the
+        # cached control arm of the bf16 quality check (``make bench``)
+        del spec_fields["precision"]
     payload = {
-        "spec": asdict(spec),
+        "spec": spec_fields,
         "data": data_fingerprint(),
         "passkey": TRAINING_TEMPLATE.fingerprint(),
         "torch": torch.__version__.split("+")[0],

@@ -5,27 +5,48 @@ from scratch at L and fine-tuning at a longer length. ``optimise`` is the only l
 from __future__ import annotations
 
 import time
+from contextlib import contextmanager
 
 import numpy as np
 import torch
 from tqdm import tqdm
 
-from ..profiles import LlamaSpec
+from ..profiles import LlamaSpec, check_precision
 from .llama import build_model, lm_loss
 from .lm_data import Data, copy_batch, text_batch, training_batch
 
+#: the attention kernel a CPU uses while it trains in bf16: transformers' eager attention (softmax in fp32)
+#: trains 1.25x faster than the fused CPU kernel of ``sdpa`` under bf16 autocast, whose backward dominates a
+#: step at these sizes (``make bench`` measures both); evaluation keeps the model's own kernel
+CPU_BF16_TRAIN_ATTENTION = "eager"
+
 
 def accelerator_for(device, gradient_accumulation_steps: int = 1):
-    """The ``accelerate.Accelerator`` of this process: bf16 mixed precision on a GPU, full precision on a CPU
-    (where bf16 is emulated: 2.5× slower on AVX-512 without BF16 instructions). Under ``accelerate launch``
-    or ``torchrun`` it picks up the process group (DDP); alone it is a plain single process."""
+    """The ``accelerate.Accelerator`` of this process, always without accelerate's own mixed precision: its setting
+    is fixed once per process, and one process (the benchmark, the tests) trains in both precisions, so the loop
+    applies the autocast itself (``autocast_for``). Under ``accelerate launch`` or ``torchrun`` it picks up the
+    process group (DDP); alone it is a plain single process."""
     from accelerate import Accelerator
 
-    return Accelerator(
-        cpu=device.type == "cpu",
-        mixed_precision="bf16" if device.type == "cuda" else "no",
-        gradient_accumulation_steps=gradient_accumulation_steps,
-    )
+    return Accelerator(cpu=device.type == "cpu", gradient_accumulation_steps=gradient_accumulation_steps)
+
+
+def autocast_for(device, precision: str):
+    """``precision`` "bf16": autocast to bfloat16 on ``device`` (CPU or GPU) over fp32 master weights; a CPU without
+    native bf16 instructions emulates it and trains slower (``make bench`` shows the rates). "fp32": no autocast."""
+    return torch.autocast(device.type, dtype=torch.bfloat16, enabled=check_precision(precision) == "bf16")
+
+
+@contextmanager
+def training_attention(model, device, precision: str):
+    """While training in bf16 on a CPU, ``model`` uses ``CPU_BF16_TRAIN_ATTENTION``; its own kernel comes back after."""
+    attention = model.config._attn_implementation
+    if precision == "bf16" and torch.device(device).type == "cpu":
+        model.set_attn_implementation(CPU_BF16_TRAIN_ATTENTION)
+    try:
+        yield model
+    finally:
+        model.set_attn_implementation(attention)
 
 
 def optimise(
@@ -40,6 +61,7 @@ def optimise(
     log_every: int = 25,
     tokens_per_step: int = 0,
     accumulation: int = 1,
+    precision: str = "fp32",
 ):
     """The training loop: AdamW, linear warm-up then cosine decay (transformers' schedule), run through
     ``accelerate``; ``batch(step)`` → (ids, weights) of the whole (global) batch.
@@ -48,7 +70,16 @@ def optimise(
     rows ``rank::N``, so the data seen is the same as with one process; DDP averages the gradients.
     ``accumulation`` > 1 splits each process's rows into that many micro-batches (gradient accumulation).
     One process gives the same weights, bit for bit, as the plain loop (a unit test checks).
+    ``precision`` "bf16" runs the forward pass under bf16 autocast (the backward follows its dtypes); the weights
+    and the optimiser state stay fp32, so the returned model, with its own attention kernel back, evaluates in fp32.
     """
+    with training_attention(model, device, precision):
+        return _optimise(
+            model, batch, steps, lr, warmup, device, desc, log_every, tokens_per_step, accumulation, precision
+        )
+
+
+def _optimise(model, batch, steps, lr, warmup, device, desc, log_every, tokens_per_step, accumulation, precision):
     from transformers import get_cosine_schedule_with_warmup
 
     acc = accelerator_for(device, accumulation)
@@ -66,7 +97,8 @@ def optimise(
         ids, weights = ids[rank::world].to(acc.device), weights[rank::world].to(acc.device)
         for part in range(accumulation):
             with acc.accumulate(model):
-                loss = lm_loss(model, ids[part::accumulation], weights[part::accumulation])
+                with autocast_for(acc.device, precision):
+                    loss = lm_loss(model, ids[part::accumulation], weights[part::accumulation])
                 acc.backward(loss)
                 if acc.sync_gradients:
                     acc.clip_grad_norm_(model.parameters(), 1.0)
@@ -118,6 +150,7 @@ def train(spec: LlamaSpec, data: Data, device, *, log_every: int = 25):
         device=device,
         log_every=log_every,
         tokens_per_step=spec.batch_size * spec.train_length,
+        precision=spec.precision,
     )
 
 
@@ -133,6 +166,7 @@ def fine_tune(
     seed: int = 0,
     spec: LlamaSpec | None = None,
     desc: str = "fine-tuning",
+    precision: str = "fp32",
 ):
     """Continue training ``model`` (already configured with its RoPE extension) at ``length``.
 
@@ -161,4 +195,5 @@ def fine_tune(
         desc=desc,
         log_every=max(1, steps // 20),
         tokens_per_step=batch_size * length,
+        precision=precision,
     )

@@ -28,6 +28,7 @@ from tqdm import tqdm
 
 from ... import stats
 from ...data.corpus import DEFAULT_HELDOUT, austen_documents
+from ...models.training import autocast_for, training_attention
 from .context import slug
 
 EXPERIMENT = "token_f1"
@@ -167,17 +168,19 @@ def fine_tune(tokenizer, corpus: Corpus, profile, seed: int, device):
     opt = torch.optim.AdamW(model.parameters(), lr=profile.tag_lr)
     sched = get_linear_schedule_with_warmup(opt, max(1, profile.tag_steps // 10), profile.tag_steps)
     model.train()
-    for step in tqdm(range(profile.tag_steps), desc=f"tagger seed {seed}", leave=False, mininterval=10):
-        c = contexts[step % len(contexts)]
-        rows = [_with_specials(tokenizer, *next(pools[c])) for _ in range(max(1, profile.tag_batch_tokens // c))]
-        loss = model(
-            input_ids=torch.tensor([r[0] for r in rows], device=device),
-            labels=torch.tensor([r[1] for r in rows], device=device),
-        ).loss
-        loss.backward()
-        opt.step()
-        sched.step()
-        opt.zero_grad()
+    with training_attention(model, device, profile.tag_precision):
+        for step in tqdm(range(profile.tag_steps), desc=f"tagger seed {seed}", leave=False, mininterval=10):
+            c = contexts[step % len(contexts)]
+            rows = [_with_specials(tokenizer, *next(pools[c])) for _ in range(max(1, profile.tag_batch_tokens // c))]
+            with autocast_for(torch.device(device), profile.tag_precision):
+                loss = model(
+                    input_ids=torch.tensor([r[0] for r in rows], device=device),
+                    labels=torch.tensor([r[1] for r in rows], device=device),
+                ).loss
+            loss.backward()
+            opt.step()
+            sched.step()
+            opt.zero_grad()
     return model.eval()
 
 
@@ -204,6 +207,7 @@ def tagger_payload(corpus: Corpus, profile, seed: int, device) -> dict:
         "steps": int(profile.tag_steps),
         "batch_tokens": int(profile.tag_batch_tokens),
         "lr": float(profile.tag_lr),
+        "precision": profile.tag_precision,
         "device": str(torch.device(device).type),
         "code": cache.source_key(fine_tune, load_tagger, _with_specials),
         "torch": torch.__version__.split("+")[0],
@@ -212,12 +216,24 @@ def tagger_payload(corpus: Corpus, profile, seed: int, device) -> dict:
     }
 
 
+def _load_tagger_folder(folder, device):
+    """A cached tagger's weights, or ``CorruptCacheError`` (so the cache fine-tunes it again) when transformers
+    cannot read the folder."""
+    from transformers import AutoModelForTokenClassification
+
+    from ...cache import CorruptCacheError
+
+    try:
+        return AutoModelForTokenClassification.from_pretrained(folder).to(device).eval()
+    except (OSError, ValueError, RuntimeError) as e:
+        raise CorruptCacheError(f"{folder}: transformers cannot load the cached tagger ({e})") from e
+
+
 def trained_tagger(tokenizer, corpus: Corpus, profile, seed: int, device, *, log=print):
     """``fine_tune``'s tagger in the project's folder cache (``cache.cached_folder``), under
     ``tagger/<hash of tagger_payload>``: the weights (``save_pretrained``) and a manifest, written last, with their
     SHA-256 and the minutes the fine-tune took. A missing or altered file is reported and the tagger fine-tuned
     again. Returns (model, from_cache). The work ledger records the fine-tune either way."""
-    from transformers import AutoModelForTokenClassification
 
     from ...cache import cached_folder
     from ...files import content_key
@@ -227,7 +243,7 @@ def trained_tagger(tokenizer, corpus: Corpus, profile, seed: int, device, *, log
         content_key(tagger_payload(corpus, profile, seed, device)),
         make=lambda: fine_tune(tokenizer, corpus, profile, seed, device),
         save=lambda model, folder: model.save_pretrained(folder, safe_serialization=True),
-        load=lambda folder, _manifest: AutoModelForTokenClassification.from_pretrained(folder).to(device).eval(),
+        load=lambda folder, _manifest: _load_tagger_folder(folder, device),
         log=log,
     )
 

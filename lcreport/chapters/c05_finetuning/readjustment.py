@@ -3,7 +3,7 @@
 Section 3 re-searches the factors used up to L (the readjustment of Ding et al. 2024, §3.3, done
 there at 8k); section 4 scores a continuation that crosses L with and without the KV cache, where
 transformers' ``longrope`` switches from ``short_factor`` to ``long_factor``. Both take the
-``finetune_study.FinetuneContext`` context after sections 1–2 and return ``(table, figures)``.
+``arms.FinetuneContext`` context after sections 1–2 and return ``(table, figures)``.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """LongRoPE part 2, section 1 (continued): the fine-tuned arms repeated with several fine-tune seeds.
 
-One fine-tune is one draw of data order. Every arm of ``finetune_study.FT_ARMS`` but the control (plain RoPE
+One fine-tune is one draw of data order. Every arm of ``arms.FT_ARMS`` but the control (plain RoPE
 at S·L, PI, YaRN, LongRoPE with part 1's searched factors, and LongRoPE's temperature with the factors its
 search starts from, not searched) is fine-tuned with each seed of ``Profile.ft_seeds`` from the same base
 model, and every resulting model is scored at S·L on the same held-out windows (perplexity of the last L

@@ -6,7 +6,7 @@ tested length at which the Wilson lower bound of its exact-match share reaches `
 task the base model passes at L (``stages.effective_window``). Section 6 trains small Llamas of several
 depths and widths at one length and measures their windows, against the "window = depth × width"
 formula. Section 7 trains one small shape at several windows and compares perplexity on training
-and held-out books. Each function takes the ``finetune_study.FinetuneContext`` context (after the earlier
+and held-out books. Each function takes the ``arms.FinetuneContext`` context (after the earlier
 sections) and returns its table and the chapter's glue figures.
 """
 
