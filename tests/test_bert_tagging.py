@@ -94,6 +94,7 @@ TINY = SimpleNamespace(
     tag_batch_tokens=128,
     tag_lr=1e-4,
     tag_seeds=(0,),
+    tag_precision="bf16",
 )
 
 
@@ -127,6 +128,7 @@ def test_a_tiny_run_records_trials_comparisons_and_figures(tokenizer, tmp_path, 
         tag_batch_tokens=128,
         tag_lr=1e-4,
         tag_seeds=(0,),
+        tag_precision="bf16",
     )
     run = Run("bert", P, torch.device("cpu"), seed=0)
     result = bt.run_tagging(run, tokenizer)
